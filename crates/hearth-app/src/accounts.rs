@@ -1,0 +1,322 @@
+//! Applying to join (with the 18+ gate), signing in, and changing one's password.
+
+use chrono::Duration;
+use hearth_core::account::{normalise_email, validate_handle, validate_password};
+use hearth_core::age::{AgeCheck, check_adult, parse_date_of_birth};
+use hearth_core::ids::MemberId;
+use hearth_core::policy::{Role, Standing};
+use hearth_store::StoreError;
+use hearth_store::records::{MemberRecord, NewMember};
+
+use crate::secrets::token_hash;
+use crate::{App, AppError, Identity, Result};
+
+/// Longest application statement, in characters.
+pub const STATEMENT_MAX: usize = 2000;
+
+/// The kind answer to someone under 18. It signposts services for young people, because a
+/// young person affected by a family member's offending deserves support too, just not here.
+pub const UNDER_AGE_MESSAGE: &str = "Sorry, this group is only for adults aged 18 or over, so we \
+cannot offer you a place. You are not alone, and there is support meant for you: you can talk to \
+Childline any time, free, on 0800 1111 or at childline.org.uk, and Stop It Now's helpline (0808 \
+1000 900) also supports young people worried about someone in their family. If you are in danger \
+now, call 999.";
+
+/// What an applicant sends.
+#[derive(Clone, Debug, Default)]
+pub struct ApplicationInput {
+    /// The pseudonymous handle they want.
+    pub handle: String,
+    /// Their email (for signing in and account recovery; never shown to others).
+    pub email: String,
+    /// Their chosen password.
+    pub password: String,
+    /// Date of birth, `YYYY-MM-DD`; used for the age check and then forgotten.
+    pub date_of_birth: String,
+    /// A few words on why they would like to join (deleted once the application is decided).
+    pub statement: String,
+    /// Whether they accept the group's rules.
+    pub accept_rules: bool,
+    /// An invite token, if they were invited.
+    pub invite: Option<String>,
+}
+
+/// What happened to an application that was accepted for consideration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    /// It waits for an admin.
+    Pending,
+    /// It came with a valid invite: the account is active now.
+    Approved,
+}
+
+impl App {
+    /// Applies to join. The date of birth is checked in UK time and never stored. Under 18:
+    /// refused kindly, and a salted hash of the email is kept for a while so that a retry with
+    /// another date is refused the same way. A duplicate email is answered exactly like a
+    /// successful application, so that nobody can learn whether someone else is a member.
+    #[tracing::instrument(skip_all)]
+    pub async fn apply(&self, input: ApplicationInput) -> Result<ApplyOutcome> {
+        let handle = validate_handle(&input.handle)
+            .map_err(|e| AppError::invalid("handle", e.to_string()))?;
+        let email =
+            normalise_email(&input.email).map_err(|e| AppError::invalid("email", e.to_string()))?;
+        validate_password(&input.password)
+            .map_err(|e| AppError::invalid("password", e.to_string()))?;
+        let dob = parse_date_of_birth(&input.date_of_birth)
+            .map_err(|e| AppError::invalid("date_of_birth", e.to_string()))?;
+        if !input.accept_rules {
+            return Err(AppError::invalid(
+                "accept_rules",
+                "please read and accept the group's rules to apply",
+            ));
+        }
+        let statement = input.statement.trim().to_owned();
+        if input.invite.is_none() && statement.is_empty() {
+            return Err(AppError::invalid(
+                "statement",
+                "please write a few words about why you would like to join",
+            ));
+        }
+        if statement.chars().count() > STATEMENT_MAX {
+            return Err(AppError::invalid(
+                "statement",
+                "the statement can be at most 2000 characters",
+            ));
+        }
+
+        let now = self.now();
+        let email_hash = self.secrets.email_hash(&email);
+        // Age is checked before anything else is looked up, and before a refusal record is
+        // consulted, so the answer does not depend on whether the email is known.
+        let age = check_adult(dob, uk_today(now))
+            .map_err(|e| AppError::invalid("date_of_birth", e.to_string()))?;
+        if age == AgeCheck::Minor {
+            let expires = now + Duration::days(self.config.age_refusal_days);
+            self.store
+                .record_age_refusal(&email_hash, now, expires)
+                .await?;
+            tracing::info!("application refused by the age gate");
+            return Err(under_age());
+        }
+        if self.store.age_refusal_active(&email_hash, now).await? {
+            tracing::info!("application refused: email recently refused by the age gate");
+            return Err(under_age());
+        }
+
+        let invited = input.invite.is_some();
+        let new = NewMember {
+            id: MemberId::new(),
+            handle,
+            email,
+            password_hash: self.passwords.hash(&input.password).await?,
+            role: Role::Member,
+            standing: if invited {
+                Standing::Active
+            } else {
+                Standing::Pending
+            },
+            age_check: if invited {
+                "declared_dob+invite_admin_confirmed"
+            } else {
+                "declared_dob"
+            }
+            .to_owned(),
+            // An invite is issued by an admin who confirmed, when issuing it, that they know the
+            // person to be an adult; the declared date of birth is still checked above.
+            adult_confirmed_at: invited.then_some(now),
+            now,
+        };
+        let invite_hash = input.invite.as_deref().map(token_hash);
+        match self
+            .store
+            .submit_application(&new, Some(statement), invite_hash.as_deref())
+            .await
+        {
+            Ok((application, member)) => {
+                tracing::info!(%application, member = %member.id, invited, "application received");
+                if invited {
+                    self.audit(
+                        Some(member.id),
+                        "invite_used",
+                        "member",
+                        Some(member.id.to_string()),
+                        None,
+                    )
+                    .await?;
+                }
+                Ok(if invited {
+                    ApplyOutcome::Approved
+                } else {
+                    ApplyOutcome::Pending
+                })
+            }
+            Err(StoreError::Conflict { what: "handle" }) => Err(AppError::Conflict {
+                code: "handle_taken",
+                message: "that handle is taken: please choose another".to_owned(),
+            }),
+            Err(StoreError::Conflict { what: "invite" }) => Err(AppError::Refused {
+                code: "invite_invalid",
+                message: "this invitation link has expired or has already been used; you can \
+                          still apply without it"
+                    .to_owned(),
+            }),
+            // Someone already applied with this email. Answer as if all went well: telling the
+            // caller would reveal that the person behind that address uses this group.
+            Err(StoreError::Conflict { what: "email" }) => {
+                tracing::info!("application with an email already in use; answered as received");
+                Ok(ApplyOutcome::Pending)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Checks credentials and the account's standing. Bad credentials answer
+    /// [`AppError::BadCredentials`] (the caller counts those for rate limiting), taking as long
+    /// as a good password would; an account that may not sign in answers a `Refused` error only
+    /// once the password was right, so nobody learns an account's state without it.
+    #[tracing::instrument(skip_all)]
+    pub async fn sign_in(&self, login: &str, password: &str) -> Result<MemberRecord> {
+        if login.trim().is_empty() || password.is_empty() || password.len() > 1024 {
+            // Still burn the time of a verification, so malformed input is not a timing oracle.
+            self.passwords.verify(password, None).await?;
+            return Err(AppError::BadCredentials);
+        }
+        let member = self.store.member_by_login(login).await?;
+        let ok = self
+            .passwords
+            .verify(password, member.as_ref().map(|m| m.password_hash.as_str()))
+            .await?;
+        let Some(member) = member.filter(|_| ok) else {
+            return Err(AppError::BadCredentials);
+        };
+        let now = self.now();
+        match member.standing.effective(member.suspended_until, now) {
+            Standing::Active => Ok(member),
+            Standing::Pending => Err(AppError::Refused {
+                code: "application_pending",
+                message: "thank you for applying: your application is waiting for an admin; you \
+                          can sign in once it is approved"
+                    .to_owned(),
+            }),
+            Standing::Rejected => {
+                let reason = self
+                    .store
+                    .application_for_member(member.id)
+                    .await?
+                    .and_then(|a| a.decision_reason)
+                    .unwrap_or_else(|| "no reason was given".to_owned());
+                Err(AppError::Refused {
+                    code: "application_rejected",
+                    message: format!("your application was not accepted: {reason}"),
+                })
+            }
+            Standing::Suspended => Err(AppError::Refused {
+                code: "suspended",
+                message: format!(
+                    "your account is suspended{}{}",
+                    member
+                        .suspended_until
+                        .map(|u| format!(" until {}", u.format("%-d %B %Y, %H:%M UTC")))
+                        .unwrap_or_default(),
+                    member
+                        .standing_reason
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                ),
+            }),
+            Standing::Banned => Err(AppError::Refused {
+                code: "banned",
+                message: format!(
+                    "this account has been closed by the moderators{}",
+                    member
+                        .standing_reason
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                ),
+            }),
+        }
+    }
+
+    /// Changes one's own password, given the current one, and ends every other session.
+    #[tracing::instrument(skip_all)]
+    pub async fn change_password(
+        &self,
+        who: &Identity,
+        current: &str,
+        new: &str,
+        keep_session: Option<&str>,
+    ) -> Result<u64> {
+        who.require(hearth_core::policy::Action::ManageOwnAccount)?;
+        validate_password(new).map_err(|e| AppError::invalid("new_password", e.to_string()))?;
+        let member = self.store.member(who.id).await?;
+        if !self
+            .passwords
+            .verify(current, Some(&member.password_hash))
+            .await?
+        {
+            return Err(AppError::invalid(
+                "current_password",
+                "the current password is not right",
+            ));
+        }
+        let hash = self.passwords.hash(new).await?;
+        self.store.set_password_hash(who.id, hash).await?;
+        let ended = self
+            .store
+            .delete_member_sessions(who.id, keep_session)
+            .await?;
+        self.audit(
+            Some(who.id),
+            "password_changed",
+            "member",
+            Some(who.id.to_string()),
+            None,
+        )
+        .await?;
+        Ok(ended)
+    }
+
+    /// The full account record of the signed-in member (for `GET /api/me`).
+    pub async fn me(&self, who: &Identity) -> Result<MemberRecord> {
+        Ok(self.store.member(who.id).await?)
+    }
+}
+
+fn under_age() -> AppError {
+    AppError::Refused {
+        code: "under_age",
+        message: UNDER_AGE_MESSAGE.to_owned(),
+    }
+}
+
+/// Today's date in the UK, where the group is: a birthday starts at midnight there.
+pub(crate) fn uk_today(now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    now.with_timezone(&chrono_tz::Europe::London).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn uk_date_follows_british_summer_time() {
+        // 23:30 UTC on 30 June is 00:30 on 1 July in London (BST).
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 6, 30, 23, 30, 0)
+            .unwrap();
+        assert_eq!(
+            uk_today(now),
+            chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()
+        );
+        // In winter London is on UTC.
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 12, 31, 23, 30, 0)
+            .unwrap();
+        assert_eq!(
+            uk_today(now),
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
+        );
+    }
+}

@@ -1,0 +1,306 @@
+//! What admins (and, for suspension, moderators) do to accounts: decide applications, change
+//! roles and standing, issue invites. Every action is checked against the policy and lands in
+//! the audit log.
+
+use chrono::{DateTime, Duration, Utc};
+use hearth_core::ids::{ApplicationId, MemberId};
+use hearth_core::policy::{self, Action, Role, Standing};
+use hearth_store::records::{ApplicationRecord, AuditEntry, MemberRecord};
+use hearth_store::{ApplicationDecision, StoreError};
+
+use crate::secrets::{random_token, token_hash};
+use crate::{App, AppError, Identity, Result};
+
+/// Longest reason an admin or moderator may give, in characters.
+pub const REASON_MAX: usize = 1000;
+/// Longest suspension, in days. Longer than this is a ban.
+pub const SUSPENSION_MAX_DAYS: i64 = 365;
+
+/// A change to a member's role.
+#[derive(Clone, Debug, Default)]
+pub struct MemberPatch {
+    /// The new role, if it changes.
+    pub role: Option<Role>,
+}
+
+/// A sanction on a member's standing.
+#[derive(Clone, Debug)]
+pub enum Sanction {
+    /// Suspend until a time, with a reason.
+    Suspend {
+        /// When the suspension ends by itself.
+        until: DateTime<Utc>,
+        /// Why (the member sees this when they try to sign in).
+        reason: String,
+    },
+    /// Close the account, with a reason.
+    Ban {
+        /// Why.
+        reason: String,
+    },
+    /// Lift a suspension or ban.
+    Reinstate,
+}
+
+fn reason(field: &'static str, text: &str, required: bool) -> Result<Option<String>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return if required {
+            Err(AppError::invalid(field, "please give a reason"))
+        } else {
+            Ok(None)
+        };
+    }
+    if text.chars().count() > REASON_MAX {
+        return Err(AppError::invalid(
+            field,
+            "a reason can be at most 1000 characters",
+        ));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+impl App {
+    /// Applications waiting for a decision, oldest first.
+    pub async fn pending_applications(&self, who: &Identity) -> Result<Vec<ApplicationRecord>> {
+        who.require(Action::DecideApplications)?;
+        Ok(self.store.list_applications("pending", 500).await?)
+    }
+
+    /// Approves an application. `confirm_adult` must be true: the admin confirms that, as far
+    /// as they can tell, the applicant is 18 or over. That confirmation is recorded.
+    pub async fn approve_application(
+        &self,
+        who: &Identity,
+        id: ApplicationId,
+        confirm_adult: bool,
+    ) -> Result<ApplicationRecord> {
+        who.require(Action::DecideApplications)?;
+        if !confirm_adult {
+            return Err(AppError::invalid(
+                "confirm_adult",
+                "approving needs confirm_adult: true, confirming the applicant is 18 or over",
+            ));
+        }
+        let app = self.decide(id, &ApplicationDecision::Approve).await?;
+        self.audit(
+            Some(who.id),
+            "application_approved",
+            "application",
+            Some(id.to_string()),
+            None,
+        )
+        .await?;
+        Ok(app)
+    }
+
+    /// Rejects an application with a reason the applicant will see.
+    pub async fn reject_application(
+        &self,
+        who: &Identity,
+        id: ApplicationId,
+        why: &str,
+    ) -> Result<ApplicationRecord> {
+        who.require(Action::DecideApplications)?;
+        let why = reason("reason", why, true)?.unwrap_or_default();
+        let app = self
+            .decide(
+                id,
+                &ApplicationDecision::Reject {
+                    reason: why.clone(),
+                },
+            )
+            .await?;
+        self.audit(
+            Some(who.id),
+            "application_rejected",
+            "application",
+            Some(id.to_string()),
+            Some(why),
+        )
+        .await?;
+        Ok(app)
+    }
+
+    async fn decide(
+        &self,
+        id: ApplicationId,
+        d: &ApplicationDecision,
+    ) -> Result<ApplicationRecord> {
+        match self.store.decide_application(id, d, self.now()).await {
+            Err(StoreError::NotFound) => Err(AppError::NotFound("application")),
+            Err(StoreError::Conflict { .. }) => Err(AppError::Conflict {
+                code: "already_decided",
+                message: "this application has already been decided".to_owned(),
+            }),
+            other => Ok(other?),
+        }
+    }
+
+    /// Members (not applicants), by handle, cursor-paged by handle.
+    pub async fn list_members(
+        &self,
+        who: &Identity,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<MemberRecord>> {
+        who.require(Action::ManageMembers)?;
+        Ok(self.store.list_members(after, limit.clamp(1, 200)).await?)
+    }
+
+    /// Changes a member's role.
+    pub async fn patch_member(
+        &self,
+        who: &Identity,
+        id: MemberId,
+        patch: MemberPatch,
+    ) -> Result<MemberRecord> {
+        who.require(Action::ManageMembers)?;
+        let target = self.target(id).await?;
+        let mut member = target.clone();
+        if let Some(role) = patch.role
+            && role != target.role
+        {
+            policy::may_sanction(who.actor(), target.role, who.id == id)?;
+            member = self.store.set_role(id, role).await?;
+            self.role_changed(id).await;
+            self.audit(
+                Some(who.id),
+                "role_changed",
+                "member",
+                Some(id.to_string()),
+                Some(format!("{} -> {}", target.role.as_str(), role.as_str())),
+            )
+            .await?;
+        }
+        Ok(member)
+    }
+
+    /// Suspends, bans or reinstates a member. Suspension and ban end the member's sessions at
+    /// once. Moderators may suspend members; bans and reinstatements are for admins.
+    pub async fn sanction(
+        &self,
+        who: &Identity,
+        id: MemberId,
+        sanction: Sanction,
+    ) -> Result<MemberRecord> {
+        match &sanction {
+            Sanction::Suspend { .. } => who.require(Action::SuspendMember)?,
+            Sanction::Ban { .. } | Sanction::Reinstate => who.require(Action::ManageMembers)?,
+        }
+        let target = self.target(id).await?;
+        policy::may_sanction(who.actor(), target.role, who.id == id)?;
+        let now = self.now();
+        let (member, action, why) = match sanction {
+            Sanction::Suspend { until, reason: why } => {
+                if until <= now {
+                    return Err(AppError::invalid(
+                        "until",
+                        "a suspension must end in the future",
+                    ));
+                }
+                if until > now + Duration::days(SUSPENSION_MAX_DAYS) {
+                    return Err(AppError::invalid(
+                        "until",
+                        "a suspension can last at most a year; use a ban for longer",
+                    ));
+                }
+                let why = reason("reason", &why, true)?;
+                let m = self
+                    .store
+                    .set_standing(id, Standing::Suspended, why.clone(), Some(until))
+                    .await?;
+                (
+                    m,
+                    "member_suspended",
+                    why.map(|w| format!("until {}: {w}", until.to_rfc3339())),
+                )
+            }
+            Sanction::Ban { reason: why } => {
+                let why = reason("reason", &why, true)?;
+                let m = self
+                    .store
+                    .set_standing(id, Standing::Banned, why.clone(), None)
+                    .await?;
+                (m, "member_banned", why)
+            }
+            Sanction::Reinstate => {
+                if !matches!(target.standing, Standing::Suspended | Standing::Banned) {
+                    return Err(AppError::Conflict {
+                        code: "not_sanctioned",
+                        message: "this member is not suspended or banned".to_owned(),
+                    });
+                }
+                let m = self
+                    .store
+                    .set_standing(id, Standing::Active, None, None)
+                    .await?;
+                (m, "member_reinstated", None)
+            }
+        };
+        if member.standing != Standing::Active {
+            let ended = self.store.delete_member_sessions(id, None).await?;
+            tracing::info!(member = %id, ended, "sessions ended by sanction");
+            self.disconnect_member(id, "this account has been suspended or closed")
+                .await;
+        }
+        self.audit(Some(who.id), action, "member", Some(id.to_string()), why)
+            .await?;
+        Ok(member)
+    }
+
+    /// Issues a single-use invite link, valid for the configured hours. The admin confirms they
+    /// know the invitee to be an adult; the invitee's declared date of birth is still checked.
+    /// Answers the link (shown once: only its hash is kept) and when it expires.
+    pub async fn create_invite(
+        &self,
+        who: &Identity,
+        confirm_adult: bool,
+    ) -> Result<(String, DateTime<Utc>)> {
+        who.require(Action::Invite)?;
+        if !confirm_adult {
+            return Err(AppError::invalid(
+                "confirm_adult",
+                "inviting needs confirm_adult: true, confirming you know the invitee is 18 or over",
+            ));
+        }
+        let token = random_token();
+        let now = self.now();
+        let expires = now + Duration::hours(self.config.invite_hours);
+        let invite = self
+            .store
+            .create_invite(token_hash(&token), who.id, now, expires)
+            .await?;
+        self.audit(
+            Some(who.id),
+            "invite_created",
+            "invite",
+            Some(invite.id.to_string()),
+            None,
+        )
+        .await?;
+        let link = format!(
+            "{}/apply?invite={token}",
+            self.config.public_url.trim_end_matches('/')
+        );
+        Ok((link, expires))
+    }
+
+    /// The audit log, newest first.
+    pub async fn audit_log(
+        &self,
+        who: &Identity,
+        before: Option<DateTime<Utc>>,
+        limit: u64,
+    ) -> Result<Vec<AuditEntry>> {
+        who.require(Action::ReadAuditLog)?;
+        Ok(self.store.list_audit(before, limit.clamp(1, 200)).await?)
+    }
+
+    async fn target(&self, id: MemberId) -> Result<MemberRecord> {
+        match self.store.member(id).await {
+            Err(StoreError::NotFound) => Err(AppError::NotFound("member")),
+            other => Ok(other?),
+        }
+    }
+}

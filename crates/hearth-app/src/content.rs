@@ -1,0 +1,597 @@
+//! Boards, threads and posts: every piece of member text goes through the rules engine before
+//! it is stored as visible; what the rules hold waits in the moderators' queue.
+
+use hearth_core::content::{
+    BoardVisibility, PostStatus, REPORT_NOTE_MAX, REPORT_REASONS, validate_body,
+    validate_content_warning, validate_title,
+};
+use hearth_core::ids::{BoardId, PostId, ThreadId};
+use hearth_core::moderation::{AuthorFacts, Outcome, Signpost, Submission, TextKind, Verdict};
+use hearth_core::policy::{Action, Role};
+use hearth_core::render::render_markdown;
+use hearth_realtime::Topic;
+use hearth_store::records::{
+    BoardRecord, NewNotification, NewPost, PostRecord, QueueKind, ThreadRecord,
+};
+use hearth_store::{StoreError, ThreadCursor};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::realtime::{post_event_view, thread_event_view};
+
+use crate::{App, AppError, Identity, Result};
+
+/// What the author is told about their post's moderation.
+#[derive(Clone, Debug, Serialize)]
+pub struct Moderation {
+    /// published, held or rejected.
+    pub status: &'static str,
+    /// Sentences for the author: why it was held or rejected.
+    pub reasons: Vec<String>,
+    /// Support resources the rules point the author to.
+    pub signpost: Vec<Signpost>,
+}
+
+/// Shown to an author whose post waits for a moderator.
+pub const HELD_MESSAGE: &str = "Thank you for posting. A moderator will read it before others \
+can see it: this keeps everyone in the group safe, and it is nothing you did wrong. You can \
+still edit it while it waits.";
+
+impl Moderation {
+    /// The author's view of a verdict.
+    pub fn from_verdict(v: &Verdict) -> Moderation {
+        let mut reasons = v.author_messages.clone();
+        if v.outcome == Outcome::Hold && reasons.is_empty() {
+            reasons.push(HELD_MESSAGE.to_owned());
+        }
+        Moderation {
+            status: v.outcome.status(),
+            reasons,
+            signpost: v.signposts.clone(),
+        }
+    }
+}
+
+/// Combines the verdicts on a thread's title and its first post: the more severe wins, and
+/// everything found in either is kept.
+fn combine(mut a: Verdict, b: Verdict) -> Verdict {
+    a.outcome = a.outcome.max(b.outcome);
+    a.hits.extend(b.hits);
+    for m in b.author_messages {
+        if !a.author_messages.contains(&m) {
+            a.author_messages.push(m);
+        }
+    }
+    for s in b.signposts {
+        if !a.signposts.iter().any(|x| x.name == s.name) {
+            a.signposts.push(s);
+        }
+    }
+    a.concern |= b.concern;
+    a
+}
+
+fn queue_for(outcome: Outcome) -> Option<QueueKind> {
+    match outcome {
+        Outcome::Hold => Some(QueueKind::Held),
+        Outcome::PublishAndFlag => Some(QueueKind::Flagged),
+        Outcome::Publish | Outcome::Reject => None,
+    }
+}
+
+fn status_for(outcome: Outcome) -> PostStatus {
+    if outcome.is_published() {
+        PostStatus::Published
+    } else {
+        PostStatus::Held
+    }
+}
+
+fn verdict_json(v: &Verdict) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| AppError::Internal(format!("verdict json: {e}")))
+}
+
+fn invalid(e: hearth_core::content::ContentError) -> AppError {
+    AppError::invalid(e.field, e.message)
+}
+
+/// Something the member may not see is, for them, not there; but a database outage stays an
+/// outage (503), never a 404.
+fn hide_as(what: &'static str) -> impl Fn(AppError) -> AppError {
+    move |e| match e {
+        AppError::Unavailable(_) | AppError::Internal(_) => e,
+        _ => AppError::NotFound(what),
+    }
+}
+
+fn not_found(what: &'static str) -> impl Fn(StoreError) -> AppError {
+    move |e| match e {
+        StoreError::NotFound => AppError::NotFound(what),
+        other => other.into(),
+    }
+}
+
+impl App {
+    /// Runs the rules over one piece of the author's text.
+    pub(crate) async fn moderate(
+        &self,
+        who: &Identity,
+        kind: TextKind,
+        text: &str,
+        board: Option<&str>,
+    ) -> Result<Verdict> {
+        let approved = self.store.count_published_posts(who.id).await?;
+        let facts = AuthorFacts {
+            approved_posts: u32::try_from(approved).unwrap_or(u32::MAX),
+            role: who.role,
+        };
+        let rules = self.rules();
+        Ok(rules.evaluate(&Submission {
+            kind,
+            text,
+            board,
+            author: facts,
+        }))
+    }
+
+    /// Boards the member may read, in order.
+    pub async fn boards(&self, who: &Identity) -> Result<Vec<BoardRecord>> {
+        who.require(Action::ReadForum)?;
+        Ok(self
+            .store
+            .list_boards()
+            .await?
+            .into_iter()
+            .filter(|b| b.visibility.readable_by(who.role))
+            .collect())
+    }
+
+    /// A board, if the member may read it (otherwise it does not exist for them).
+    pub async fn board(&self, who: &Identity, id: BoardId) -> Result<BoardRecord> {
+        who.require(Action::ReadForum)?;
+        let board = self.store.board(id).await.map_err(not_found("board"))?;
+        if !board.visibility.readable_by(who.role) {
+            return Err(AppError::NotFound("board"));
+        }
+        Ok(board)
+    }
+
+    /// Creates a board (admins).
+    pub async fn create_board(
+        &self,
+        who: &Identity,
+        name: &str,
+        description: &str,
+        position: i32,
+        visibility: BoardVisibility,
+    ) -> Result<BoardRecord> {
+        who.require(Action::ManageSpaces)?;
+        let name = name.trim();
+        if !(1..=80).contains(&name.chars().count()) {
+            return Err(AppError::invalid(
+                "name",
+                "a board name must be 1 to 80 characters long",
+            ));
+        }
+        if description.chars().count() > 500 {
+            return Err(AppError::invalid(
+                "description",
+                "a description can be at most 500 characters",
+            ));
+        }
+        let board = self
+            .store
+            .create_board(
+                name.to_owned(),
+                description.trim().to_owned(),
+                position,
+                visibility,
+                self.now(),
+            )
+            .await?;
+        self.audit(
+            Some(who.id),
+            "board_created",
+            "board",
+            Some(board.id.to_string()),
+            None,
+        )
+        .await?;
+        Ok(board)
+    }
+
+    /// A page of a board's threads, pinned first, then by last activity.
+    pub async fn threads(
+        &self,
+        who: &Identity,
+        board: BoardId,
+        cursor: Option<ThreadCursor>,
+        limit: u64,
+    ) -> Result<Vec<ThreadRecord>> {
+        self.board(who, board).await?;
+        Ok(self
+            .store
+            .threads_in_board(board, who.id, cursor, limit.clamp(1, 100))
+            .await?)
+    }
+
+    /// A thread the member may see: published, their own, or any for moderators.
+    pub async fn thread(&self, who: &Identity, id: ThreadId) -> Result<ThreadRecord> {
+        who.require(Action::ReadForum)?;
+        let thread = self
+            .store
+            .thread(id, Some(who.id))
+            .await
+            .map_err(not_found("thread"))?;
+        self.board(who, thread.board_id)
+            .await
+            .map_err(hide_as("thread"))?;
+        let visible = thread.status == PostStatus::Published
+            || thread.author_id == Some(who.id)
+            || who.role >= Role::Moderator;
+        if !visible {
+            return Err(AppError::NotFound("thread"));
+        }
+        Ok(thread)
+    }
+
+    /// A page of a thread's posts, oldest first; marks the thread read up to now.
+    pub async fn posts(
+        &self,
+        who: &Identity,
+        thread: ThreadId,
+        after: Option<PostId>,
+        limit: u64,
+    ) -> Result<Vec<PostRecord>> {
+        self.thread(who, thread).await?;
+        let posts = self
+            .store
+            .posts_in_thread(
+                thread,
+                who.id,
+                who.role >= Role::Moderator,
+                after,
+                limit.clamp(1, 200),
+            )
+            .await?;
+        self.store.mark_read(who.id, thread, self.now()).await?;
+        Ok(posts)
+    }
+
+    /// Starts a thread. The title and the first post are checked by the rules; a rejection
+    /// stores nothing and answers why.
+    pub async fn create_thread(
+        &self,
+        who: &Identity,
+        board: BoardId,
+        title: &str,
+        body: &str,
+        content_warning: Option<&str>,
+    ) -> Result<(ThreadRecord, PostRecord, Moderation)> {
+        who.require(Action::CreateThread)?;
+        let board = self.board(who, board).await?;
+        let title = validate_title(title).map_err(invalid)?;
+        let body = validate_body(body).map_err(invalid)?;
+        let cw = validate_content_warning(content_warning).map_err(invalid)?;
+        let verdict = combine(
+            self.moderate(who, TextKind::ThreadTitle, &title, Some(&board.name))
+                .await?,
+            self.moderate(who, TextKind::Post, &body, Some(&board.name))
+                .await?,
+        );
+        if verdict.outcome == Outcome::Reject {
+            return Err(AppError::RuleRejected(Box::new(verdict)));
+        }
+        let now = self.now();
+        let new = NewPost {
+            id: PostId::new(),
+            thread_id: ThreadId::new(),
+            author_id: who.id,
+            body_html: render_markdown(&body),
+            body_source: body,
+            content_warning: cw,
+            status: status_for(verdict.outcome),
+            verdict: verdict_json(&verdict)?,
+            now,
+        };
+        let (thread, post) = self
+            .store
+            .create_thread(board.id, title, &new, queue_for(verdict.outcome))
+            .await?;
+        tracing::info!(thread = %thread.id, status = verdict.outcome.status(), "thread created");
+        if post.status == PostStatus::Published {
+            let event = json!({"kind": "thread_created", "thread": thread_event_view(&thread)});
+            self.publish_quietly(Topic::Board(board.id), event).await;
+        }
+        self.announce_queue(verdict.outcome, &post).await;
+        self.concern_from_rules(&verdict, Some(post.id), None).await;
+        Ok((thread, post, Moderation::from_verdict(&verdict)))
+    }
+
+    /// Replies to a thread. Locked threads take replies only from moderators.
+    pub async fn reply(
+        &self,
+        who: &Identity,
+        thread: ThreadId,
+        body: &str,
+        content_warning: Option<&str>,
+    ) -> Result<(PostRecord, Moderation)> {
+        who.require(Action::Reply)?;
+        let thread = self.thread(who, thread).await?;
+        if thread.status != PostStatus::Published {
+            return Err(AppError::Conflict {
+                code: "thread_not_open",
+                message: "this thread is not open for replies yet".to_owned(),
+            });
+        }
+        if thread.locked && who.role < Role::Moderator {
+            return Err(AppError::Conflict {
+                code: "thread_locked",
+                message:
+                    "this thread has been locked by the moderators, so it takes no more replies"
+                        .to_owned(),
+            });
+        }
+        let board = self.store.board(thread.board_id).await?;
+        let body = validate_body(body).map_err(invalid)?;
+        let cw = validate_content_warning(content_warning).map_err(invalid)?;
+        let verdict = self
+            .moderate(who, TextKind::Post, &body, Some(&board.name))
+            .await?;
+        if verdict.outcome == Outcome::Reject {
+            return Err(AppError::RuleRejected(Box::new(verdict)));
+        }
+        let now = self.now();
+        let new = NewPost {
+            id: PostId::new(),
+            thread_id: thread.id,
+            author_id: who.id,
+            body_html: render_markdown(&body),
+            body_source: body,
+            content_warning: cw,
+            status: status_for(verdict.outcome),
+            verdict: verdict_json(&verdict)?,
+            now,
+        };
+        let post = self
+            .store
+            .create_reply(&new, queue_for(verdict.outcome))
+            .await?;
+        if post.status == PostStatus::Published {
+            self.announce_post(&post, "post_published").await;
+            self.notify_reply(&thread, &post).await?;
+        }
+        self.announce_queue(verdict.outcome, &post).await;
+        self.concern_from_rules(&verdict, Some(post.id), None).await;
+        Ok((post, Moderation::from_verdict(&verdict)))
+    }
+
+    /// Tells a thread's author that someone else replied.
+    pub(crate) async fn notify_reply(
+        &self,
+        thread: &ThreadRecord,
+        post: &PostRecord,
+    ) -> Result<()> {
+        if let Some(author) = thread.author_id
+            && post.author_id != Some(author)
+        {
+            self.notify(NewNotification {
+                member_id: author,
+                kind: "reply",
+                thread_id: Some(thread.id),
+                post_id: Some(post.id),
+                message: None,
+                at: self.now(),
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Edits one's own post. The new text is checked again: an edit the rules hold takes the
+    /// post out of view until a moderator approves it; one they reject changes nothing.
+    pub async fn edit_post(
+        &self,
+        who: &Identity,
+        id: PostId,
+        body: &str,
+        content_warning: Option<&str>,
+    ) -> Result<(PostRecord, Moderation)> {
+        who.require(Action::EditOwnPost)?;
+        let post = self.own_post(who, id).await?;
+        if !matches!(
+            post.status,
+            PostStatus::Published | PostStatus::Held | PostStatus::Rejected
+        ) {
+            return Err(AppError::Conflict {
+                code: "post_closed",
+                message: "this post can no longer be edited".to_owned(),
+            });
+        }
+        let thread = self.store.thread(post.thread_id, None).await?;
+        let board = self.store.board(thread.board_id).await?;
+        let body = validate_body(body).map_err(invalid)?;
+        let cw = validate_content_warning(content_warning).map_err(invalid)?;
+        let verdict = self
+            .moderate(who, TextKind::Edit, &body, Some(&board.name))
+            .await?;
+        if verdict.outcome == Outcome::Reject {
+            return Err(AppError::RuleRejected(Box::new(verdict)));
+        }
+        // A post that was held or rejected stays under review: only a moderator publishes it.
+        let status = if post.status == PostStatus::Published {
+            status_for(verdict.outcome)
+        } else {
+            PostStatus::Held
+        };
+        let queue = if status == PostStatus::Held {
+            Some(QueueKind::Held)
+        } else {
+            queue_for(verdict.outcome)
+        };
+        let updated = self
+            .store
+            .edit_post(
+                id,
+                body.clone(),
+                render_markdown(&body),
+                cw,
+                status,
+                verdict_json(&verdict)?,
+                queue,
+                self.now(),
+            )
+            .await?;
+        match (post.status, updated.status) {
+            (PostStatus::Published, PostStatus::Published) => {
+                self.announce_post(&updated, "post_edited").await
+            }
+            (PostStatus::Published, _) => self.announce_post(&updated, "post_hidden").await,
+            _ => {}
+        }
+        if updated.status == PostStatus::Held {
+            self.announce_queue(Outcome::Hold, &updated).await;
+        } else {
+            self.announce_queue(verdict.outcome, &updated).await;
+        }
+        self.concern_from_rules(&verdict, Some(updated.id), None)
+            .await;
+        let mut moderation = Moderation::from_verdict(&verdict);
+        if status == PostStatus::Held {
+            moderation.status = "held";
+            if moderation.reasons.is_empty() {
+                moderation.reasons.push(HELD_MESSAGE.to_owned());
+            }
+        }
+        Ok((updated, moderation))
+    }
+
+    /// Deletes one's own post: its text is cleared and a placeholder stays in the thread.
+    pub async fn delete_post(&self, who: &Identity, id: PostId) -> Result<PostRecord> {
+        who.require(Action::EditOwnPost)?;
+        let post = self.own_post(who, id).await?;
+        if matches!(post.status, PostStatus::Deleted | PostStatus::Removed) {
+            return Err(AppError::Conflict {
+                code: "post_closed",
+                message: "this post is already gone".to_owned(),
+            });
+        }
+        let deleted = self
+            .store
+            .set_post_status(id, PostStatus::Deleted, None, self.now())
+            .await?;
+        if post.status == PostStatus::Published {
+            self.announce_post(&deleted, "post_deleted").await;
+        }
+        Ok(deleted)
+    }
+
+    /// Tells the thread's readers about a change to a public post, and its board's readers
+    /// about the thread's new activity.
+    pub(crate) async fn announce_post(&self, post: &PostRecord, kind: &str) {
+        let event = json!({"kind": kind, "post": post_event_view(post)});
+        self.publish_quietly(Topic::Thread(post.thread_id), event)
+            .await;
+        if let Ok(thread) = self.store.thread(post.thread_id, None).await
+            && thread.status == PostStatus::Published
+        {
+            let kind = if post.is_first && kind == "post_published" {
+                "thread_created"
+            } else {
+                "thread_updated"
+            };
+            let event = json!({"kind": kind, "thread": thread_event_view(&thread)});
+            self.publish_quietly(Topic::Board(thread.board_id), event)
+                .await;
+        }
+    }
+
+    /// Tells moderators that the queue has something new about `post`.
+    pub(crate) async fn announce_queue(&self, outcome: Outcome, post: &PostRecord) {
+        if matches!(outcome, Outcome::Hold | Outcome::PublishAndFlag) {
+            let event = json!({"kind": "queue_item_added", "post_id": post.id.to_string(), "thread_id": post.thread_id.to_string()});
+            self.publish_quietly(Topic::ModQueue, event).await;
+        }
+    }
+
+    async fn own_post(&self, who: &Identity, id: PostId) -> Result<PostRecord> {
+        let post = self.store.post(id).await.map_err(not_found("post"))?;
+        if post.author_id != Some(who.id) {
+            // Someone else's post: say no more than whether they could see it.
+            self.visible_post(who, id).await?;
+            return Err(AppError::Forbidden(
+                "only its author can change a post".to_owned(),
+            ));
+        }
+        Ok(post)
+    }
+
+    /// A post the member may see.
+    pub(crate) async fn visible_post(&self, who: &Identity, id: PostId) -> Result<PostRecord> {
+        let post = self.store.post(id).await.map_err(not_found("post"))?;
+        self.thread(who, post.thread_id)
+            .await
+            .map_err(hide_as("post"))?;
+        let visible = post.status.visible_to_others()
+            || post.author_id == Some(who.id)
+            || who.role >= Role::Moderator;
+        if !visible {
+            return Err(AppError::NotFound("post"));
+        }
+        Ok(post)
+    }
+
+    /// Reports a post to the moderators. The author never learns who reported it.
+    pub async fn report_post(
+        &self,
+        who: &Identity,
+        id: PostId,
+        reason: &str,
+        note: Option<&str>,
+    ) -> Result<()> {
+        who.require(Action::ReportPost)?;
+        let post = self.visible_post(who, id).await?;
+        if post.status != PostStatus::Published {
+            return Err(AppError::Conflict {
+                code: "post_closed",
+                message: "this post is not published".to_owned(),
+            });
+        }
+        if !REPORT_REASONS.contains(&reason) {
+            return Err(AppError::invalid(
+                "reason",
+                format!("reason must be one of: {}", REPORT_REASONS.join(", ")),
+            ));
+        }
+        let note = note
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned);
+        if note
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > REPORT_NOTE_MAX)
+        {
+            return Err(AppError::invalid(
+                "note",
+                "a note can be at most 1000 characters",
+            ));
+        }
+        match self
+            .store
+            .create_report(id, who.id, reason.to_owned(), note, self.now())
+            .await
+        {
+            Err(StoreError::Conflict { .. }) => Err(AppError::Conflict {
+                code: "already_reported",
+                message: "you have already reported this post; the moderators will look at it"
+                    .to_owned(),
+            }),
+            Err(e) => Err(e.into()),
+            Ok(_) => {
+                let event = json!({"kind": "queue_item_added", "post_id": id.to_string(), "thread_id": post.thread_id.to_string()});
+                self.publish_quietly(Topic::ModQueue, event).await;
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The use-case layer's one error type. The server maps each variant to an HTTP status in one
+//! place; the command line prints its message.
+
+use hearth_core::policy::Denied;
+use hearth_store::StoreError;
+
+/// Shorthand for use-case results.
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Why a use case did not go ahead.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input is wrong; `field` names the offending field.
+    #[error("{message}")]
+    Validation {
+        /// The JSON field at fault.
+        field: &'static str,
+        /// A sentence for the person who typed it.
+        message: String,
+    },
+    /// The handle or email and password do not match an account. Deliberately says no more.
+    #[error("that handle or email and password do not match")]
+    BadCredentials,
+    /// Not signed in, or the session no longer stands.
+    #[error("please sign in")]
+    Unauthenticated,
+    /// Signed in, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Refused for a reason the person should see, with a code for the client (`under_age`,
+    /// `application_pending`, `suspended`, ...).
+    #[error("{message}")]
+    Refused {
+        /// Machine-readable reason.
+        code: &'static str,
+        /// A kind sentence for the person.
+        message: String,
+    },
+    /// The moderation rules refused the text; the verdict says why (for the author).
+    #[error("the group's rules do not allow this post as it is")]
+    RuleRejected(Box<hearth_core::moderation::Verdict>),
+    /// The thing does not exist (or the actor may not know it exists).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request collides with the current state (handle taken, already decided).
+    #[error("{message}")]
+    Conflict {
+        /// Machine-readable reason.
+        code: &'static str,
+        /// A sentence for the person.
+        message: String,
+    },
+    /// A backing service is down; try again later.
+    #[error("the forum's database is unavailable; please try again shortly")]
+    Unavailable(String),
+    /// A bug. The cause is logged once; the client sees a generic message.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    /// Shorthand for a validation error.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        AppError::Validation {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound("record"),
+            StoreError::Conflict { what } => AppError::Conflict {
+                code: "conflict",
+                message: format!("that {what} is already in use"),
+            },
+            StoreError::Unavailable(cause) => AppError::Unavailable(cause),
+            StoreError::Other(cause) => AppError::Internal(cause),
+        }
+    }
+}
+
+impl From<Denied> for AppError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::NotActive(_) => AppError::Unauthenticated,
+            Denied::NeedsRole(_) => AppError::Forbidden(d.to_string()),
+        }
+    }
+}

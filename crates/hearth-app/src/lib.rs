@@ -1,0 +1,229 @@
+//! Hearth's use cases. Every caller (HTTP handlers, the websocket, the command line) goes
+//! through [`App`], which checks permission, validates, (later) moderates, stores, and records
+//! an audit line, in that order.
+//!
+//! This crate knows nothing of HTTP: it answers [`AppError`]s, which the server maps to statuses
+//! in one place. It reads the time only through its [`Clock`], so tests can fix or move time.
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod admin;
+mod content;
+mod error;
+mod moderation;
+mod passwords;
+mod realtime;
+mod recovery;
+mod rights;
+mod safeguarding;
+mod secrets;
+mod setup;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use hearth_core::ids::MemberId;
+use hearth_core::policy::{self, Action, Actor, Role, Standing};
+use hearth_store::Store;
+
+pub use accounts::{ApplicationInput, ApplyOutcome, UNDER_AGE_MESSAGE};
+pub use admin::{MemberPatch, Sanction};
+pub use content::{HELD_MESSAGE, Moderation};
+pub use error::{AppError, Result};
+pub use hearth_store::ConcernRecord;
+pub use hearth_store::ThreadCursor;
+pub use hearth_store::records::{
+    ApplicationRecord, AuditEntry, BoardRecord, MemberRecord, NotificationRecord, PostRecord,
+    QueueItemRecord, ThreadRecord,
+};
+pub use hearth_store::records::{MessageRecord, RoomRecord};
+pub use moderation::{QueueVerdict, ReasonInput, RulesReloadError, ThreadAction};
+pub use realtime::{
+    AppSocketHandler, RoomState, StoreHooks, message_view, post_event_view, thread_event_view,
+};
+pub use recovery::{Mailer, RESET_SUBJECT, reset_email_body};
+pub use rights::erase_posts_choice;
+pub use safeguarding::{CONCERN_CATEGORIES, CONCERN_DECISIONS};
+
+/// Where the current time comes from. Production uses the system clock; tests pass a clock
+/// they can move, so suspensions and expiries are tested without sleeping.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// Settings the use cases need (a slice of the server's configuration).
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    /// How long an under-18 refusal is remembered (as a salted hash of the email).
+    pub age_refusal_days: i64,
+    /// How long an invite link works.
+    pub invite_hours: i64,
+    /// The origin browsers use, for links printed in logs and answers.
+    pub public_url: String,
+    /// The moderation rules file, re-read on reload.
+    pub rules_path: std::path::PathBuf,
+    /// Minutes a queue item may wait before moderators are alerted.
+    pub queue_alert_minutes: i64,
+    /// Days notifications are kept.
+    pub notification_retention_days: i64,
+    /// Days realtime events are kept for reconnecting clients.
+    pub event_retention_days: i64,
+    /// Hours a password-reset link works.
+    pub reset_link_hours: i64,
+    /// Hours within which a safeguarding lead should respond to a concern.
+    pub concern_response_hours: i64,
+    /// Days a decided safeguarding concern is kept.
+    pub concern_retention_days: i64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            age_refusal_days: 30,
+            invite_hours: 72,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            rules_path: std::path::PathBuf::from("moderation-rules.toml"),
+            queue_alert_minutes: 120,
+            notification_retention_days: 90,
+            event_retention_days: 7,
+            reset_link_hours: 24,
+            concern_response_hours: 24,
+            concern_retention_days: 730,
+        }
+    }
+}
+
+/// The signed-in person making a request, as loaded fresh from storage for that request.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Identity {
+    /// Their account.
+    pub id: MemberId,
+    /// Their handle.
+    pub handle: String,
+    /// Their role.
+    pub role: Role,
+    /// Their standing now.
+    pub standing: Standing,
+    /// Whether they are a safeguarding lead.
+    pub safeguarding_lead: bool,
+}
+
+impl Identity {
+    /// The policy's view of this person.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            role: self.role,
+            standing: self.standing,
+        }
+    }
+
+    /// Checks the policy, turning a refusal into an [`AppError`].
+    pub fn require(&self, action: Action) -> Result<()> {
+        policy::authorize(self.actor(), action).map_err(AppError::from)
+    }
+}
+
+/// The application: storage, clock, configuration and server secrets, shared by every request.
+#[derive(Clone)]
+pub struct App {
+    store: Store,
+    clock: Clock,
+    config: AppConfig,
+    secrets: Arc<secrets::Secrets>,
+    passwords: passwords::Passwords,
+    /// The rules in force. Readers clone the inner `Arc` under a brief read lock; a reload
+    /// swaps it under the write lock, so a reload never waits for a moderation to finish.
+    rules: Arc<std::sync::RwLock<Arc<hearth_core::moderation::RuleSet>>>,
+    /// Carries events to this instance's sockets and, with Redis, to every other instance.
+    bus: hearth_realtime::Bus,
+    /// Sends email, when the server is configured for SMTP.
+    mailer: Option<Arc<dyn recovery::Mailer>>,
+}
+
+impl App {
+    /// Builds the application over a migrated store and checked rules. Loads (or on first
+    /// start, creates) the server's secrets.
+    pub async fn new(
+        store: Store,
+        clock: Clock,
+        config: AppConfig,
+        rules: hearth_core::moderation::RuleSet,
+        bus: hearth_realtime::Bus,
+    ) -> Result<App> {
+        let secrets = Arc::new(secrets::Secrets::load_or_create(&store).await?);
+        let passwords = passwords::Passwords::new()?;
+        let rules = Arc::new(std::sync::RwLock::new(Arc::new(rules)));
+        Ok(App {
+            store,
+            clock,
+            config,
+            secrets,
+            passwords,
+            rules,
+            bus,
+            mailer: None,
+        })
+    }
+
+    /// The store, for the server's session layer and readiness checks.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The time now, by this application's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
+    /// Loads the person behind a session. A member who is no longer active (suspended, banned,
+    /// erased) gets `Unauthenticated`, so their session stops working at once.
+    pub async fn identify(&self, id: MemberId) -> Result<Identity> {
+        let member = match self.store.member(id).await {
+            Ok(m) => m,
+            Err(hearth_store::StoreError::NotFound) => return Err(AppError::Unauthenticated),
+            Err(e) => return Err(e.into()),
+        };
+        let standing = member
+            .standing
+            .effective(member.suspended_until, self.now());
+        if standing != Standing::Active {
+            return Err(AppError::Unauthenticated);
+        }
+        Ok(Identity {
+            id: member.id,
+            handle: member.handle,
+            role: member.role,
+            standing,
+            safeguarding_lead: member.safeguarding_lead,
+        })
+    }
+
+    async fn audit(
+        &self,
+        actor: Option<MemberId>,
+        action: &str,
+        target_kind: &str,
+        target_id: Option<String>,
+        reason: Option<String>,
+    ) -> Result<()> {
+        self.store
+            .append_audit(hearth_store::records::NewAudit {
+                actor,
+                action: action.to_owned(),
+                target_kind: target_kind.to_owned(),
+                target_id,
+                reason,
+                at: self.now(),
+            })
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,430 @@
+//! The moderators' side: the queue and its decisions, content actions, the active rules, and
+//! members' notifications of decisions.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use hearth_core::content::{PostStatus, UNDO_REJECTION_DAYS};
+use hearth_core::ids::{BoardId, PostId, QueueItemId, ThreadId};
+use hearth_core::moderation::{ReadyReason, RuleProblem, RuleSet, RuleSummary, Verdict};
+use hearth_core::policy::Action;
+use hearth_core::render::render_markdown;
+use hearth_store::StoreError;
+use hearth_store::records::{
+    NewNotification, NotificationRecord, QueueDecision, QueueItemRecord, ThreadRecord,
+};
+
+use crate::{App, AppError, Identity, Result};
+
+/// How a moderator explains a rejection or removal: a ready reason from the rules file, or
+/// their own words. Either way the author sees it, signed "the moderators".
+#[derive(Clone, Debug, Default)]
+pub struct ReasonInput {
+    /// A ready reason's id.
+    pub ready_reason: Option<String>,
+    /// A typed reason.
+    pub reason: Option<String>,
+}
+
+/// What a moderator decides on a queue item.
+#[derive(Clone, Debug)]
+pub enum QueueVerdict {
+    /// Held: publish it (optionally with a redacted body). Flagged or reported: keep it.
+    Approve {
+        /// A redacted body to publish instead.
+        edited_body: Option<String>,
+    },
+    /// Held: reject it. Flagged or reported: remove it. The author sees the reason.
+    Reject(ReasonInput),
+}
+
+impl App {
+    /// The rules in force.
+    pub fn rules(&self) -> Arc<RuleSet> {
+        match self.rules.read() {
+            Ok(r) => Arc::clone(&r),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Re-reads the rules file. A file with problems leaves the old rules in force and answers
+    /// every problem with its line. `who` is `None` for a reload by signal (SIGHUP).
+    pub async fn reload_rules(&self, who: Option<&Identity>) -> Result<usize, RulesReloadError> {
+        if let Some(w) = who {
+            w.require(Action::ManageRules)?;
+        }
+        let path = &self.config.rules_path;
+        let text = tokio::fs::read_to_string(path).await.map_err(|e| {
+            RulesReloadError::Problems(vec![RuleProblem {
+                line: None,
+                message: format!("cannot read {}: {e}", path.display()),
+            }])
+        })?;
+        let rules = RuleSet::parse(&text).map_err(RulesReloadError::Problems)?;
+        let n = rules.rules().len();
+        match self.rules.write() {
+            Ok(mut slot) => *slot = Arc::new(rules),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(rules),
+        }
+        self.audit(
+            who.map(|w| w.id),
+            "rules_reloaded",
+            "rules",
+            None,
+            Some(format!("{n} rules")),
+        )
+        .await?;
+        tracing::info!(rules = n, "moderation rules reloaded");
+        Ok(n)
+    }
+
+    /// The active rules and ready reasons, for admins.
+    pub fn active_rules(&self, who: &Identity) -> Result<(Vec<RuleSummary>, Vec<ReadyReason>)> {
+        who.require(Action::ManageRules)?;
+        let rules = self.rules();
+        Ok((rules.rules().to_vec(), rules.ready_reasons().to_vec()))
+    }
+
+    /// Ready reasons, for moderators choosing one.
+    pub fn ready_reasons(&self, who: &Identity) -> Result<Vec<ReadyReason>> {
+        who.require(Action::ModerateQueue)?;
+        Ok(self.rules().ready_reasons().to_vec())
+    }
+
+    /// Open queue items, oldest first.
+    pub async fn queue(&self, who: &Identity, limit: u64) -> Result<Vec<QueueItemRecord>> {
+        who.require(Action::ModerateQueue)?;
+        Ok(self.store.open_queue(limit.clamp(1, 500)).await?)
+    }
+
+    fn reason_text(&self, r: &ReasonInput) -> Result<String> {
+        if let Some(id) = r.ready_reason.as_deref().filter(|s| !s.is_empty()) {
+            return self
+                .rules()
+                .ready_reasons()
+                .iter()
+                .find(|rr| rr.id == id)
+                .map(|rr| rr.text.clone())
+                .ok_or_else(|| {
+                    AppError::invalid("ready_reason", format!("there is no ready reason {id:?}"))
+                });
+        }
+        let typed = r.reason.as_deref().map(str::trim).unwrap_or_default();
+        if typed.is_empty() {
+            return Err(AppError::invalid(
+                "reason",
+                "please give the author a reason (or pick a ready one)",
+            ));
+        }
+        if typed.chars().count() > crate::admin::REASON_MAX {
+            return Err(AppError::invalid(
+                "reason",
+                "a reason can be at most 1000 characters",
+            ));
+        }
+        Ok(typed.to_owned())
+    }
+
+    /// Decides a queue item. A second decision on the same item is a 409.
+    pub async fn decide_queue_item(
+        &self,
+        who: &Identity,
+        id: QueueItemId,
+        verdict: QueueVerdict,
+    ) -> Result<QueueItemRecord> {
+        who.require(Action::ModerateQueue)?;
+        let item = self.store.queue_item(id).await.map_err(|e| match e {
+            StoreError::NotFound => AppError::NotFound("queue item"),
+            other => other.into(),
+        })?;
+        let held = item.kind == "held";
+        let now = self.now();
+        let (decision, notice) = match &verdict {
+            QueueVerdict::Approve { edited_body } => {
+                let new_body = match edited_body {
+                    Some(b) => {
+                        let b = hearth_core::content::validate_body(b)
+                            .map_err(|e| AppError::invalid(e.field, e.message))?;
+                        Some((render_markdown(&b), b))
+                    }
+                    None => None,
+                };
+                (
+                    QueueDecision {
+                        state: "approved",
+                        by: who.id,
+                        reason: None,
+                        post_status: held.then_some(PostStatus::Published),
+                        new_body: new_body.map(|(html, src)| (src, html)),
+                        at: now,
+                    },
+                    held.then_some(("post_approved", None)),
+                )
+            }
+            QueueVerdict::Reject(r) => {
+                let reason = self.reason_text(r)?;
+                let (status, kind) = if held {
+                    (PostStatus::Rejected, "post_rejected")
+                } else {
+                    (PostStatus::Removed, "post_removed")
+                };
+                (
+                    QueueDecision {
+                        state: "rejected",
+                        by: who.id,
+                        reason: Some(reason.clone()),
+                        post_status: Some(status),
+                        new_body: None,
+                        at: now,
+                    },
+                    Some((kind, Some(reason))),
+                )
+            }
+        };
+        let decided = match self.store.decide_queue_item(id, &decision).await {
+            Err(StoreError::Conflict { .. }) => {
+                return Err(AppError::Conflict {
+                    code: "already_decided",
+                    message: "another moderator has already decided this item".to_owned(),
+                });
+            }
+            other => other?,
+        };
+        if let (Some((kind, message)), Some(author)) = (notice, decided.post.author_id) {
+            self.notify(NewNotification {
+                member_id: author,
+                kind,
+                thread_id: Some(decided.post.thread_id),
+                post_id: Some(decided.post.id),
+                message,
+                at: now,
+            })
+            .await?;
+        }
+        match decision.post_status {
+            Some(PostStatus::Published) => {
+                self.announce_post(&decided.post, "post_published").await;
+                if !decided.post.is_first {
+                    let thread = self.store.thread(decided.post.thread_id, None).await?;
+                    self.notify_reply(&thread, &decided.post).await?;
+                }
+            }
+            Some(PostStatus::Removed) => self.announce_post(&decided.post, "post_removed").await,
+            _ if decision.new_body.is_some() && decided.post.status == PostStatus::Published => {
+                self.announce_post(&decided.post, "post_edited").await;
+            }
+            _ => {}
+        }
+        self.publish_quietly(
+            hearth_realtime::Topic::ModQueue,
+            serde_json::json!({"kind": "queue_item_decided", "id": id.to_string(), "state": decided.state}),
+        )
+        .await;
+        let action = format!("queue_{}_{}", item.kind, decision.state);
+        self.audit(
+            Some(who.id),
+            &action,
+            "post",
+            Some(item.post.id.to_string()),
+            decision.reason.clone(),
+        )
+        .await?;
+        Ok(decided)
+    }
+
+    /// Undoes a rejection within seven days: the post is held again and back in the queue.
+    pub async fn undo_rejection(&self, who: &Identity, id: QueueItemId) -> Result<QueueItemRecord> {
+        who.require(Action::ModerateQueue)?;
+        let now = self.now();
+        let item = match self
+            .store
+            .undo_rejection(id, now - Duration::days(UNDO_REJECTION_DAYS), now)
+            .await
+        {
+            Err(StoreError::NotFound) => return Err(AppError::NotFound("queue item")),
+            Err(StoreError::Conflict { .. }) => {
+                return Err(AppError::Conflict {
+                    code: "cannot_undo",
+                    message:
+                        "only a rejection of a held post, made in the last 7 days, can be undone"
+                            .to_owned(),
+                });
+            }
+            other => other?,
+        };
+        self.audit(
+            Some(who.id),
+            "queue_rejection_undone",
+            "post",
+            Some(item.post.id.to_string()),
+            None,
+        )
+        .await?;
+        Ok(item)
+    }
+
+    /// Removes a published post, with a reason its author sees.
+    pub async fn remove_post(&self, who: &Identity, id: PostId, reason: ReasonInput) -> Result<()> {
+        who.require(Action::ModerateContent)?;
+        let post = self.store.post(id).await.map_err(|e| match e {
+            StoreError::NotFound => AppError::NotFound("post"),
+            other => other.into(),
+        })?;
+        if matches!(post.status, PostStatus::Removed | PostStatus::Deleted) {
+            return Err(AppError::Conflict {
+                code: "post_closed",
+                message: "this post is already gone".to_owned(),
+            });
+        }
+        let reason = self.reason_text(&reason)?;
+        let now = self.now();
+        self.store
+            .set_post_status(id, PostStatus::Removed, Some(reason.clone()), now)
+            .await?;
+        if let Some(author) = post.author_id {
+            self.notify(NewNotification {
+                member_id: author,
+                kind: "post_removed",
+                thread_id: Some(post.thread_id),
+                post_id: Some(id),
+                message: Some(reason.clone()),
+                at: now,
+            })
+            .await?;
+        }
+        self.audit(
+            Some(who.id),
+            "post_removed",
+            "post",
+            Some(id.to_string()),
+            Some(reason),
+        )
+        .await
+    }
+
+    /// Locks, unlocks, pins, unpins or moves a thread.
+    pub async fn thread_action(
+        &self,
+        who: &Identity,
+        id: ThreadId,
+        action: ThreadAction,
+    ) -> Result<ThreadRecord> {
+        who.require(Action::ModerateContent)?;
+        let (pinned, locked, board, name) = match action {
+            ThreadAction::Lock => (None, Some(true), None, "thread_locked"),
+            ThreadAction::Unlock => (None, Some(false), None, "thread_unlocked"),
+            ThreadAction::Pin => (Some(true), None, None, "thread_pinned"),
+            ThreadAction::Unpin => (Some(false), None, None, "thread_unpinned"),
+            ThreadAction::Move(b) => {
+                self.board(who, b).await?;
+                (None, None, Some(b), "thread_moved")
+            }
+        };
+        let thread = self
+            .store
+            .update_thread(id, pinned, locked, board)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => AppError::NotFound("thread"),
+                other => other.into(),
+            })?;
+        self.audit(
+            Some(who.id),
+            name,
+            "thread",
+            Some(id.to_string()),
+            board.map(|b| format!("to board {b}")),
+        )
+        .await?;
+        Ok(thread)
+    }
+
+    /// The member's notifications, newest first.
+    pub async fn notifications(
+        &self,
+        who: &Identity,
+        limit: u64,
+    ) -> Result<Vec<NotificationRecord>> {
+        who.require(Action::ManageOwnAccount)?;
+        Ok(self
+            .store
+            .notifications(who.id, limit.clamp(1, 200))
+            .await?)
+    }
+
+    /// Marks the member's notifications read.
+    pub async fn mark_notifications_read(&self, who: &Identity) -> Result<u64> {
+        who.require(Action::ManageOwnAccount)?;
+        Ok(self
+            .store
+            .mark_notifications_read(who.id, self.now())
+            .await?)
+    }
+
+    /// Alerts every moderator once about items waiting longer than the configured time.
+    pub async fn alert_overdue_queue(&self) -> Result<u64> {
+        let now = self.now();
+        let overdue = self
+            .store
+            .take_overdue_queue_items(
+                now - Duration::minutes(self.config.queue_alert_minutes),
+                now,
+            )
+            .await?;
+        if overdue > 0 {
+            for m in self.store.active_moderators().await? {
+                self.store
+                    .notify(NewNotification {
+                        member_id: m,
+                        kind: "queue_overdue",
+                        thread_id: None,
+                        post_id: None,
+                        message: Some(format!(
+                            "{overdue} item(s) have waited in the queue for more than {} minutes",
+                            self.config.queue_alert_minutes
+                        )),
+                        at: now,
+                    })
+                    .await?;
+            }
+        }
+        Ok(overdue)
+    }
+
+    /// The verdict stored with a post, for the moderators' view.
+    pub fn stored_verdict(post: &hearth_store::records::PostRecord) -> Option<Verdict> {
+        serde_json::from_str(&post.verdict).ok()
+    }
+}
+
+/// A moderator's action on a thread.
+#[derive(Clone, Copy, Debug)]
+pub enum ThreadAction {
+    /// No more replies (except from moderators).
+    Lock,
+    /// Replies again.
+    Unlock,
+    /// Show first on its board.
+    Pin,
+    /// Back in activity order.
+    Unpin,
+    /// To another board.
+    Move(BoardId),
+}
+
+/// Why a rules reload did not take effect.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesReloadError {
+    /// The file has problems; the old rules stay in force.
+    #[error("the rules file has problems; the previous rules are still in force")]
+    Problems(Vec<RuleProblem>),
+    /// Anything else.
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<hearth_core::policy::Denied> for RulesReloadError {
+    fn from(d: hearth_core::policy::Denied) -> Self {
+        RulesReloadError::App(d.into())
+    }
+}

@@ -1,0 +1,634 @@
+//! Hearth's side of the realtime layer: what may hold which topic, the event log behind
+//! catch-up and gap-filling, publishing events after they are stored, and chat.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use hearth_core::content::PostStatus;
+use hearth_core::ids::{MemberId, MessageId, RoomId};
+use hearth_core::moderation::{Outcome, TextKind};
+use hearth_core::policy::{self, Action, Role, Standing};
+use hearth_realtime::{
+    Ack, Bus, CloseReason, Envelope, HookError, HubHooks, MemberAccess, ProtocolError,
+    SocketHandler, Topic,
+};
+use hearth_store::records::{MessageRecord, NewNotification, PostRecord, RoomRecord, ThreadRecord};
+use hearth_store::{Store, StoreError};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{App, AppError, Clock, Identity, Result};
+
+/// Longest chat message, in characters.
+pub const CHAT_MAX: usize = 2000;
+
+/// How many stored events one catch-up page returns.
+const EVENT_PAGE: u64 = 500;
+
+/// Whether a member with `role` may hold `topic`. Pure apart from looking things up.
+async fn may_hold(
+    store: &Store,
+    member: MemberId,
+    role: Role,
+    topic: Topic,
+) -> std::result::Result<(), ProtocolError> {
+    let unavailable = |e: StoreError| match e {
+        StoreError::NotFound => ProtocolError::NotFound { topic },
+        StoreError::Unavailable(_) => ProtocolError::Unavailable,
+        other => {
+            tracing::error!(error = %other, "topic check failed");
+            ProtocolError::Internal
+        }
+    };
+    match topic {
+        Topic::ModQueue if role >= Role::Moderator => Ok(()),
+        Topic::ModQueue => Err(ProtocolError::Forbidden { topic }),
+        Topic::Member(id) if id == member => Ok(()),
+        Topic::Member(_) => Err(ProtocolError::Forbidden { topic }),
+        Topic::Board(id) => {
+            let board = store.board(id).await.map_err(unavailable)?;
+            if board.visibility.readable_by(role) {
+                Ok(())
+            } else {
+                Err(ProtocolError::NotFound { topic })
+            }
+        }
+        Topic::Thread(id) => {
+            let thread = store.thread(id, None).await.map_err(unavailable)?;
+            let board = store.board(thread.board_id).await.map_err(unavailable)?;
+            let visible = thread.status == PostStatus::Published
+                || thread.author_id == Some(member)
+                || role >= Role::Moderator;
+            if board.visibility.readable_by(role) && visible {
+                Ok(())
+            } else {
+                Err(ProtocolError::NotFound { topic })
+            }
+        }
+        Topic::Room(id) => store.room(id).await.map(|_| ()).map_err(unavailable),
+    }
+}
+
+/// The database's side of the hub: stored events and members' current permissions.
+pub struct StoreHooks {
+    store: Store,
+    clock: Clock,
+}
+
+impl StoreHooks {
+    /// Hooks over `store`, judging standing by `clock`.
+    pub fn new(store: Store, clock: Clock) -> Arc<Self> {
+        Arc::new(StoreHooks { store, clock })
+    }
+}
+
+#[async_trait]
+impl HubHooks for StoreHooks {
+    async fn events_since(
+        &self,
+        topic: Topic,
+        after_seq: i64,
+    ) -> std::result::Result<Vec<Envelope>, HookError> {
+        let rows = self
+            .store
+            .events_since(&topic.to_string(), after_seq, EVENT_PAGE)
+            .await
+            .map_err(|e| HookError(e.to_string()))?;
+        rows.into_iter()
+            .map(|r| {
+                let event: Value =
+                    serde_json::from_str(&r.payload).map_err(|e| HookError(e.to_string()))?;
+                Envelope::new(topic, r.seq, event).map_err(|e| HookError(e.to_string()))
+            })
+            .collect()
+    }
+
+    async fn latest_seq(&self, topic: Topic) -> std::result::Result<i64, HookError> {
+        self.store
+            .latest_seq(&topic.to_string())
+            .await
+            .map_err(|e| HookError(e.to_string()))
+    }
+
+    async fn recheck_member(
+        &self,
+        member: MemberId,
+        held: Vec<Topic>,
+    ) -> std::result::Result<MemberAccess, HookError> {
+        let record = match self.store.member(member).await {
+            Ok(m) => m,
+            Err(StoreError::NotFound) => {
+                return Ok(MemberAccess::Disconnect(CloseReason::revoked(
+                    "this account no longer exists",
+                )));
+            }
+            Err(e) => return Err(HookError(e.to_string())),
+        };
+        if record
+            .standing
+            .effective(record.suspended_until, (self.clock)())
+            != Standing::Active
+        {
+            return Ok(MemberAccess::Disconnect(CloseReason::revoked(
+                "this account is not active",
+            )));
+        }
+        let mut keep = Vec::with_capacity(held.len());
+        for topic in held {
+            match may_hold(&self.store, member, record.role, topic).await {
+                Ok(()) => keep.push(topic),
+                Err(ProtocolError::Unavailable | ProtocolError::Internal) => {
+                    return Err(HookError("cannot check permissions now".to_owned()));
+                }
+                Err(_) => {}
+            }
+        }
+        Ok(MemberAccess::Retain(keep))
+    }
+}
+
+/// The public view of a post, as events carry it (never the source, the verdict or reasons).
+pub fn post_event_view(p: &PostRecord) -> Value {
+    let gone = matches!(p.status, PostStatus::Removed | PostStatus::Deleted);
+    json!({
+        "id": p.id.to_string(),
+        "thread_id": p.thread_id.to_string(),
+        "author": p.author_handle,
+        "is_first": p.is_first,
+        "status": p.status.as_str(),
+        "body_html": if gone { "" } else { p.body_html.as_str() },
+        "content_warning": if gone { None } else { p.content_warning.clone() },
+        "created_at": p.created_at,
+        "edited_at": p.edited_at,
+    })
+}
+
+/// The public view of a thread, as events carry it.
+pub fn thread_event_view(t: &ThreadRecord) -> Value {
+    json!({
+        "id": t.id.to_string(),
+        "board_id": t.board_id.to_string(),
+        "title": t.title,
+        "author": t.author_handle,
+        "status": t.status.as_str(),
+        "pinned": t.pinned,
+        "locked": t.locked,
+        "post_count": t.post_count,
+        "created_at": t.created_at,
+        "last_activity_at": t.last_activity_at,
+    })
+}
+
+/// The public view of a chat message.
+pub fn message_view(m: &MessageRecord) -> Value {
+    json!({
+        "id": m.id.to_string(),
+        "room_id": m.room_id.to_string(),
+        "author": m.author_handle,
+        "status": m.status.as_str(),
+        "body_html": m.body_html,
+        "created_at": m.created_at,
+    })
+}
+
+impl App {
+    /// The bus, for the server's websocket route, readiness and metrics.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    /// Stores an event on a topic's log, then publishes it. A bus failure is logged, not
+    /// returned: the event is in the database, and every instance fills gaps from there.
+    pub(crate) async fn publish(&self, topic: Topic, event: Value) -> Result<()> {
+        let seq = self
+            .store
+            .append_event(&topic.to_string(), event.to_string(), self.now())
+            .await?;
+        let envelope =
+            Envelope::new(topic, seq, event).map_err(|e| AppError::Internal(e.to_string()))?;
+        if let Err(e) = self.bus.publish(envelope).await {
+            tracing::warn!(error = %e, "bus publish failed; other instances will catch up from the database");
+        }
+        Ok(())
+    }
+
+    /// Publishes, logging instead of failing: the action that caused the event has already
+    /// been stored and answered, so a failure here must not turn it into an error.
+    pub(crate) async fn publish_quietly(&self, topic: Topic, event: Value) {
+        match self.publish(topic, event.clone()).await {
+            Ok(()) => {}
+            Err(AppError::Unavailable(_)) => {
+                // The content is stored but the database went away before its event was: keep
+                // trying for a while, so subscribers still hear of it when the database is back.
+                let app = self.clone();
+                tokio::spawn(async move {
+                    let mut wait = std::time::Duration::from_millis(250);
+                    for _ in 0..40 {
+                        tokio::time::sleep(wait).await;
+                        match app.publish(topic, event.clone()).await {
+                            Ok(()) => return,
+                            Err(AppError::Unavailable(_)) => {
+                                wait = (wait * 2).min(std::time::Duration::from_secs(10))
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, %topic, "could not record a realtime event");
+                                return;
+                            }
+                        }
+                    }
+                    tracing::warn!(%topic, "gave up recording a realtime event after the database stayed away");
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, %topic, "could not record a realtime event"),
+        }
+    }
+
+    /// Adds a notification and sends it live to the member.
+    pub(crate) async fn notify(&self, n: NewNotification) -> Result<()> {
+        let member = n.member_id;
+        let event = json!({
+            "kind": "notification",
+            "notification": {
+                "kind": n.kind,
+                "thread_id": n.thread_id.map(|t| t.to_string()),
+                "post_id": n.post_id.map(|p| p.to_string()),
+                "message": n.message,
+                "from": if n.kind == "reply" { "the forum" } else { "the moderators" },
+                "created_at": n.at,
+            }
+        });
+        self.store.notify(n).await?;
+        self.publish_quietly(Topic::Member(member), event).await;
+        Ok(())
+    }
+
+    /// Ends a member's live sockets on every instance (suspension, ban, sign-out).
+    pub async fn disconnect_member(&self, member: MemberId, why: &str) {
+        if let Err(e) = self
+            .bus
+            .disconnect_member(member, CloseReason::revoked(why))
+            .await
+        {
+            tracing::warn!(error = %e, "could not tell other instances to disconnect a member");
+        }
+    }
+
+    /// Tells every instance to re-check a member's topics (role change).
+    pub(crate) async fn role_changed(&self, member: MemberId) {
+        if let Err(e) = self.bus.member_role_changed(member).await {
+            tracing::warn!(error = %e, "could not tell other instances a role changed");
+        }
+    }
+
+    /// Chat rooms, with whether each is open now.
+    pub async fn rooms(&self, who: &Identity) -> Result<Vec<(RoomRecord, RoomState)>> {
+        who.require(Action::ReadForum)?;
+        let mut out = Vec::new();
+        for room in self.store.list_rooms().await? {
+            let state = self.room_state(&room).await?;
+            out.push((room, state));
+        }
+        Ok(out)
+    }
+
+    /// Who is present in a room (on this instance) and whether it is open.
+    pub async fn room_state(&self, room: &RoomRecord) -> Result<RoomState> {
+        let hub = self.bus.hub();
+        let mut present = Vec::new();
+        let mut moderator_present = false;
+        for member in hub.room_presence(room.id) {
+            if let Ok(m) = self.store.member(member).await {
+                moderator_present |= m.role >= Role::Moderator;
+                present.push(m.handle);
+            }
+        }
+        present.sort();
+        Ok(RoomState {
+            open: !room.needs_moderator || moderator_present,
+            present,
+        })
+    }
+
+    /// Creates a room (admins).
+    pub async fn create_room(
+        &self,
+        who: &Identity,
+        name: &str,
+        description: &str,
+        needs_moderator: bool,
+        slow_mode_seconds: i32,
+        new_member_slow_mode_seconds: i32,
+    ) -> Result<RoomRecord> {
+        who.require(Action::ManageSpaces)?;
+        let name = name.trim();
+        if !(1..=80).contains(&name.chars().count()) {
+            return Err(AppError::invalid(
+                "name",
+                "a room name must be 1 to 80 characters long",
+            ));
+        }
+        for (field, v) in [
+            ("slow_mode_seconds", slow_mode_seconds),
+            ("new_member_slow_mode_seconds", new_member_slow_mode_seconds),
+        ] {
+            if !(0..=3600).contains(&v) {
+                return Err(AppError::invalid(
+                    field,
+                    "slow mode must be 0 to 3600 seconds",
+                ));
+            }
+        }
+        let room = self
+            .store
+            .create_room(RoomRecord {
+                id: RoomId::new(),
+                name: name.to_owned(),
+                description: description.trim().to_owned(),
+                position: 0,
+                needs_moderator,
+                slow_mode_seconds,
+                new_member_slow_mode_seconds,
+                created_at: self.now(),
+            })
+            .await?;
+        self.audit(
+            Some(who.id),
+            "room_created",
+            "room",
+            Some(room.id.to_string()),
+            None,
+        )
+        .await?;
+        Ok(room)
+    }
+
+    /// A room's history, newest first.
+    pub async fn room_messages(
+        &self,
+        who: &Identity,
+        room: RoomId,
+        before: Option<MessageId>,
+        limit: u64,
+    ) -> Result<Vec<MessageRecord>> {
+        who.require(Action::ReadForum)?;
+        self.store.room(room).await.map_err(|e| match e {
+            StoreError::NotFound => AppError::NotFound("room"),
+            other => other.into(),
+        })?;
+        Ok(self
+            .store
+            .messages(
+                room,
+                who.id,
+                who.role >= Role::Moderator,
+                before,
+                limit.clamp(1, 200),
+            )
+            .await?)
+    }
+
+    /// Sends a chat message: permission, room open, slow mode, rules, store, publish.
+    pub async fn say(
+        &self,
+        member: MemberId,
+        room_id: RoomId,
+        body: &str,
+    ) -> Result<(MessageRecord, Outcome, Vec<String>)> {
+        let who = self.identify(member).await?;
+        who.require(Action::Chat)?;
+        let room = self.store.room(room_id).await.map_err(|e| match e {
+            StoreError::NotFound => AppError::NotFound("room"),
+            other => other.into(),
+        })?;
+        if !self.room_state(&room).await?.open && who.role < Role::Moderator {
+            return Err(AppError::Refused {
+                code: "room_closed",
+                message: "this room is open only while a moderator is here".to_owned(),
+            });
+        }
+        let text = body.trim();
+        if text.is_empty() || text.chars().count() > CHAT_MAX {
+            return Err(AppError::invalid(
+                "body",
+                "a message must be 1 to 2000 characters long",
+            ));
+        }
+        let approved = self.store.count_published_posts(who.id).await?;
+        let new_member = approved < 3 && who.role < Role::Moderator;
+        let slow = if new_member {
+            room.new_member_slow_mode_seconds
+                .max(room.slow_mode_seconds)
+        } else {
+            room.slow_mode_seconds
+        };
+        let now = self.now();
+        if slow > 0
+            && who.role < Role::Moderator
+            && let Some(last) = self.store.last_message_at(room_id, who.id).await?
+        {
+            let wait = i64::from(slow) - (now - last).num_seconds();
+            if wait > 0 {
+                return Err(AppError::Refused {
+                    code: "slow_mode",
+                    message: format!(
+                        "slow mode is on in this room: you can send again in {wait} seconds"
+                    ),
+                });
+            }
+        }
+        let verdict = self.moderate(&who, TextKind::Chat, text, None).await?;
+        if verdict.outcome == Outcome::Reject {
+            let reasons = if verdict.author_messages.is_empty() {
+                vec!["the group's rules do not allow this message".to_owned()]
+            } else {
+                verdict.author_messages.clone()
+            };
+            return Ok((
+                MessageRecord {
+                    id: MessageId::new(),
+                    room_id,
+                    author_id: Some(who.id),
+                    author_handle: Some(who.handle.clone()),
+                    body: String::new(),
+                    body_html: String::new(),
+                    status: PostStatus::Rejected,
+                    verdict: String::new(),
+                    created_at: now,
+                },
+                Outcome::Reject,
+                reasons,
+            ));
+        }
+        let status = if verdict.outcome.is_published() {
+            PostStatus::Published
+        } else {
+            PostStatus::Held
+        };
+        let message = self
+            .store
+            .insert_message(&MessageRecord {
+                id: MessageId::new(),
+                room_id,
+                author_id: Some(who.id),
+                author_handle: Some(who.handle.clone()),
+                body: text.to_owned(),
+                body_html: hearth_core::render::render_plain(text),
+                status,
+                verdict: serde_json::to_string(&verdict)
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+                created_at: now,
+            })
+            .await?;
+        if status == PostStatus::Published {
+            self.publish_quietly(
+                Topic::Room(room_id),
+                json!({"kind": "message", "message": message_view(&message)}),
+            )
+            .await;
+        }
+        if verdict.outcome != Outcome::Publish {
+            self.publish_quietly(
+                Topic::ModQueue,
+                json!({"kind": "chat_review", "outcome": verdict.outcome.status(), "message": message_view(&message), "body": message.body, "rules": verdict.hits}),
+            )
+            .await;
+        }
+        self.concern_from_rules(&verdict, None, Some(message.id))
+            .await;
+        let mut reasons = verdict.author_messages.clone();
+        if status == PostStatus::Held && reasons.is_empty() {
+            reasons.push(crate::HELD_MESSAGE.to_owned());
+        }
+        Ok((message, verdict.outcome, reasons))
+    }
+}
+
+impl App {
+    /// Chat messages waiting for a moderator, oldest first.
+    pub async fn held_messages(&self, who: &Identity) -> Result<Vec<MessageRecord>> {
+        who.require(Action::ModerateQueue)?;
+        Ok(self.store.held_messages(200).await?)
+    }
+
+    /// Approves (publishes to the room) or rejects a held chat message; the author is told,
+    /// by "the moderators", with the reason. A second decision is a 409.
+    pub async fn decide_message(
+        &self,
+        who: &Identity,
+        id: MessageId,
+        approve: bool,
+        reason: Option<String>,
+    ) -> Result<MessageRecord> {
+        who.require(Action::ModerateQueue)?;
+        let reason = match (approve, reason.as_deref().map(str::trim)) {
+            (true, _) => None,
+            (false, Some(r)) if !r.is_empty() && r.chars().count() <= 1000 => Some(r.to_owned()),
+            (false, _) => {
+                return Err(AppError::invalid(
+                    "reason",
+                    "please give the author a reason (at most 1000 characters)",
+                ));
+            }
+        };
+        let to = if approve {
+            PostStatus::Published
+        } else {
+            PostStatus::Rejected
+        };
+        let message = match self.store.decide_message(id, to).await {
+            Err(StoreError::NotFound) => return Err(AppError::NotFound("message")),
+            Err(StoreError::Conflict { .. }) => {
+                return Err(AppError::Conflict {
+                    code: "already_decided",
+                    message: "another moderator has already decided this message".to_owned(),
+                });
+            }
+            other => other?,
+        };
+        if approve {
+            self.publish_quietly(
+                Topic::Room(message.room_id),
+                json!({"kind": "message", "message": message_view(&message)}),
+            )
+            .await;
+        }
+        if let Some(author) = message.author_id {
+            self.notify(NewNotification {
+                member_id: author,
+                kind: if approve {
+                    "message_approved"
+                } else {
+                    "message_rejected"
+                },
+                thread_id: None,
+                post_id: None,
+                message: reason.clone(),
+                at: self.now(),
+            })
+            .await?;
+        }
+        self.publish_quietly(
+            Topic::ModQueue,
+            json!({"kind": "queue_item_decided", "message_id": id.to_string()}),
+        )
+        .await;
+        let action = if approve {
+            "chat_message_approved"
+        } else {
+            "chat_message_rejected"
+        };
+        self.audit(
+            Some(who.id),
+            action,
+            "message",
+            Some(id.to_string()),
+            reason,
+        )
+        .await?;
+        Ok(message)
+    }
+}
+
+/// Whether a room is open, and who is in it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RoomState {
+    /// Open for members to talk.
+    pub open: bool,
+    /// Handles of the members present (on this instance).
+    pub present: Vec<String>,
+}
+
+/// The websocket's handler: every subscribe is authorised against the member's current role,
+/// every `say` goes through the same use case as any other text.
+pub struct AppSocketHandler(pub App);
+
+#[async_trait]
+impl SocketHandler for AppSocketHandler {
+    async fn authorize_subscribe(
+        &self,
+        member: MemberId,
+        topic: Topic,
+    ) -> std::result::Result<(), ProtocolError> {
+        let who = match self.0.identify(member).await {
+            Ok(w) => w,
+            Err(AppError::Unavailable(_)) => return Err(ProtocolError::Unavailable),
+            Err(_) => return Err(ProtocolError::Forbidden { topic }),
+        };
+        policy::authorize(who.actor(), Action::ReadForum)
+            .map_err(|_| ProtocolError::Forbidden { topic })?;
+        may_hold(&self.0.store, member, who.role, topic).await
+    }
+
+    async fn say(&self, member: MemberId, room: RoomId, body: String, _client_id: Uuid) -> Ack {
+        match self.0.say(member, room, &body).await {
+            Ok((_, Outcome::Reject, reasons)) => Ack::rejected(reasons.join(" ")),
+            Ok((_, Outcome::Hold, reasons)) => Ack::held(reasons.join(" ")),
+            Ok(_) => Ack::published(),
+            Err(AppError::Internal(cause)) => {
+                tracing::error!(%cause, "chat message failed");
+                Ack::rejected("something went wrong on our side; please try again")
+            }
+            Err(e) => Ack::rejected(e.to_string()),
+        }
+    }
+}

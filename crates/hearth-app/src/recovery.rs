@@ -1,0 +1,158 @@
+//! Account recovery: one-time, expiring password-reset links, issued by an admin or (when the
+//! server can send email) requested by the member. Every email is discreet: a neutral sender,
+//! a neutral subject, no forum name and no content, so someone else reading the inbox learns
+//! nothing.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use hearth_core::account::{normalise_email, validate_password};
+use hearth_core::ids::MemberId;
+use hearth_core::policy::{Action, Standing};
+use hearth_store::StoreError;
+
+use crate::secrets::{random_token, token_hash};
+use crate::{App, AppError, Identity, Result};
+
+/// The subject of a reset email: says nothing about what it is for.
+pub const RESET_SUBJECT: &str = "Your requested link";
+
+/// Sends email. The server implements it over SMTP; nothing else in Hearth sends mail.
+#[async_trait]
+pub trait Mailer: Send + Sync + 'static {
+    /// Sends a plain-text message to one address.
+    async fn send(&self, to: &str, subject: &str, body: &str) -> std::result::Result<(), String>;
+}
+
+/// The body of a reset email: the link, its limits, and nothing that names the forum.
+pub fn reset_email_body(link: &str, hours: i64) -> String {
+    format!(
+        "Here is the link you asked for:\n\n{link}\n\nIt works once, for the next {hours} hours.\n\n\
+         If you did not ask for it, you can ignore this message.\n"
+    )
+}
+
+impl App {
+    /// Lets the server send email (password resets).
+    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
+    }
+
+    async fn new_reset_link(&self, member: MemberId) -> Result<(String, DateTime<Utc>)> {
+        let token = random_token();
+        let now = self.now();
+        let expires = now + Duration::hours(self.config.reset_link_hours);
+        self.store
+            .create_password_reset(member, token_hash(&token), now, expires)
+            .await?;
+        let link = format!(
+            "{}/reset?token={token}",
+            self.config.public_url.trim_end_matches('/')
+        );
+        Ok((link, expires))
+    }
+
+    /// An admin issues a one-time reset link for a member, to pass on by whatever safe route
+    /// they have (audited).
+    pub async fn issue_reset_link(
+        &self,
+        who: &Identity,
+        id: MemberId,
+    ) -> Result<(String, DateTime<Utc>)> {
+        who.require(Action::ManageMembers)?;
+        match self.store.member(id).await {
+            Err(StoreError::NotFound) => return Err(AppError::NotFound("member")),
+            other => other?,
+        };
+        let issued = self.new_reset_link(id).await?;
+        self.audit(
+            Some(who.id),
+            "reset_link_issued",
+            "member",
+            Some(id.to_string()),
+            None,
+        )
+        .await?;
+        Ok(issued)
+    }
+
+    /// A member asks for a reset link by email. The answer never says whether the address
+    /// belongs to anyone: the look-up and the sending happen after answering.
+    pub async fn request_reset(&self, email: &str) -> Result<()> {
+        let Ok(email) = normalise_email(email) else {
+            return Err(AppError::invalid(
+                "email",
+                "email must be an address like name@example.org",
+            ));
+        };
+        let Some(mailer) = self.mailer.clone() else {
+            tracing::info!("password reset requested, but this server sends no email");
+            return Ok(());
+        };
+        let app = self.clone();
+        tokio::spawn(async move {
+            let member = match app.store.member_by_login(&email).await {
+                Ok(Some(m))
+                    if m.email == email
+                        && m.standing.effective(m.suspended_until, app.now())
+                            == Standing::Active =>
+                {
+                    m
+                }
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "password reset look-up failed");
+                    return;
+                }
+            };
+            match app.new_reset_link(member.id).await {
+                Ok((link, _)) => {
+                    let body = reset_email_body(&link, app.config.reset_link_hours);
+                    match mailer.send(&member.email, RESET_SUBJECT, &body).await {
+                        Ok(()) => tracing::info!(member = %member.id, "reset email sent"),
+                        Err(e) => {
+                            tracing::warn!(member = %member.id, error = %e, "reset email failed")
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not make a reset link"),
+            }
+        });
+        Ok(())
+    }
+
+    /// Sets a new password with a reset token. The token works once; every session of the
+    /// member ends and their sockets close.
+    pub async fn complete_reset(&self, token: &str, new_password: &str) -> Result<()> {
+        validate_password(new_password)
+            .map_err(|e| AppError::invalid("new_password", e.to_string()))?;
+        let Some(member) = self
+            .store
+            .take_password_reset(&token_hash(token), self.now())
+            .await?
+        else {
+            return Err(AppError::Refused {
+                code: "reset_invalid",
+                message: "this link has expired or has already been used; ask for a new one"
+                    .to_owned(),
+            });
+        };
+        let hash = self.passwords.hash(new_password).await?;
+        self.store.set_password_hash(member, hash).await?;
+        let ended = self.store.delete_member_sessions(member, None).await?;
+        self.disconnect_member(member, "your password was reset")
+            .await;
+        self.audit(
+            Some(member),
+            "password_reset",
+            "member",
+            Some(member.to_string()),
+            None,
+        )
+        .await?;
+        tracing::info!(%member, ended, "password reset");
+        Ok(())
+    }
+}

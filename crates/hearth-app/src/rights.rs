@@ -1,0 +1,188 @@
+//! Members' data rights under UK GDPR: a copy of everything held about them, and erasure.
+
+use hearth_core::ids::MemberId;
+use hearth_core::policy::{self, Action};
+use hearth_store::{ErasePosts, StoreError};
+use serde_json::{Value, json};
+
+use crate::{App, AppError, Identity, Result};
+
+/// Parses the member's choice for their posts.
+pub fn erase_posts_choice(s: &str) -> Result<ErasePosts> {
+    match s {
+        "delete" => Ok(ErasePosts::Delete),
+        "anonymise" | "anonymize" => Ok(ErasePosts::Anonymise),
+        _ => Err(AppError::invalid(
+            "posts",
+            "posts must be \"delete\" or \"anonymise\"",
+        )),
+    }
+}
+
+impl App {
+    /// Everything Hearth holds about the member, as JSON. Never the password hash; never which
+    /// moderator decided anything (decisions are the moderators', as a team).
+    pub async fn export(&self, who: &Identity) -> Result<Value> {
+        who.require(Action::ExerciseDataRights)?;
+        let me = self.store.member(who.id).await?;
+        let application = self.store.application_for_member(who.id).await?;
+        let content = self.store.member_content(who.id).await?;
+        let notifications = self.store.notifications(who.id, 10_000).await?;
+        self.audit(
+            Some(who.id),
+            "data_exported",
+            "member",
+            Some(who.id.to_string()),
+            None,
+        )
+        .await?;
+        Ok(json!({
+            "exported_at": self.now(),
+            "about": "Everything the forum holds about you. Your date of birth was checked when you applied and never stored.",
+            "account": {
+                "id": me.id.to_string(),
+                "handle": me.handle,
+                "email": me.email,
+                "role": me.role.as_str(),
+                "standing": me.standing.as_str(),
+                "standing_reason": me.standing_reason,
+                "suspended_until": me.suspended_until,
+                "age_check": me.age_check,
+                "age_checked_at": me.age_checked_at,
+                "adult_confirmed_at": me.adult_confirmed_at,
+                "rules_accepted_at": me.rules_accepted_at,
+                "created_at": me.created_at,
+                "approved_at": me.approved_at,
+            },
+            "application": application.map(|a| json!({
+                "status": a.status,
+                "statement": a.statement,
+                "invited": a.invited,
+                "created_at": a.created_at,
+                "decided_at": a.decided_at,
+                "decision_reason": a.decision_reason,
+            })),
+            "threads_started": content.threads.iter().map(|(id, title, at)| json!({"id": id, "title": title, "created_at": at})).collect::<Vec<_>>(),
+            "posts": content.posts.iter().map(|(p, title)| json!({
+                "id": p.id.to_string(),
+                "thread_id": p.thread_id.to_string(),
+                "thread_title": title,
+                "body": p.body_source,
+                "content_warning": p.content_warning,
+                "status": p.status.as_str(),
+                "decision_reason": p.decision_reason,
+                "created_at": p.created_at,
+                "edited_at": p.edited_at,
+            })).collect::<Vec<_>>(),
+            "chat_messages": content.messages.iter().map(|(id, room, body, status, at)| json!({
+                "id": id, "room_id": room, "body": body, "status": status, "created_at": at,
+            })).collect::<Vec<_>>(),
+            "reports_made": content.reports.iter().map(|(post, reason, note, state, at)| json!({
+                "post_id": post, "reason": reason, "note": note, "state": state, "created_at": at,
+            })).collect::<Vec<_>>(),
+            "notifications": notifications.iter().map(|n| json!({
+                "kind": n.kind,
+                "thread_id": n.thread_id.map(|t| t.to_string()),
+                "post_id": n.post_id.map(|p| p.to_string()),
+                "message": n.message,
+                "created_at": n.created_at,
+                "read_at": n.read_at,
+            })).collect::<Vec<_>>(),
+            "threads_read": content.read_markers.iter().map(|(t, at)| json!({"thread_id": t, "read_at": at})).collect::<Vec<_>>(),
+        }))
+    }
+
+    /// Erases one's own account, given the password. Sessions end and sockets close.
+    pub async fn erase_self(
+        &self,
+        who: &Identity,
+        password: &str,
+        posts: ErasePosts,
+    ) -> Result<()> {
+        who.require(Action::ExerciseDataRights)?;
+        let me = self.store.member(who.id).await?;
+        if !self
+            .passwords
+            .verify(password, Some(&me.password_hash))
+            .await?
+        {
+            return Err(AppError::invalid(
+                "password",
+                "the password is not right; nothing was erased",
+            ));
+        }
+        if me.role == hearth_core::policy::Role::Admin
+            && self.store.count_active_admins().await? <= 1
+        {
+            return Err(AppError::Conflict {
+                code: "last_admin",
+                message: "you are the only admin: make someone else an admin before leaving"
+                    .to_owned(),
+            });
+        }
+        self.erase(who.id, posts, Some(who.id), "member_erased_self")
+            .await
+    }
+
+    /// Erases a member's account (admins), as the member could themselves.
+    pub async fn erase_member(
+        &self,
+        who: &Identity,
+        id: MemberId,
+        posts: ErasePosts,
+    ) -> Result<()> {
+        who.require(Action::ManageMembers)?;
+        let target = match self.store.member(id).await {
+            Err(StoreError::NotFound) => return Err(AppError::NotFound("member")),
+            other => other?,
+        };
+        policy::may_sanction(who.actor(), target.role, who.id == id)?;
+        self.erase(id, posts, Some(who.id), "member_erased_by_admin")
+            .await
+    }
+
+    async fn erase(
+        &self,
+        id: MemberId,
+        posts: ErasePosts,
+        actor: Option<MemberId>,
+        action: &str,
+    ) -> Result<()> {
+        self.store.erase_member(id, posts, self.now()).await?;
+        self.disconnect_member(id, "this account has been erased")
+            .await;
+        let how = match posts {
+            ErasePosts::Delete => "posts deleted",
+            ErasePosts::Anonymise => "posts anonymised",
+        };
+        // The audit log keeps the action, never the content.
+        self.audit(
+            actor.filter(|a| *a != id),
+            action,
+            "member",
+            Some(id.to_string()),
+            Some(how.to_owned()),
+        )
+        .await?;
+        tracing::info!(member = %id, how, "member erased");
+        Ok(())
+    }
+
+    /// Deletes what has outlived its retention period. Answers how many rows went.
+    pub async fn enforce_retention(&self) -> Result<u64> {
+        let now = self.now();
+        let s = &self.store;
+        let n = s.purge_expired_sessions(now).await?
+            + s.purge_age_refusals(now).await?
+            + s.purge_password_resets(now).await?
+            + s.purge_concerns(now - chrono::Duration::days(self.config.concern_retention_days))
+                .await?
+            + s.purge_events(now - chrono::Duration::days(self.config.event_retention_days))
+                .await?
+            + s.purge_notifications(
+                now - chrono::Duration::days(self.config.notification_retention_days),
+            )
+            .await?;
+        Ok(n)
+    }
+}

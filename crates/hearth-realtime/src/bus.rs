@@ -1,0 +1,566 @@
+//! How events and control messages reach every instance's hub.
+//!
+//! Two kinds, one [`Bus`] type:
+//! - **in-process** (the embedded default, one instance): publishing delivers straight to the
+//!   local hub;
+//! - **Redis pub/sub** (`REDIS_URL`): publishing delivers to the local hub at once and `PUBLISH`es
+//!   on one channel; each instance keeps one dedicated subscriber connection that feeds its hub.
+//!
+//! Redis pub/sub is at-most-once, and that is fine here: every event is already in the database
+//! with its sequence number before it is published. A lost message shows up as a gap at the next
+//! event and is filled from the database; after the subscriber reconnects, the hub re-fetches
+//! every topic it has subscribers for and re-checks every connected member (control messages sent
+//! during the outage were lost too). Publishing while Redis is down fails fast with an error the
+//! caller can log and ignore; the event is safe in the database.
+
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use futures_util::StreamExt;
+use hearth_core::ids::MemberId;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::{debug, info, warn};
+use uuid::Uuid;
+
+use crate::envelope::Envelope;
+use crate::hub::{CloseReason, Hub};
+use crate::protocol::Topic;
+
+/// Where the bus stands, for `/readyz` and `/metrics`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BusState {
+    /// In-process bus: always ready.
+    InProcess,
+    /// The Redis subscriber connection is up.
+    Connected {
+        /// When it came up.
+        since: SystemTime,
+    },
+    /// The Redis subscriber connection is down and being retried.
+    Disconnected {
+        /// When it went down (or when the first attempt started).
+        since: SystemTime,
+        /// Failed attempts since then.
+        attempts: u32,
+        /// The last failure, for operators. Never carries message content.
+        last_error: Option<String>,
+    },
+}
+
+impl BusState {
+    /// Whether events published now reach every instance.
+    pub fn is_ready(&self) -> bool {
+        !matches!(self, BusState::Disconnected { .. })
+    }
+
+    /// A short label for metrics: `in_process`, `connected` or `disconnected`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            BusState::InProcess => "in_process",
+            BusState::Connected { .. } => "connected",
+            BusState::Disconnected { .. } => "disconnected",
+        }
+    }
+}
+
+/// Why publishing (or building a bus) failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BusError {
+    /// Redis refused or dropped the command.
+    #[error("bus unavailable: {0}")]
+    Unavailable(String),
+    /// Redis did not answer within [`RedisBusConfig::publish_timeout`].
+    #[error("bus did not answer within {0:?}")]
+    Timeout(Duration),
+    /// The Redis URL or setup is wrong.
+    #[error("bus configuration: {0}")]
+    Config(String),
+    /// The message could not be encoded.
+    #[error("could not encode a bus message: {0}")]
+    Encode(String),
+}
+
+/// Settings for the Redis bus. `Debug` hides the URL's password.
+#[derive(Clone)]
+pub struct RedisBusConfig {
+    /// `REDIS_URL`, e.g. `redis://:password@host:6379/0`.
+    pub url: String,
+    /// The pub/sub channel every instance uses, for events and control messages alike. Give
+    /// each deployment sharing a Redis its own.
+    pub channel: String,
+    /// Longest wait to open a connection (and to subscribe on it).
+    pub connect_timeout: Duration,
+    /// Longest wait for a `PUBLISH`; past it the publish fails, never hangs.
+    pub publish_timeout: Duration,
+    /// First pause before reconnecting the subscriber; doubled each failed attempt.
+    pub backoff_min: Duration,
+    /// Longest pause between reconnect attempts.
+    pub backoff_max: Duration,
+    /// How often the subscriber pings Redis, to notice a silently dead connection.
+    pub health_check_interval: Duration,
+}
+
+impl RedisBusConfig {
+    /// The default pub/sub channel.
+    pub const DEFAULT_CHANNEL: &'static str = "hearth:events";
+
+    /// Defaults for everything but the URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            channel: Self::DEFAULT_CHANNEL.to_owned(),
+            connect_timeout: Duration::from_secs(2),
+            publish_timeout: Duration::from_secs(1),
+            backoff_min: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(10),
+            health_check_interval: Duration::from_secs(15),
+        }
+    }
+}
+
+impl fmt::Debug for RedisBusConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisBusConfig")
+            .field("url", &redact_url(&self.url))
+            .field("channel", &self.channel)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("publish_timeout", &self.publish_timeout)
+            .field("backoff_min", &self.backoff_min)
+            .field("backoff_max", &self.backoff_max)
+            .field("health_check_interval", &self.health_check_interval)
+            .finish()
+    }
+}
+
+/// `redis://user:secret@host` -> `redis://***@host`.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme + 3 => {
+            format!("{}***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Carries events and control messages to every instance's hub. Cheap to clone; the Redis
+/// subscriber task stops when the last clone is dropped.
+#[derive(Clone)]
+pub struct Bus {
+    inner: Arc<BusInner>,
+}
+
+impl fmt::Debug for Bus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bus")
+            .field("state", &*self.inner.state.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+struct BusInner {
+    hub: Hub,
+    kind: Kind,
+    state: watch::Receiver<BusState>,
+    /// Keeps the in-process bus's state channel open; unused for Redis (its task owns it).
+    _state_tx: Option<watch::Sender<BusState>>,
+    subscriber: Option<JoinHandle<()>>,
+}
+
+impl Drop for BusInner {
+    fn drop(&mut self) {
+        if let Some(task) = &self.subscriber {
+            task.abort();
+        }
+    }
+}
+
+enum Kind {
+    InProcess,
+    Redis(RedisPublisher),
+}
+
+struct RedisPublisher {
+    /// Multiplexed and self-reconnecting; created lazily so start-up never waits on Redis.
+    connection: redis::aio::ConnectionManager,
+    channel: String,
+    publish_timeout: Duration,
+    /// This instance, so the subscriber can skip its own messages (already applied locally).
+    origin: Uuid,
+}
+
+/// What goes over Redis: who sent it and what it is.
+#[derive(Serialize)]
+struct WireOut<'a> {
+    origin: Uuid,
+    body: BodyOut<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum BodyOut<'a> {
+    Event {
+        topic: Topic,
+        seq: i64,
+        event: &'a serde_json::Value,
+    },
+    DisconnectMember {
+        member: MemberId,
+        code: u16,
+        reason: &'a str,
+    },
+    RoleChanged {
+        member: MemberId,
+    },
+}
+
+#[derive(Deserialize)]
+struct WireIn {
+    origin: Uuid,
+    body: BodyIn,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum BodyIn {
+    Event {
+        topic: Topic,
+        seq: i64,
+        event: serde_json::Value,
+    },
+    DisconnectMember {
+        member: MemberId,
+        code: u16,
+        reason: String,
+    },
+    RoleChanged {
+        member: MemberId,
+    },
+}
+
+impl Bus {
+    /// The single-instance bus: publishing goes straight to `hub`.
+    pub fn in_process(hub: Hub) -> Self {
+        let (state_tx, state) = watch::channel(BusState::InProcess);
+        Self {
+            inner: Arc::new(BusInner {
+                hub,
+                kind: Kind::InProcess,
+                state,
+                _state_tx: Some(state_tx),
+                subscriber: None,
+            }),
+        }
+    }
+
+    /// The Redis bus. Does not wait for Redis: the subscriber connects (and reconnects) on its
+    /// own task, and [`Bus::state`] says how it is going. Fails only on a malformed URL or when
+    /// called outside a tokio runtime.
+    pub fn redis(hub: Hub, config: RedisBusConfig) -> Result<Self, BusError> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| BusError::Config("the Redis bus needs a tokio runtime".to_owned()))?;
+        let client = redis::Client::open(config.url.as_str())
+            .map_err(|err| BusError::Config(format!("invalid Redis URL: {err}")))?;
+        let manager_config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(config.connect_timeout))
+            .set_response_timeout(Some(config.publish_timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(config.backoff_max);
+        let connection =
+            redis::aio::ConnectionManager::new_lazy_with_config(client.clone(), manager_config)
+                .map_err(|err| BusError::Config(err.to_string()))?;
+        let origin = Uuid::new_v4();
+        let (state_tx, state) = watch::channel(BusState::Disconnected {
+            since: SystemTime::now(),
+            attempts: 0,
+            last_error: None,
+        });
+        let subscriber = Subscriber {
+            hub: hub.clone(),
+            client,
+            config: config.clone(),
+            origin,
+            state: state_tx,
+        };
+        let task = runtime.spawn(subscriber.run());
+        Ok(Self {
+            inner: Arc::new(BusInner {
+                hub,
+                kind: Kind::Redis(RedisPublisher {
+                    connection,
+                    channel: config.channel,
+                    publish_timeout: config.publish_timeout,
+                    origin,
+                }),
+                state,
+                _state_tx: None,
+                subscriber: Some(task),
+            }),
+        })
+    }
+
+    /// The local hub this bus feeds.
+    pub fn hub(&self) -> &Hub {
+        &self.inner.hub
+    }
+
+    /// Follows the bus's state (for `/readyz`, `/metrics`, and tests waiting for a reconnect).
+    pub fn state(&self) -> watch::Receiver<BusState> {
+        self.inner.state.clone()
+    }
+
+    /// The bus's state now.
+    pub fn current_state(&self) -> BusState {
+        self.inner.state.borrow().clone()
+    }
+
+    /// Publishes an event already stored in the database. Local sockets get it at once; with
+    /// Redis, an error means other instances will get it late (by gap fill), not never.
+    pub async fn publish(&self, envelope: Envelope) -> Result<(), BusError> {
+        // Local sockets first: they should not wait on Redis, and cannot be affected by it.
+        self.inner.hub.deliver(envelope.clone());
+        self.send_remote(BodyOut::Event {
+            topic: envelope.topic(),
+            seq: envelope.seq(),
+            event: envelope.event(),
+        })
+        .await
+    }
+
+    /// Closes `member`'s sockets on every instance (suspension, ban, sign-out everywhere).
+    /// Local sockets close even if the broadcast fails; other instances then close theirs when
+    /// they re-check members after reconnecting.
+    pub async fn disconnect_member(
+        &self,
+        member: MemberId,
+        reason: CloseReason,
+    ) -> Result<(), BusError> {
+        self.inner.hub.disconnect_member(member, reason.clone());
+        self.send_remote(BodyOut::DisconnectMember {
+            member,
+            code: reason.code,
+            reason: &reason.reason,
+        })
+        .await
+    }
+
+    /// Tells every instance that `member`'s role or standing changed, so each re-checks the
+    /// topics their sockets hold.
+    pub async fn member_role_changed(&self, member: MemberId) -> Result<(), BusError> {
+        self.inner.hub.recheck_member(member).await;
+        self.send_remote(BodyOut::RoleChanged { member }).await
+    }
+
+    async fn send_remote(&self, body: BodyOut<'_>) -> Result<(), BusError> {
+        let Kind::Redis(publisher) = &self.inner.kind else {
+            return Ok(());
+        };
+        let payload = serde_json::to_string(&WireOut {
+            origin: publisher.origin,
+            body,
+        })
+        .map_err(|err| BusError::Encode(err.to_string()))?;
+        let mut connection = publisher.connection.clone();
+        let command = redis::cmd("PUBLISH")
+            .arg(&publisher.channel)
+            .arg(payload)
+            .to_owned();
+        match tokio::time::timeout(
+            publisher.publish_timeout,
+            command.query_async::<i64>(&mut connection),
+        )
+        .await
+        {
+            Ok(Ok(_receivers)) => Ok(()),
+            Ok(Err(err)) => Err(BusError::Unavailable(err.to_string())),
+            Err(_) => Err(BusError::Timeout(publisher.publish_timeout)),
+        }
+    }
+}
+
+/// The per-instance subscriber task: connect, subscribe, feed the hub, reconnect on failure.
+struct Subscriber {
+    hub: Hub,
+    client: redis::Client,
+    config: RedisBusConfig,
+    origin: Uuid,
+    state: watch::Sender<BusState>,
+}
+
+impl Subscriber {
+    async fn run(self) {
+        let mut attempts: u32 = 0;
+        let mut had_outage = false;
+        loop {
+            match self.connect().await {
+                Ok(pubsub) => {
+                    attempts = 0;
+                    self.state.send_replace(BusState::Connected {
+                        since: SystemTime::now(),
+                    });
+                    info!(channel = %self.config.channel, "bus subscriber connected");
+                    // Subscribed first, then re-fetch: events published from now on arrive
+                    // live (buffered behind the fills), older ones come from the database.
+                    self.hub.resync_all();
+                    if had_outage {
+                        let hub = self.hub.clone();
+                        tokio::spawn(async move { hub.recheck_all_members().await });
+                    }
+                    let lost = self.pump(pubsub).await;
+                    warn!(error = %lost, "bus subscriber connection lost; reconnecting");
+                    had_outage = true;
+                    self.state.send_replace(BusState::Disconnected {
+                        since: SystemTime::now(),
+                        attempts: 0,
+                        last_error: Some(lost),
+                    });
+                }
+                Err(err) => {
+                    attempts = attempts.saturating_add(1);
+                    had_outage = true;
+                    debug!(error = %err, attempts, "bus subscriber could not connect");
+                    self.state.send_modify(|state| match state {
+                        BusState::Disconnected {
+                            attempts: a,
+                            last_error,
+                            ..
+                        } => {
+                            *a = attempts;
+                            *last_error = Some(err.clone());
+                        }
+                        other => {
+                            *other = BusState::Disconnected {
+                                since: SystemTime::now(),
+                                attempts,
+                                last_error: Some(err.clone()),
+                            }
+                        }
+                    });
+                }
+            }
+            tokio::time::sleep(backoff(&self.config, attempts)).await;
+        }
+    }
+
+    async fn connect(&self) -> Result<redis::aio::PubSub, String> {
+        let timeout = self.config.connect_timeout;
+        let mut pubsub = tokio::time::timeout(timeout, self.client.get_async_pubsub())
+            .await
+            .map_err(|_| format!("connect timed out after {timeout:?}"))?
+            .map_err(|err| err.to_string())?;
+        tokio::time::timeout(timeout, pubsub.subscribe(&self.config.channel))
+            .await
+            .map_err(|_| format!("subscribe timed out after {timeout:?}"))?
+            .map_err(|err| err.to_string())?;
+        Ok(pubsub)
+    }
+
+    /// Feeds the hub until the connection fails; returns why.
+    async fn pump(&self, pubsub: redis::aio::PubSub) -> String {
+        let (mut sink, mut stream) = pubsub.split();
+        let mut health = tokio::time::interval(self.config.health_check_interval);
+        health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        health.tick().await; // The first tick is immediate; the connection was just checked.
+        loop {
+            tokio::select! {
+                message = stream.next() => {
+                    let Some(message) = message else {
+                        return "connection closed".to_owned();
+                    };
+                    self.handle(message.get_payload_bytes());
+                }
+                _ = health.tick() => {
+                    let ping = sink.ping::<redis::Value>();
+                    match tokio::time::timeout(self.config.connect_timeout, ping).await {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(err)) => return format!("health check failed: {err}"),
+                        Err(_) => return "health check timed out".to_owned(),
+                    }
+                }
+            }
+        }
+    }
+
+    fn handle(&self, payload: &[u8]) {
+        let message: WireIn = match serde_json::from_slice(payload) {
+            Ok(message) => message,
+            Err(err) => {
+                // Only the error's position and kind: the payload may carry member text.
+                warn!(
+                    line = err.line(),
+                    column = err.column(),
+                    "undecodable bus message"
+                );
+                return;
+            }
+        };
+        if message.origin == self.origin {
+            return; // Applied locally when published.
+        }
+        match message.body {
+            BodyIn::Event { topic, seq, event } => match Envelope::new(topic, seq, event) {
+                Ok(envelope) => self.hub.deliver(envelope),
+                Err(err) => warn!(%topic, seq, error = %err, "bad event on the bus"),
+            },
+            BodyIn::DisconnectMember {
+                member,
+                code,
+                reason,
+            } => {
+                self.hub
+                    .disconnect_member(member, CloseReason::new(code, reason));
+            }
+            BodyIn::RoleChanged { member } => {
+                let hub = self.hub.clone();
+                tokio::spawn(async move { hub.recheck_member(member).await });
+            }
+        }
+    }
+}
+
+/// Exponential backoff, capped, with jitter (between half and all of the nominal delay) so a
+/// fleet of instances does not reconnect in lockstep after Redis restarts.
+fn backoff(config: &RedisBusConfig, attempts: u32) -> Duration {
+    let nominal = config
+        .backoff_min
+        .saturating_mul(2u32.saturating_pow(attempts.min(16)))
+        .min(config.backoff_max);
+    let half = nominal / 2;
+    let span = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX).max(1);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u32(attempts);
+    half + Duration::from_nanos(hasher.finish() % span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("redis://:hunter2@cache:6379/0"),
+            "redis://***@cache:6379/0"
+        );
+        assert_eq!(redact_url("redis://cache:6379"), "redis://cache:6379");
+        let debug = format!("{:?}", RedisBusConfig::new("redis://u:pw@h"));
+        assert!(!debug.contains("pw"), "{debug}");
+    }
+
+    #[test]
+    fn backoff_is_capped_and_jittered() {
+        let mut config = RedisBusConfig::new("redis://h");
+        config.backoff_min = Duration::from_millis(100);
+        config.backoff_max = Duration::from_secs(2);
+        for attempts in 0..40 {
+            let delay = backoff(&config, attempts);
+            assert!(delay <= Duration::from_secs(2), "{attempts}: {delay:?}");
+            assert!(delay >= Duration::from_millis(50), "{attempts}: {delay:?}");
+        }
+        assert!(backoff(&config, 30) >= Duration::from_secs(1));
+    }
+}

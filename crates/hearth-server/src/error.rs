@@ -1,0 +1,127 @@
+//! The HTTP error: every failure becomes `{"error": {"code", "message"}}` with the right status,
+//! mapped here in one place. A 5xx shows a generic message; its cause is logged once.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hearth_app::AppError;
+use serde_json::json;
+
+/// Shorthand for handler results.
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// Everything a handler can answer instead of success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A use case said no.
+    #[error(transparent)]
+    App(#[from] AppError),
+    /// The body was not the JSON we expect (syntax, types, missing fields).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The body is larger than allowed.
+    #[error("the request is too large")]
+    TooLarge,
+    /// The request needs JSON.
+    #[error("send JSON with Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// Too many attempts; try again after `retry_after` seconds.
+    #[error("too many attempts; please wait {retry_after} seconds and try again")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// A state change from a page on another site.
+    #[error("this request did not come from the forum's own pages")]
+    CrossOrigin,
+    /// No such route.
+    #[error("no such page")]
+    NoRoute,
+    /// A rules file with problems was not loaded; the old rules stay in force.
+    #[error("the rules file has problems; the previous rules are still in force")]
+    RulesInvalid(Vec<hearth_core::moderation::RuleProblem>),
+}
+
+impl From<hearth_app::RulesReloadError> for ApiError {
+    fn from(e: hearth_app::RulesReloadError) -> Self {
+        match e {
+            hearth_app::RulesReloadError::Problems(p) => ApiError::RulesInvalid(p),
+            hearth_app::RulesReloadError::App(a) => ApiError::App(a),
+        }
+    }
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::App(e) => match e {
+                AppError::Validation { .. } => (StatusCode::BAD_REQUEST, "invalid"),
+                AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+                AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "not_signed_in"),
+                AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+                AppError::Refused { code, .. } => (StatusCode::FORBIDDEN, code),
+                AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+                AppError::RuleRejected(_) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "rejected_by_rules")
+                }
+                AppError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+                AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+                AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            },
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::CrossOrigin => (StatusCode::FORBIDDEN, "cross_origin"),
+            ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::RulesInvalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "rules_invalid"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = match &self {
+            ApiError::App(AppError::Internal(cause)) => {
+                tracing::error!(%cause, "internal error");
+                "something went wrong on our side; please try again".to_owned()
+            }
+            ApiError::App(AppError::Unavailable(cause)) => {
+                tracing::warn!(%cause, "backing service unavailable");
+                self.to_string()
+            }
+            ApiError::App(AppError::RuleRejected(v)) if !v.author_messages.is_empty() => {
+                v.author_messages.join(" ")
+            }
+            _ => self.to_string(),
+        };
+        let mut body = json!({"error": {"code": code, "message": message}});
+        if let ApiError::App(AppError::Validation { field, .. }) = &self {
+            body["error"]["field"] = json!(field);
+        }
+        match &self {
+            ApiError::App(AppError::RuleRejected(v)) => {
+                body["moderation"] = json!(hearth_app::Moderation::from_verdict(v));
+            }
+            ApiError::RulesInvalid(problems) => {
+                body["error"]["problems"] = json!(
+                    problems
+                        .iter()
+                        .map(|p| json!({"line": p.line, "message": p.message}))
+                        .collect::<Vec<_>>()
+                );
+            }
+            _ => {}
+        }
+        let mut response = (status, Json(body)).into_response();
+        if let ApiError::RateLimited { retry_after } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+    }
+}

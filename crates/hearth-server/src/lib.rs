@@ -1,0 +1,345 @@
+//! Hearth's HTTP front: axum routes, identity extractors, sessions, cross-site checks.
+//!
+//! Handlers are thin: they extract, call one use case in `hearth-app`, and answer. Errors are
+//! mapped to statuses in one place ([`error::ApiError`]). This crate owns the process's
+//! plumbing too: configuration, logging, start-up, background jobs and graceful shutdown.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod headers;
+pub mod mail;
+pub mod origin;
+pub mod routes;
+pub mod sessions;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::middleware;
+use hearth_app::{App, AppConfig, Clock};
+use hearth_store::Store;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub use config::Config;
+use error::ApiError;
+use state::{AppState, Throttles};
+
+/// Connects to the database, migrates it, and builds the shared state.
+pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database ({})",
+                store_kind(&config.database_url)
+            )
+        })?;
+    store
+        .migrate()
+        .await
+        .context("cannot bring the database schema up to date")?;
+    let rules = load_rules(&config.rules)?;
+    let hub = hearth_realtime::Hub::new(
+        hearth_app::StoreHooks::new(store.clone(), clock.clone()),
+        hearth_realtime::HubConfig::default(),
+    );
+    let bus = match &config.redis_url {
+        Some(url) => {
+            hearth_realtime::Bus::redis(hub, hearth_realtime::RedisBusConfig::new(url.clone()))
+                .context("REDIS_URL: cannot set up the Redis bus")?
+        }
+        None => hearth_realtime::Bus::in_process(hub),
+    };
+    let app = App::new(
+        store,
+        clock,
+        AppConfig {
+            age_refusal_days: config.age_refusal_days,
+            invite_hours: config.invite_hours,
+            public_url: config.public_url(),
+            rules_path: config.rules.clone(),
+            queue_alert_minutes: config.queue_alert_minutes,
+            notification_retention_days: config.notification_retention_days,
+            event_retention_days: config.event_retention_days,
+            reset_link_hours: config.reset_link_hours,
+            concern_response_hours: config.concern_response_hours,
+            concern_retention_days: config.concern_retention_days,
+        },
+        rules,
+        bus,
+    )
+    .await
+    .context("cannot start the application")?;
+    let app = match &config.smtp_url {
+        Some(url) => app.with_mailer(std::sync::Arc::new(mail::SmtpMailer::new(
+            url,
+            &config.smtp_from,
+        )?)),
+        None => app,
+    };
+    Ok(AppState {
+        app,
+        throttles: Arc::new(Throttles::new(&config)),
+        config: Arc::new(config),
+    })
+}
+
+/// Reads and checks the moderation rules; the server does not start with a broken file.
+pub fn load_rules(path: &std::path::Path) -> anyhow::Result<hearth_core::moderation::RuleSet> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the moderation rules file {}", path.display()))?;
+    hearth_core::moderation::RuleSet::parse(&text).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(|p| format!("  {}: {p}", path.display())).collect();
+        anyhow::anyhow!(
+            "the moderation rules file {} has {} problem(s); fix them (check with `hearth rules check`):\n{}",
+            path.display(),
+            problems.len(),
+            lines.join("\n")
+        )
+    })
+}
+
+fn store_kind(url: &str) -> &'static str {
+    if url.starts_with("sqlite:") {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    }
+}
+
+/// The whole HTTP surface, with its layers.
+pub fn router(state: AppState) -> Router {
+    let sessions =
+        SessionManagerLayer::new(sessions::DbSessionStore::new(state.app.store().clone()))
+            .with_name(origin::session_cookie_name(&state.config))
+            .with_http_only(true)
+            .with_same_site(SameSite::Strict)
+            .with_secure(state.config.is_https())
+            .with_path("/")
+            .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+                state.config.session_idle_minutes,
+            )));
+    Router::new()
+        .merge(routes::health::router())
+        .merge(routes::applications::router())
+        .merge(routes::content::router())
+        .merge(routes::realtime::router())
+        .merge(routes::recovery::router())
+        .merge(routes::safeguarding::router())
+        .merge(routes::account::router())
+        .merge(routes::admin::router())
+        .merge(routes::moderation::router())
+        .merge(routes::setup::router())
+        .merge(routes::openapi::router())
+        .merge(routes::web::router())
+        .fallback(|| async { ApiError::NoRoute })
+        .method_not_allowed_fallback(|| async {
+            ApiError::BadRequest("this method is not allowed here".to_owned())
+        })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            origin::check_origin,
+        ))
+        .layer(sessions)
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            reject_oversized,
+        ))
+        .layer(
+            // Spans name the route pattern, never the URL: query strings can hold tokens.
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("unmatched", |p| p.as_str())
+                    .to_owned();
+                tracing::info_span!("http", method = %req.method(), route)
+            }),
+        )
+        .layer(middleware::from_fn_with_state(
+            headers::SecurityHeaders::new(&state.config),
+            headers::set_security_headers,
+        ))
+        .with_state(state)
+}
+
+/// Answers 413 at once when `Content-Length` announces more than the limit, without reading the
+/// body (a body without a length is still cut off by `DefaultBodyLimit` as it is read).
+async fn reject_oversized(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let announced = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > state.config.max_body_bytes as u64) {
+        return ApiError::TooLarge.into_response();
+    }
+    next.run(req).await
+}
+
+/// A server running in the background (for tests and `serve`).
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The shared state (tests use it to reach the store).
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests in flight finish, and waits.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        (&mut self.task)
+            .await
+            .context("server task panicked")?
+            .context("server failed")
+    }
+}
+
+/// Builds the state, binds `config.listen` (port 0 picks a free port), starts background jobs,
+/// prints the first-run link if no admin exists, and serves until [`Running::stop`].
+pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
+    let listen = config.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let mut config = config;
+    if config.public_url.is_none() {
+        config.public_url = Some(format!("http://{addr}"));
+    }
+    let state = build_state(config, clock).await?;
+    if let Some(link) = state.app.first_run_link().await? {
+        tracing::warn!(
+            "no admin exists yet. Create the first one, once, by opening {link} \
+             (or: curl -X POST {}/api/setup -H 'Content-Type: application/json' -d \
+             '{{\"token\":\"<the token in the link>\",\"handle\":\"...\",\"email\":\"...\",\"password\":\"...\"}}')",
+            state.config.public_url()
+        );
+    }
+    spawn_housekeeping(state.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let service = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "listening");
+    Ok(Running {
+        addr,
+        state,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+/// Runs until SIGTERM or Ctrl-C, then shuts down gracefully.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let running = start(config, hearth_app::system_clock()).await?;
+    spawn_reload_on_sighup(running.state.clone());
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await
+}
+
+/// `kill -HUP` re-reads the moderation rules; a broken file keeps the old rules and is logged.
+fn spawn_reload_on_sighup(state: AppState) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match state.app.reload_rules(None).await {
+                Ok(n) => tracing::info!(rules = n, "rules reloaded on SIGHUP"),
+                Err(hearth_app::RulesReloadError::Problems(problems)) => {
+                    for p in problems {
+                        tracing::error!(problem = %p, "rules reload refused; previous rules still in force");
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "rules reload failed"),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = state;
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// Enforces retention (expired sessions, age-gate refusals, old events and notifications) and
+/// alerts moderators about overdue queue items, every five minutes.
+fn spawn_housekeeping(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5 * 60));
+        loop {
+            tick.tick().await;
+            match state.app.enforce_retention().await {
+                Ok(n) => tracing::debug!(rows = n, "retention enforced"),
+                Err(e) => tracing::warn!(error = %e, "retention failed; will retry"),
+            }
+            if let Err(e) = state.app.alert_overdue_queue().await {
+                tracing::warn!(error = %e, "queue alert check failed; will retry");
+            }
+            if let Err(e) = state.app.alert_overdue_concerns().await {
+                tracing::warn!(error = %e, "concern alert check failed; will retry");
+            }
+        }
+    });
+}
+
+/// Sets up logging: `RUST_LOG` filters (default `info`), text or JSON lines.
+pub fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,294 @@
+//! Signing in and out, and the member's own account.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use hearth_app::AppError;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower_sessions::Session;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, Result};
+use crate::extract::{ApiJson, Member, SESSION_MEMBER, SESSION_SIGNED_IN_AT};
+use crate::routes::openapi::{
+    BadRequest, Conflict, Forbidden, NotSignedIn, PasswordChangedAnswer, RateLimited, SelfAnswer,
+    SessionAnswer, TooLarge, UnsupportedMediaType,
+};
+use crate::routes::views::{IdentityView, SelfView};
+use crate::state::AppState;
+
+/// `/api/session` and `/api/me`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/session",
+            post(create_session).get(get_session).delete(delete_session),
+        )
+        .route("/api/me", get(get_me).delete(erase_me))
+        .route("/api/me/export", get(export_me))
+        .route("/api/me/password", post(change_password))
+}
+
+/// Signing in.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SignInBody {
+    /// A handle or an email (also accepted under the names `handle` and `email`).
+    #[serde(alias = "handle", alias = "email")]
+    login: String,
+    /// The password.
+    password: String,
+}
+
+/// The client's address, for rate limiting only (never stored). Behind a trusted reverse proxy
+/// the first `X-Forwarded-For` entry is used.
+pub(crate) fn client_address(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> String {
+    if state.config.trust_forwarded_for
+        && let Some(first) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+    {
+        return first.trim().to_owned();
+    }
+    peer.map_or_else(|| "unknown".to_owned(), |p| p.ip().to_string())
+}
+
+/// The TCP peer's address, when the server was started with connect info (it always is, outside
+/// unit tests that drive the router directly).
+pub(crate) struct Peer(pub(crate) Option<SocketAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+        ))
+    }
+}
+
+/// Signs in.
+///
+/// With a handle or email and a password; sets the session cookie. Attempts are rate limited
+/// per account and per address.
+#[utoipa::path(
+    post,
+    path = "/api/session",
+    tag = "session",
+    request_body = SignInBody,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set.", body = SelfAnswer),
+        BadRequest, NotSignedIn, Forbidden, TooLarge, UnsupportedMediaType, RateLimited,
+    )
+)]
+async fn create_session(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Peer(peer): Peer,
+    ApiJson(body): ApiJson<SignInBody>,
+) -> Result<Json<Value>> {
+    let now = state.app.now();
+    let account = format!("account:{}", body.login.trim().to_lowercase());
+    let address = format!("address:{}", client_address(&state, &headers, peer));
+    state.throttles.check(&account, &address, now)?;
+    let member = match state.app.sign_in(&body.login, &body.password).await {
+        Ok(m) => m,
+        Err(AppError::BadCredentials) => {
+            state.throttles.fail(&account, &address, now);
+            return Err(AppError::BadCredentials.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    state.throttles.succeed(&account);
+    // A new session id at every sign-in, so a session id planted before sign-in is worthless.
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| AppError::Internal(format!("session cycle: {e}")))?;
+    session
+        .insert(SESSION_MEMBER, member.id)
+        .await
+        .map_err(|e| AppError::Internal(format!("session insert: {e}")))?;
+    session
+        .insert(SESSION_SIGNED_IN_AT, now.timestamp())
+        .await
+        .map_err(|e| AppError::Internal(format!("session insert: {e}")))?;
+    tracing::info!(member = %member.id, "signed in");
+    Ok(Json(json!({"member": SelfView::from(&member)})))
+}
+
+/// Who is signed in.
+#[utoipa::path(
+    get,
+    path = "/api/session",
+    tag = "session",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The signed-in identity.", body = SessionAnswer),
+        NotSignedIn,
+    )
+)]
+async fn get_session(Member(who): Member) -> Json<Value> {
+    Json(json!({"member": IdentityView::from(&who)}))
+}
+
+/// Signs out: ends the session, if any (signed out already is fine too).
+#[utoipa::path(
+    delete,
+    path = "/api/session",
+    tag = "session",
+    responses(
+        (status = 204, description = "Signed out."),
+        Forbidden,
+    )
+)]
+async fn delete_session(State(state): State<AppState>, session: Session) -> Result<StatusCode> {
+    let member: Option<hearth_core::ids::MemberId> =
+        session.get(SESSION_MEMBER).await.ok().flatten();
+    session
+        .flush()
+        .await
+        .map_err(|e| AppError::Internal(format!("session flush: {e}")))?;
+    // Signed out: this member's live sockets close too (other devices reconnect by themselves
+    // if their own sessions still stand).
+    if let Some(member) = member {
+        state.app.disconnect_member(member, "signed out").await;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in member's own account.
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = "account",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The member as they see themselves.", body = SelfAnswer),
+        NotSignedIn,
+    )
+)]
+async fn get_me(State(state): State<AppState>, Member(who): Member) -> Result<Json<Value>> {
+    let me = state.app.me(&who).await?;
+    Ok(Json(json!({"member": SelfView::from(&me)})))
+}
+
+/// Changing one's password.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    /// The password now.
+    current_password: String,
+    /// The new password (at least 10 characters).
+    new_password: String,
+}
+
+/// Changes the member's password and ends their other sessions.
+#[utoipa::path(
+    post,
+    path = "/api/me/password",
+    tag = "account",
+    security(("session_cookie" = [])),
+    request_body = PasswordBody,
+    responses(
+        (status = 200, description = "Changed.", body = PasswordChangedAnswer),
+        BadRequest, NotSignedIn, Forbidden, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn change_password(
+    State(state): State<AppState>,
+    session: Session,
+    Member(who): Member,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<Json<Value>, ApiError> {
+    let keep = session.id().map(|id| id.to_string());
+    let ended = state
+        .app
+        .change_password(
+            &who,
+            &body.current_password,
+            &body.new_password,
+            keep.as_deref(),
+        )
+        .await?;
+    Ok(Json(
+        json!({"status": "changed", "other_sessions_ended": ended}),
+    ))
+}
+
+/// What the member wants erased, confirmed with their password.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EraseBody {
+    /// The member's current password.
+    password: String,
+    /// `delete` (their words go; placeholders stay) or `anonymise` (their words stay, attributed
+    /// to no one).
+    posts: String,
+}
+
+/// A copy of everything Hearth holds about the signed-in member (UK GDPR right of access).
+#[utoipa::path(
+    get,
+    path = "/api/me/export",
+    tag = "account",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Everything held about the member: account, application, threads, posts, chat messages, reports made, notifications, read markers.", body = Object),
+        NotSignedIn,
+    )
+)]
+async fn export_me(
+    State(state): State<AppState>,
+    Member(who): Member,
+) -> Result<impl axum::response::IntoResponse> {
+    let data = state.app.export(&who).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"my-data.json\"",
+        )],
+        Json(data),
+    ))
+}
+
+/// Erases the signed-in member's account (UK GDPR right to erasure): their personal data goes,
+/// their posts are deleted or anonymised as they choose, sessions end and sockets close.
+#[utoipa::path(
+    delete,
+    path = "/api/me",
+    tag = "account",
+    security(("session_cookie" = [])),
+    request_body = EraseBody,
+    responses(
+        (status = 204, description = "Erased; signed out."),
+        BadRequest, NotSignedIn, Forbidden, Conflict, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn erase_me(
+    State(state): State<AppState>,
+    session: Session,
+    Member(who): Member,
+    ApiJson(body): ApiJson<EraseBody>,
+) -> Result<StatusCode> {
+    let posts = hearth_app::erase_posts_choice(&body.posts)?;
+    state.app.erase_self(&who, &body.password, posts).await?;
+    let _ = session.flush().await;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,479 @@
+//! Admins: applications, members, invites.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use chrono::{DateTime, Duration, Utc};
+use hearth_app::{AppError, MemberPatch, Sanction};
+use hearth_core::ids::{ApplicationId, MemberId};
+use hearth_core::policy::Role;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::Result;
+use crate::extract::{Admin, ApiJson, ApiQuery};
+use crate::routes::IdPath;
+use crate::routes::openapi::{
+    ApplicationAnswer, ApplicationsAnswer, BadRequest, BoardAnswer, Conflict, Forbidden,
+    InviteAnswer, MemberAnswer, MembersAnswer, NotFound, NotSignedIn, RulesAnswer, RulesInvalid,
+    RulesReloadedAnswer, TooLarge, UnsupportedMediaType,
+};
+use crate::routes::views::{ApplicationView, MemberAdminView};
+use crate::state::AppState;
+
+/// `/api/admin/...`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/applications", get(list_applications))
+        .route(
+            "/api/admin/applications/{id}/approve",
+            post(approve_application),
+        )
+        .route(
+            "/api/admin/applications/{id}/reject",
+            post(reject_application),
+        )
+        .route("/api/admin/members", get(list_members))
+        .route(
+            "/api/admin/members/{id}",
+            axum::routing::patch(patch_member),
+        )
+        .route("/api/admin/members/{id}/ban", post(ban_member))
+        .route("/api/admin/members/{id}/reinstate", post(reinstate_member))
+        .route("/api/admin/invites", post(create_invite))
+        .route("/api/admin/members/{id}/erase", post(erase_member))
+        .route("/api/admin/boards", post(create_board))
+        .route("/api/admin/rules", get(get_rules))
+        .route("/api/admin/rules/reload", post(reload_rules))
+}
+
+/// A new board.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct BoardBody {
+    /// Its name.
+    name: String,
+    /// What it is for.
+    #[serde(default)]
+    description: String,
+    /// Its place in the order.
+    #[serde(default)]
+    position: i32,
+    /// `members` (the default) or `moderators`.
+    #[serde(default)]
+    visibility: Option<String>,
+}
+
+/// Creates a board. Needs an admin.
+#[utoipa::path(
+    post,
+    path = "/api/admin/boards",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    request_body = BoardBody,
+    responses(
+        (status = 201, description = "Created.", body = BoardAnswer),
+        BadRequest, NotSignedIn, Forbidden, Conflict, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn create_board(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    ApiJson(body): ApiJson<BoardBody>,
+) -> Result<(StatusCode, Json<Value>)> {
+    let visibility = match body.visibility.as_deref() {
+        None => hearth_core::content::BoardVisibility::Members,
+        Some(v) => hearth_core::content::BoardVisibility::parse(v).ok_or_else(|| {
+            AppError::invalid("visibility", "visibility must be members or moderators")
+        })?,
+    };
+    let board = state
+        .app
+        .create_board(
+            &who,
+            &body.name,
+            &body.description,
+            body.position,
+            visibility,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"board": crate::routes::views::BoardView::from(&board)})),
+    ))
+}
+
+/// The moderation rules in force, and the ready-made rejection reasons. Needs an admin.
+#[utoipa::path(
+    get,
+    path = "/api/admin/rules",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The active rules.", body = RulesAnswer),
+        NotSignedIn, Forbidden,
+    )
+)]
+async fn get_rules(State(state): State<AppState>, Admin(who): Admin) -> Result<Json<Value>> {
+    let (rules, ready_reasons) = state.app.active_rules(&who)?;
+    Ok(Json(
+        json!({"file": state.config.rules.display().to_string(), "rules": rules, "ready_reasons": ready_reasons}),
+    ))
+}
+
+/// Reloads the moderation rules from their file.
+///
+/// A file with problems is refused and the old rules stay in force. Needs an admin.
+#[utoipa::path(
+    post,
+    path = "/api/admin/rules/reload",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Reloaded.", body = RulesReloadedAnswer),
+        NotSignedIn, Forbidden, RulesInvalid,
+    )
+)]
+async fn reload_rules(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+) -> Result<Json<Value>, crate::error::ApiError> {
+    let n = state.app.reload_rules(Some(&who)).await?;
+    Ok(Json(json!({"status": "reloaded", "rules": n})))
+}
+
+/// Applications waiting for a decision. Needs an admin.
+#[utoipa::path(
+    get,
+    path = "/api/admin/applications",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Pending applications.", body = ApplicationsAnswer),
+        NotSignedIn, Forbidden,
+    )
+)]
+async fn list_applications(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+) -> Result<Json<Value>> {
+    let apps = state.app.pending_applications(&who).await?;
+    let views: Vec<_> = apps.iter().map(ApplicationView::from).collect();
+    Ok(Json(json!({"applications": views})))
+}
+
+/// Approving an application.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ApproveBody {
+    /// Must be true: the admin confirms the applicant is an adult.
+    #[serde(default)]
+    confirm_adult: bool,
+}
+
+/// Approves an application.
+///
+/// Needs an admin and `confirm_adult: true`; the applicant can then sign in.
+#[utoipa::path(
+    post,
+    path = "/api/admin/applications/{id}/approve",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The application's id.")),
+    request_body = ApproveBody,
+    responses(
+        (status = 200, description = "Approved; the answers are deleted.", body = ApplicationAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn approve_application(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    IdPath(id): IdPath<ApplicationId>,
+    ApiJson(body): ApiJson<ApproveBody>,
+) -> Result<Json<Value>> {
+    let app = state
+        .app
+        .approve_application(&who, id, body.confirm_adult)
+        .await?;
+    Ok(Json(json!({"application": ApplicationView::from(&app)})))
+}
+
+/// A reason for a decision.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    /// Why.
+    reason: String,
+}
+
+/// Rejects an application, with a reason. Needs an admin.
+#[utoipa::path(
+    post,
+    path = "/api/admin/applications/{id}/reject",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The application's id.")),
+    request_body = ReasonBody,
+    responses(
+        (status = 200, description = "Rejected; the answers are deleted.", body = ApplicationAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn reject_application(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    IdPath(id): IdPath<ApplicationId>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> Result<Json<Value>> {
+    let app = state.app.reject_application(&who, id, &body.reason).await?;
+    Ok(Json(json!({"application": ApplicationView::from(&app)})))
+}
+
+/// Paging through members by handle.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct MembersQuery {
+    /// The `next` of the previous page.
+    after: Option<String>,
+    /// How many (default 100, at most 200).
+    limit: Option<u64>,
+}
+
+/// Members by handle, a page at a time. Needs an admin.
+#[utoipa::path(
+    get,
+    path = "/api/admin/members",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "A page of members.", body = MembersAnswer),
+        BadRequest, NotSignedIn, Forbidden,
+    )
+)]
+async fn list_members(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    ApiQuery(q): ApiQuery<MembersQuery>,
+) -> Result<Json<Value>> {
+    let limit = q.limit.unwrap_or(100);
+    let members = state
+        .app
+        .list_members(&who, q.after.as_deref(), limit)
+        .await?;
+    let next = (members.len() as u64 >= limit.clamp(1, 200))
+        .then(|| members.last().map(|m| m.handle.to_lowercase()))
+        .flatten();
+    let views: Vec<_> = members.iter().map(MemberAdminView::from).collect();
+    Ok(Json(json!({"members": views, "next": next})))
+}
+
+/// Changes to a member.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    /// `member`, `moderator` or `admin`.
+    #[schema(required = false)]
+    role: Option<String>,
+    /// Whether the member is a safeguarding lead (sees the safeguarding concerns).
+    #[schema(required = false)]
+    safeguarding_lead: Option<bool>,
+}
+
+/// Changes a member's role. Needs an admin.
+#[utoipa::path(
+    patch,
+    path = "/api/admin/members/{id}",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The member's id.")),
+    request_body = PatchBody,
+    responses(
+        (status = 200, description = "The member as they now are.", body = MemberAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn patch_member(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    IdPath(id): IdPath<MemberId>,
+    ApiJson(body): ApiJson<PatchBody>,
+) -> Result<Json<Value>> {
+    let role = body
+        .role
+        .map(|r| {
+            Role::parse(&r)
+                .ok_or_else(|| AppError::invalid("role", "role must be member, moderator or admin"))
+        })
+        .transpose()?;
+    let mut member = state
+        .app
+        .patch_member(&who, id, MemberPatch { role })
+        .await?;
+    if let Some(lead) = body.safeguarding_lead
+        && lead != member.safeguarding_lead
+    {
+        state.app.set_safeguarding_lead(&who, id, lead).await?;
+        member.safeguarding_lead = lead;
+    }
+    Ok(Json(json!({"member": MemberAdminView::from(&member)})))
+}
+
+/// A suspension: until a time, or for a number of hours; always with a reason.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SuspendBody {
+    /// When it ends (give this or `hours`).
+    #[schema(required = false)]
+    until: Option<DateTime<Utc>>,
+    /// How long, from now, in hours (1 to 8760; give this or `until`).
+    #[schema(required = false)]
+    hours: Option<i64>,
+    /// Why, shown to the member.
+    reason: String,
+}
+
+impl SuspendBody {
+    /// The sanction this body asks for, with `hours` counted from `now`.
+    pub(crate) fn into_sanction(self, now: DateTime<Utc>) -> Result<Sanction> {
+        let until = match (self.until, self.hours) {
+            (Some(until), None) => until,
+            (None, Some(hours)) if (1..=24 * 365).contains(&hours) => now + Duration::hours(hours),
+            (None, Some(_)) => {
+                return Err(AppError::invalid("hours", "hours must be between 1 and 8760").into());
+            }
+            _ => {
+                return Err(
+                    AppError::invalid("until", "give either until (a time) or hours").into(),
+                );
+            }
+        };
+        Ok(Sanction::Suspend {
+            until,
+            reason: self.reason,
+        })
+    }
+}
+
+/// Bans a member, with a reason; their sessions end at once. Needs an admin.
+#[utoipa::path(
+    post,
+    path = "/api/admin/members/{id}/ban",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The member's id.")),
+    request_body = ReasonBody,
+    responses(
+        (status = 200, description = "Banned.", body = MemberAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn ban_member(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    IdPath(id): IdPath<MemberId>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> Result<Json<Value>> {
+    let member = state
+        .app
+        .sanction(
+            &who,
+            id,
+            Sanction::Ban {
+                reason: body.reason,
+            },
+        )
+        .await?;
+    Ok(Json(json!({"member": MemberAdminView::from(&member)})))
+}
+
+/// Lifts a suspension or ban. Needs an admin.
+#[utoipa::path(
+    post,
+    path = "/api/admin/members/{id}/reinstate",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The member's id.")),
+    responses(
+        (status = 200, description = "Reinstated.", body = MemberAnswer),
+        NotSignedIn, Forbidden, NotFound,
+    )
+)]
+async fn reinstate_member(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    IdPath(id): IdPath<MemberId>,
+) -> Result<Json<Value>> {
+    let member = state.app.sanction(&who, id, Sanction::Reinstate).await?;
+    Ok(Json(json!({"member": MemberAdminView::from(&member)})))
+}
+
+/// A new invite.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct InviteBody {
+    /// Must be true: the admin confirms the invitee is an adult.
+    #[serde(default)]
+    confirm_adult: bool,
+}
+
+/// Creates an invite link: an application with its token is approved at once. Needs an admin.
+#[utoipa::path(
+    post,
+    path = "/api/admin/invites",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    request_body = InviteBody,
+    responses(
+        (status = 201, description = "Created.", body = InviteAnswer),
+        BadRequest, NotSignedIn, Forbidden, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn create_invite(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    ApiJson(body): ApiJson<InviteBody>,
+) -> Result<(StatusCode, Json<Value>)> {
+    let (link, expires_at) = state.app.create_invite(&who, body.confirm_adult).await?;
+    let token = link.rsplit_once("invite=").map(|(_, t)| t.to_owned());
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"link": link, "token": token, "expires_at": expires_at})),
+    ))
+}
+
+/// How an admin erases a member's account: what to do with their posts.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AdminEraseBody {
+    /// `delete` or `anonymise`.
+    posts: String,
+}
+
+/// Erases a member's account as they could themselves (audited; the log keeps the action, not
+/// the content). Needs an admin.
+#[utoipa::path(
+    post,
+    path = "/api/admin/members/{id}/erase",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The member's id.")),
+    request_body = AdminEraseBody,
+    responses(
+        (status = 204, description = "Erased."),
+        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn erase_member(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    IdPath(id): IdPath<MemberId>,
+    ApiJson(body): ApiJson<AdminEraseBody>,
+) -> Result<StatusCode> {
+    let posts = hearth_app::erase_posts_choice(&body.posts)?;
+    state.app.erase_member(&who, id, posts).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,107 @@
+//! `POST /api/applications`: applying to join.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use hearth_app::{ApplicationInput, ApplyOutcome};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::error::Result;
+use crate::extract::ApiJson;
+use crate::routes::openapi::{
+    BadRequest, Conflict, Forbidden, RateLimited, StatusMessageAnswer, TooLarge,
+    UnsupportedMediaType,
+};
+use crate::state::AppState;
+
+/// Applying.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/applications", post(create_application))
+}
+
+/// An application as sent. Every field is required except `invite`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ApplicationBody {
+    /// The handle to be known by (not a real name).
+    handle: String,
+    /// An email, seen only by its owner.
+    email: String,
+    /// A password (at least 10 characters).
+    password: String,
+    /// YYYY-MM-DD, checked for 18+ and not stored.
+    #[schema(example = "1990-05-17")]
+    date_of_birth: String,
+    /// Why they want to join (read by the admins, deleted when decided).
+    #[serde(default)]
+    statement: String,
+    /// Must be true: the applicant accepts the group's rules.
+    accept_rules: bool,
+    /// An invite token: an application with a valid one is approved at once.
+    #[serde(default)]
+    invite: Option<String>,
+}
+
+/// Applies to join.
+///
+/// Without an invite the application waits for an admin (202); with a valid invite it is
+/// approved at once (201).
+#[utoipa::path(
+    post,
+    path = "/api/applications",
+    tag = "membership",
+    request_body = ApplicationBody,
+    responses(
+        (status = 202, description = "Received; waits for an admin (`status`: `pending`).", body = StatusMessageAnswer),
+        (status = 201, description = "Approved through an invite (`status`: `approved`).", body = StatusMessageAnswer),
+        BadRequest, Forbidden, Conflict, TooLarge, UnsupportedMediaType, RateLimited,
+    )
+)]
+async fn create_application(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    crate::routes::account::Peer(peer): crate::routes::account::Peer,
+    ApiJson(body): ApiJson<ApplicationBody>,
+) -> Result<(StatusCode, Json<Value>)> {
+    let now = state.app.now();
+    let address = crate::routes::account::client_address(&state, &headers, peer);
+    state
+        .throttles
+        .check_limit(crate::state::Limited::Applications, &address, now)?;
+    let outcome = state
+        .app
+        .apply(ApplicationInput {
+            handle: body.handle,
+            email: body.email,
+            password: body.password,
+            date_of_birth: body.date_of_birth,
+            statement: body.statement,
+            accept_rules: body.accept_rules,
+            invite: body.invite.filter(|i| !i.is_empty()),
+        })
+        .await?;
+    state
+        .throttles
+        .count(crate::state::Limited::Applications, &address, now);
+    Ok(match outcome {
+        ApplyOutcome::Pending => (
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "status": "pending",
+                "message": "Thank you. Your application will be read by one of the group's admins. \
+                            Try signing in later: you will be able to once it is approved."
+            })),
+        ),
+        ApplyOutcome::Approved => (
+            StatusCode::CREATED,
+            Json(json!({
+                "status": "approved",
+                "message": "Welcome. Your invitation was accepted: you can sign in now."
+            })),
+        ),
+    })
+}

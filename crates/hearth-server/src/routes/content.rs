@@ -1,0 +1,429 @@
+//! Boards, threads, posts, reports and notifications, for members.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, patch, post};
+use chrono::DateTime;
+use hearth_app::{AppError, ThreadCursor};
+use hearth_core::ids::{BoardId, PostId, ThreadId};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::Result;
+use crate::extract::{ApiJson, ApiQuery, Member};
+use crate::routes::IdPath;
+use crate::routes::openapi::{
+    BadRequest, BoardsAnswer, Forbidden, MarkedReadAnswer, ModeratedPostAnswer, NotFound,
+    NotSignedIn, NotificationsAnswer, PostAnswer, PostsAnswer, RateLimited, RuleRejected,
+    StatusMessageAnswer, ThreadAnswer, ThreadCreatedAnswer, ThreadsAnswer, TooLarge,
+    UnsupportedMediaType,
+};
+use crate::routes::views::{BoardView, NotificationView, PostView, ThreadView};
+use crate::state::AppState;
+
+/// Member-facing content routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/boards", get(list_boards))
+        .route(
+            "/api/boards/{id}/threads",
+            get(list_threads).post(create_thread),
+        )
+        .route("/api/threads/{id}", get(get_thread))
+        .route("/api/threads/{id}/posts", get(list_posts).post(create_post))
+        .route("/api/posts/{id}", patch(edit_post).delete(delete_post))
+        .route("/api/posts/{id}/reports", post(report_post))
+        .route("/api/notifications", get(list_notifications))
+        .route("/api/notifications/read", post(read_notifications))
+}
+
+/// The boards the member may read, in order.
+#[utoipa::path(
+    get,
+    path = "/api/boards",
+    tag = "content",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The boards.", body = BoardsAnswer),
+        NotSignedIn,
+    )
+)]
+async fn list_boards(State(state): State<AppState>, Member(who): Member) -> Result<Json<Value>> {
+    let boards = state.app.boards(&who).await?;
+    Ok(Json(
+        json!({"boards": boards.iter().map(BoardView::from).collect::<Vec<_>>()}),
+    ))
+}
+
+/// Paging through threads (`cursor`) or posts (`after`).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct PageQuery {
+    /// Threads: the `next` of the previous page.
+    cursor: Option<String>,
+    /// Posts: the `next` of the previous page (a post id).
+    after: Option<String>,
+    /// How many to answer (threads: default 30, at most 100; posts: default 50, at most 200).
+    limit: Option<u64>,
+}
+
+/// Runs a member's post-writing action under the per-member post limit (moderators and admins
+/// are not limited); only actions that succeed count towards it.
+async fn within_post_limit<T>(
+    state: &AppState,
+    who: &hearth_app::Identity,
+    action: impl std::future::Future<Output = hearth_app::Result<T>>,
+) -> Result<T> {
+    let now = state.app.now();
+    let key = (who.role < hearth_core::policy::Role::Moderator).then(|| who.id.to_string());
+    if let Some(key) = &key {
+        state
+            .throttles
+            .check_limit(crate::state::Limited::Posts, key, now)?;
+    }
+    let out = action.await?;
+    if let Some(key) = &key {
+        state
+            .throttles
+            .count(crate::state::Limited::Posts, key, now);
+    }
+    Ok(out)
+}
+
+fn encode_cursor(t: &hearth_app::ThreadRecord) -> String {
+    format!(
+        "{}.{}.{}",
+        u8::from(t.pinned),
+        t.last_activity_at.timestamp_nanos_opt().unwrap_or_default(),
+        t.id
+    )
+}
+
+fn decode_cursor(s: &str) -> Result<ThreadCursor> {
+    let bad = || AppError::invalid("cursor", "this cursor is not one the server gave out");
+    let mut parts = s.splitn(3, '.');
+    let pinned = match parts.next() {
+        Some("1") => true,
+        Some("0") => false,
+        _ => return Err(bad().into()),
+    };
+    let nanos: i64 = parts.next().and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+    let id: ThreadId = parts.next().and_then(|i| i.parse().ok()).ok_or_else(bad)?;
+    Ok(ThreadCursor {
+        pinned,
+        last_activity_at: DateTime::from_timestamp_nanos(nanos),
+        id,
+    })
+}
+
+/// A board's threads, pinned first then by last activity, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/boards/{id}/threads",
+    tag = "content",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The board's id.")),
+    responses(
+        (status = 200, description = "A page of threads.", body = ThreadsAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound,
+    )
+)]
+async fn list_threads(
+    State(state): State<AppState>,
+    Member(who): Member,
+    IdPath(board): IdPath<BoardId>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<Value>> {
+    let limit = q.limit.unwrap_or(30).clamp(1, 100);
+    let cursor = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let threads = state.app.threads(&who, board, cursor, limit).await?;
+    let next = (threads.len() as u64 == limit)
+        .then(|| threads.last().map(encode_cursor))
+        .flatten();
+    Ok(Json(
+        json!({"threads": threads.iter().map(ThreadView::from).collect::<Vec<_>>(), "next": next}),
+    ))
+}
+
+/// A new thread and its first post.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewThreadBody {
+    /// The title (plain text).
+    title: String,
+    /// The first post (Markdown).
+    body: String,
+    /// A content warning, shown collapsed.
+    #[schema(required = false)]
+    content_warning: Option<String>,
+}
+
+/// Starts a thread with its first post; both go through the moderation rules.
+#[utoipa::path(
+    post,
+    path = "/api/boards/{id}/threads",
+    tag = "content",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The board's id.")),
+    request_body = NewThreadBody,
+    responses(
+        (status = 201, description = "Created (published or held: see `moderation`).", body = ThreadCreatedAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType, RuleRejected, RateLimited,
+    )
+)]
+async fn create_thread(
+    State(state): State<AppState>,
+    Member(who): Member,
+    IdPath(board): IdPath<BoardId>,
+    ApiJson(b): ApiJson<NewThreadBody>,
+) -> Result<(StatusCode, Json<Value>)> {
+    let (thread, post, moderation) = within_post_limit(
+        &state,
+        &who,
+        state
+            .app
+            .create_thread(&who, board, &b.title, &b.body, b.content_warning.as_deref()),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({"thread": ThreadView::from(&thread), "post": PostView::of(&post, &who), "moderation": moderation}),
+        ),
+    ))
+}
+
+/// One thread.
+#[utoipa::path(
+    get,
+    path = "/api/threads/{id}",
+    tag = "content",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The thread's id.")),
+    responses(
+        (status = 200, description = "The thread.", body = ThreadAnswer),
+        NotSignedIn, Forbidden, NotFound,
+    )
+)]
+async fn get_thread(
+    State(state): State<AppState>,
+    Member(who): Member,
+    IdPath(id): IdPath<ThreadId>,
+) -> Result<Json<Value>> {
+    let thread = state.app.thread(&who, id).await?;
+    Ok(Json(json!({"thread": ThreadView::from(&thread)})))
+}
+
+/// A thread's posts, oldest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/threads/{id}/posts",
+    tag = "content",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The thread's id.")),
+    responses(
+        (status = 200, description = "A page of posts.", body = PostsAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound,
+    )
+)]
+async fn list_posts(
+    State(state): State<AppState>,
+    Member(who): Member,
+    IdPath(id): IdPath<ThreadId>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<Value>> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let after = match q.after.as_deref() {
+        Some(a) => Some(
+            a.parse::<PostId>()
+                .map_err(|_| AppError::invalid("after", "after must be a post id"))?,
+        ),
+        None => None,
+    };
+    let posts = state.app.posts(&who, id, after, limit).await?;
+    let next = (posts.len() as u64 == limit)
+        .then(|| posts.last().map(|p| p.id.to_string()))
+        .flatten();
+    Ok(Json(
+        json!({"posts": posts.iter().map(|p| PostView::of(p, &who)).collect::<Vec<_>>(), "next": next}),
+    ))
+}
+
+/// A post's text.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PostBody {
+    /// The post (Markdown).
+    body: String,
+    /// A content warning, shown collapsed.
+    #[schema(required = false)]
+    content_warning: Option<String>,
+}
+
+/// Replies to a thread; the reply goes through the moderation rules.
+#[utoipa::path(
+    post,
+    path = "/api/threads/{id}/posts",
+    tag = "content",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The thread's id.")),
+    request_body = PostBody,
+    responses(
+        (status = 201, description = "Created (published or held: see `moderation`).", body = ModeratedPostAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType, RuleRejected, RateLimited,
+    )
+)]
+async fn create_post(
+    State(state): State<AppState>,
+    Member(who): Member,
+    IdPath(id): IdPath<ThreadId>,
+    ApiJson(b): ApiJson<PostBody>,
+) -> Result<(StatusCode, Json<Value>)> {
+    let (post, moderation) = within_post_limit(
+        &state,
+        &who,
+        state
+            .app
+            .reply(&who, id, &b.body, b.content_warning.as_deref()),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"post": PostView::of(&post, &who), "moderation": moderation})),
+    ))
+}
+
+/// Edits one's own post; the new text goes through the moderation rules.
+#[utoipa::path(
+    patch,
+    path = "/api/posts/{id}",
+    tag = "content",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The post's id.")),
+    request_body = PostBody,
+    responses(
+        (status = 200, description = "Edited (published or held: see `moderation`).", body = ModeratedPostAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType, RuleRejected,
+    )
+)]
+async fn edit_post(
+    State(state): State<AppState>,
+    Member(who): Member,
+    IdPath(id): IdPath<PostId>,
+    ApiJson(b): ApiJson<PostBody>,
+) -> Result<Json<Value>> {
+    let (post, moderation) = state
+        .app
+        .edit_post(&who, id, &b.body, b.content_warning.as_deref())
+        .await?;
+    Ok(Json(
+        json!({"post": PostView::of(&post, &who), "moderation": moderation}),
+    ))
+}
+
+/// Deletes one's own post.
+#[utoipa::path(
+    delete,
+    path = "/api/posts/{id}",
+    tag = "content",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The post's id.")),
+    responses(
+        (status = 200, description = "Deleted.", body = PostAnswer),
+        NotSignedIn, Forbidden, NotFound,
+    )
+)]
+async fn delete_post(
+    State(state): State<AppState>,
+    Member(who): Member,
+    IdPath(id): IdPath<PostId>,
+) -> Result<Json<Value>> {
+    let post = state.app.delete_post(&who, id).await?;
+    Ok(Json(json!({"post": PostView::of(&post, &who)})))
+}
+
+/// A report of a post to the moderators.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ReportBody {
+    /// One of the fixed reasons.
+    reason: String,
+    /// A note for the moderators.
+    #[schema(required = false)]
+    note: Option<String>,
+}
+
+/// Reports a post to the moderators; its author is not told who reported it.
+#[utoipa::path(
+    post,
+    path = "/api/posts/{id}/reports",
+    tag = "content",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The post's id.")),
+    request_body = ReportBody,
+    responses(
+        (status = 201, description = "Received (`status`: `received`).", body = StatusMessageAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn report_post(
+    State(state): State<AppState>,
+    Member(who): Member,
+    IdPath(id): IdPath<PostId>,
+    ApiJson(b): ApiJson<ReportBody>,
+) -> Result<(StatusCode, Json<Value>)> {
+    state
+        .app
+        .report_post(&who, id, &b.reason, b.note.as_deref())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({"status": "received", "message": "Thank you. The moderators will look at this post. Its author will not be told who reported it."}),
+        ),
+    ))
+}
+
+/// The member's notifications, newest first (at most 100), with the unread count.
+#[utoipa::path(
+    get,
+    path = "/api/notifications",
+    tag = "notifications",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The notifications.", body = NotificationsAnswer),
+        NotSignedIn,
+    )
+)]
+async fn list_notifications(
+    State(state): State<AppState>,
+    Member(who): Member,
+) -> Result<Json<Value>> {
+    let list = state.app.notifications(&who, 100).await?;
+    let unread = list.iter().filter(|n| n.read_at.is_none()).count();
+    Ok(Json(
+        json!({"notifications": list.iter().map(NotificationView::from).collect::<Vec<_>>(), "unread": unread}),
+    ))
+}
+
+/// Marks all the member's notifications read.
+#[utoipa::path(
+    post,
+    path = "/api/notifications/read",
+    tag = "notifications",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Marked read.", body = MarkedReadAnswer),
+        NotSignedIn, Forbidden,
+    )
+)]
+async fn read_notifications(
+    State(state): State<AppState>,
+    Member(who): Member,
+) -> Result<Json<Value>> {
+    let n = state.app.mark_notifications_read(&who).await?;
+    Ok(Json(json!({"marked_read": n})))
+}

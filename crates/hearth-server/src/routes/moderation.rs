@@ -1,0 +1,554 @@
+//! Moderators: for now, suspending members and reading the audit log.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use hearth_app::{AppError, QueueVerdict, ReasonInput, ThreadAction};
+use hearth_core::ids::{BoardId, MemberId, PostId, QueueItemId, ThreadId};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::Result;
+use crate::extract::{ApiJson, ApiQuery, Moderator};
+use crate::routes::IdPath;
+use crate::routes::admin::SuspendBody;
+use crate::routes::openapi::{
+    AuditAnswer, BadRequest, BulkAnswer, Conflict, Forbidden, MemberAnswer, NotFound, NotSignedIn,
+    QueueAnswer, QueueItemAnswer, StatusAnswer, ThreadAnswer, TooLarge, UnsupportedMediaType,
+};
+use crate::routes::views::AuditView;
+use crate::routes::views::{MemberAdminView, ThreadView};
+use crate::state::AppState;
+
+/// `/api/mod/...`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/mod/members/{id}/suspend", post(suspend_member))
+        .route("/api/mod/audit", get(list_audit))
+        .route("/api/mod/queue", get(list_queue))
+        .route("/api/mod/queue/bulk", post(decide_queue_bulk))
+        .route("/api/mod/messages/{id}/approve", post(approve_message))
+        .route("/api/mod/messages/{id}/reject", post(reject_message))
+        .route("/api/mod/queue/{id}/approve", post(approve_queue_item))
+        .route("/api/mod/queue/{id}/reject", post(reject_queue_item))
+        .route("/api/mod/queue/{id}/undo", post(undo_queue_item))
+        .route("/api/mod/posts/{id}/remove", post(remove_post))
+        .route("/api/mod/threads/{id}/lock", post(lock_thread))
+        .route("/api/mod/threads/{id}/unlock", post(unlock_thread))
+        .route("/api/mod/threads/{id}/pin", post(pin_thread))
+        .route("/api/mod/threads/{id}/unpin", post(unpin_thread))
+        .route("/api/mod/threads/{id}/move", post(move_thread))
+}
+
+/// A queue item as moderators see it: the post, where it is, what fired and where (so the
+/// client can highlight it), and how long it has waited. The reporter is never named.
+fn queue_view(state: &AppState, item: &hearth_app::QueueItemRecord) -> Value {
+    let verdict = hearth_app::App::stored_verdict(&item.post);
+    let waited = (state.app.now() - item.created_at).num_seconds().max(0);
+    json!({
+        "id": item.id.to_string(),
+        "kind": item.kind,
+        "state": item.state,
+        "created_at": item.created_at,
+        "waited_seconds": waited,
+        "overdue": waited > state.config.queue_alert_minutes * 60,
+        "post": {
+            "id": item.post.id.to_string(),
+            "author": item.post.author_handle,
+            "status": item.post.status.as_str(),
+            "is_first": item.post.is_first,
+            "body_source": item.post.body_source,
+            "body_html": item.post.body_html,
+            "content_warning": item.post.content_warning,
+            "created_at": item.post.created_at,
+        },
+        "thread": {"id": item.post.thread_id.to_string(), "title": item.thread_title, "board_id": item.board_id.to_string()},
+        "rules": verdict.as_ref().map(|v| v.hits.clone()).unwrap_or_default(),
+        "concern": verdict.as_ref().is_some_and(|v| v.concern),
+        "report": item.report.as_ref().map(|r| json!({"reason": r.reason, "note": r.note, "created_at": r.created_at})),
+    })
+}
+
+/// The moderators' queue.
+///
+/// The open items (held, flagged and reported posts), with the ready-made rejection reasons.
+/// Needs a moderator.
+#[utoipa::path(
+    get,
+    path = "/api/mod/queue",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The queue.", body = QueueAnswer),
+        NotSignedIn, Forbidden,
+    )
+)]
+async fn list_queue(
+    State(state): State<AppState>,
+    Moderator(who): Moderator,
+) -> Result<Json<Value>> {
+    let items = state.app.queue(&who, 200).await?;
+    let messages = state.app.held_messages(&who).await?;
+    let reasons = state.app.ready_reasons(&who)?;
+    let now = state.app.now();
+    let messages: Vec<_> = messages
+        .iter()
+        .map(|m| {
+            let hits = serde_json::from_str::<hearth_core::moderation::Verdict>(&m.verdict)
+                .map(|v| v.hits)
+                .unwrap_or_default();
+            json!({
+                "id": m.id.to_string(),
+                "room_id": m.room_id.to_string(),
+                "author": m.author_handle,
+                "body": m.body,
+                "created_at": m.created_at,
+                "waited_seconds": (now - m.created_at).num_seconds().max(0),
+                "rules": hits,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "items": items.iter().map(|i| queue_view(&state, i)).collect::<Vec<_>>(),
+        "messages": messages,
+        "ready_reasons": reasons,
+    })))
+}
+
+/// Approving a queue item, optionally with an edited text.
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ApproveBody {
+    /// A redacted body to publish instead of the author's.
+    #[schema(required = false)]
+    body: Option<String>,
+}
+
+/// Why: a reason in words, or the id of a ready-made reason.
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    /// The reason, in words, shown to the author (signed by "the moderators").
+    #[schema(required = false)]
+    reason: Option<String>,
+    /// The id of a ready-made reason.
+    #[schema(required = false)]
+    ready_reason: Option<String>,
+}
+
+impl ReasonBody {
+    fn into_input(self) -> ReasonInput {
+        ReasonInput {
+            reason: self.reason,
+            ready_reason: self.ready_reason,
+        }
+    }
+}
+
+/// Approves a queue item.
+///
+/// Publishes the post as written, or with the edited `body`. The request body is optional
+/// (empty means "as written"). Needs a moderator.
+#[utoipa::path(
+    post,
+    path = "/api/mod/queue/{id}/approve",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The queue item's id.")),
+    request_body(content = Option<ApproveBody>, content_type = "application/json",
+        description = "Optional: an edited body to publish instead of the author's."),
+    responses(
+        (status = 200, description = "Approved.", body = QueueItemAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge,
+    )
+)]
+async fn approve_queue_item(
+    State(state): State<AppState>,
+    Moderator(who): Moderator,
+    IdPath(id): IdPath<QueueItemId>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>> {
+    // The body is optional: empty means "approve as written".
+    let edited_body = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice::<ApproveBody>(&body)
+            .map_err(|e| {
+                crate::error::ApiError::BadRequest(format!("the request body does not fit: {e}"))
+            })?
+            .body
+    };
+    let item = state
+        .app
+        .decide_queue_item(&who, id, QueueVerdict::Approve { edited_body })
+        .await?;
+    Ok(Json(json!({"item": queue_view(&state, &item)})))
+}
+
+/// Rejects a queue item with a reason shown to its author. Needs a moderator.
+#[utoipa::path(
+    post,
+    path = "/api/mod/queue/{id}/reject",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The queue item's id.")),
+    request_body = ReasonBody,
+    responses(
+        (status = 200, description = "Rejected.", body = QueueItemAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn reject_queue_item(
+    State(state): State<AppState>,
+    Moderator(who): Moderator,
+    IdPath(id): IdPath<QueueItemId>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> Result<Json<Value>> {
+    let item = state
+        .app
+        .decide_queue_item(&who, id, QueueVerdict::Reject(body.into_input()))
+        .await?;
+    Ok(Json(json!({"item": queue_view(&state, &item)})))
+}
+
+/// Undoes a rejection, putting the item back in the queue. Needs a moderator.
+#[utoipa::path(
+    post,
+    path = "/api/mod/queue/{id}/undo",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The queue item's id.")),
+    responses(
+        (status = 200, description = "Back in the queue.", body = QueueItemAnswer),
+        NotSignedIn, Forbidden, NotFound, Conflict,
+    )
+)]
+async fn undo_queue_item(
+    State(state): State<AppState>,
+    Moderator(who): Moderator,
+    IdPath(id): IdPath<QueueItemId>,
+) -> Result<Json<Value>> {
+    let item = state.app.undo_rejection(&who, id).await?;
+    Ok(Json(json!({"item": queue_view(&state, &item)})))
+}
+
+/// One decision on several queue items.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct BulkBody {
+    /// Between 1 and 100 queue item ids.
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    ids: Vec<QueueItemId>,
+    /// `approve` or `reject`.
+    action: String,
+    /// With `reject`: the reason, in words.
+    #[schema(required = false)]
+    reason: Option<String>,
+    /// With `reject`: the id of a ready-made reason.
+    #[schema(required = false)]
+    ready_reason: Option<String>,
+}
+
+/// Decides several queue items at once.
+///
+/// Each answers on its own (one already decided by someone else does not stop the rest).
+/// Needs a moderator.
+#[utoipa::path(
+    post,
+    path = "/api/mod/queue/bulk",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    request_body = BulkBody,
+    responses(
+        (status = 200, description = "One result per item.", body = BulkAnswer),
+        BadRequest, NotSignedIn, Forbidden, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn decide_queue_bulk(
+    State(state): State<AppState>,
+    Moderator(who): Moderator,
+    ApiJson(body): ApiJson<BulkBody>,
+) -> Result<Json<Value>> {
+    if body.ids.is_empty() || body.ids.len() > 100 {
+        return Err(AppError::invalid("ids", "give between 1 and 100 queue item ids").into());
+    }
+    let verdict = match body.action.as_str() {
+        "approve" => QueueVerdict::Approve { edited_body: None },
+        "reject" => QueueVerdict::Reject(ReasonInput {
+            reason: body.reason,
+            ready_reason: body.ready_reason,
+        }),
+        _ => return Err(AppError::invalid("action", "action must be approve or reject").into()),
+    };
+    let mut results = Vec::with_capacity(body.ids.len());
+    for id in body.ids {
+        let r = state.app.decide_queue_item(&who, id, verdict.clone()).await;
+        results.push(match r {
+            Ok(item) => json!({"id": id.to_string(), "ok": true, "state": item.state}),
+            Err(e @ AppError::Validation { .. }) => return Err(e.into()),
+            Err(e) => json!({"id": id.to_string(), "ok": false, "error": e.to_string()}),
+        });
+    }
+    Ok(Json(json!({"results": results})))
+}
+
+/// Removes a post, with a reason shown to its author. Needs a moderator.
+#[utoipa::path(
+    post,
+    path = "/api/mod/posts/{id}/remove",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The post's id.")),
+    request_body = ReasonBody,
+    responses(
+        (status = 200, description = "Removed (`status`: `removed`).", body = StatusAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn remove_post(
+    State(state): State<AppState>,
+    Moderator(who): Moderator,
+    IdPath(id): IdPath<PostId>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> Result<Json<Value>> {
+    state.app.remove_post(&who, id, body.into_input()).await?;
+    Ok(Json(json!({"status": "removed"})))
+}
+
+async fn thread_action(
+    state: &AppState,
+    who: &hearth_app::Identity,
+    id: ThreadId,
+    action: ThreadAction,
+) -> Result<Json<Value>> {
+    let thread = state.app.thread_action(who, id, action).await?;
+    Ok(Json(json!({"thread": ThreadView::from(&thread)})))
+}
+
+/// Locks a thread: no more replies. Needs a moderator.
+#[utoipa::path(
+    post,
+    path = "/api/mod/threads/{id}/lock",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The thread's id.")),
+    responses(
+        (status = 200, description = "The thread as it now is.", body = ThreadAnswer),
+        NotSignedIn, Forbidden, NotFound,
+    )
+)]
+async fn lock_thread(
+    State(s): State<AppState>,
+    Moderator(w): Moderator,
+    IdPath(id): IdPath<ThreadId>,
+) -> Result<Json<Value>> {
+    thread_action(&s, &w, id, ThreadAction::Lock).await
+}
+/// Unlocks a thread. Needs a moderator.
+#[utoipa::path(
+    post,
+    path = "/api/mod/threads/{id}/unlock",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The thread's id.")),
+    responses(
+        (status = 200, description = "The thread as it now is.", body = ThreadAnswer),
+        NotSignedIn, Forbidden, NotFound,
+    )
+)]
+async fn unlock_thread(
+    State(s): State<AppState>,
+    Moderator(w): Moderator,
+    IdPath(id): IdPath<ThreadId>,
+) -> Result<Json<Value>> {
+    thread_action(&s, &w, id, ThreadAction::Unlock).await
+}
+/// Pins a thread to the top of its board. Needs a moderator.
+#[utoipa::path(
+    post,
+    path = "/api/mod/threads/{id}/pin",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The thread's id.")),
+    responses(
+        (status = 200, description = "The thread as it now is.", body = ThreadAnswer),
+        NotSignedIn, Forbidden, NotFound,
+    )
+)]
+async fn pin_thread(
+    State(s): State<AppState>,
+    Moderator(w): Moderator,
+    IdPath(id): IdPath<ThreadId>,
+) -> Result<Json<Value>> {
+    thread_action(&s, &w, id, ThreadAction::Pin).await
+}
+/// Unpins a thread. Needs a moderator.
+#[utoipa::path(
+    post,
+    path = "/api/mod/threads/{id}/unpin",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The thread's id.")),
+    responses(
+        (status = 200, description = "The thread as it now is.", body = ThreadAnswer),
+        NotSignedIn, Forbidden, NotFound,
+    )
+)]
+async fn unpin_thread(
+    State(s): State<AppState>,
+    Moderator(w): Moderator,
+    IdPath(id): IdPath<ThreadId>,
+) -> Result<Json<Value>> {
+    thread_action(&s, &w, id, ThreadAction::Unpin).await
+}
+
+/// Where to move a thread.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct MoveBody {
+    /// The board to move it to.
+    #[schema(value_type = uuid::Uuid)]
+    board_id: BoardId,
+}
+
+/// Moves a thread to another board. Needs a moderator.
+#[utoipa::path(
+    post,
+    path = "/api/mod/threads/{id}/move",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The thread's id.")),
+    request_body = MoveBody,
+    responses(
+        (status = 200, description = "The thread as it now is.", body = ThreadAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn move_thread(
+    State(s): State<AppState>,
+    Moderator(w): Moderator,
+    IdPath(id): IdPath<ThreadId>,
+    ApiJson(body): ApiJson<MoveBody>,
+) -> Result<Json<Value>> {
+    thread_action(&s, &w, id, ThreadAction::Move(body.board_id)).await
+}
+
+/// Suspends a member.
+///
+/// Until a time or for a number of hours, with a reason; their sessions end at once. Needs a
+/// moderator.
+#[utoipa::path(
+    post,
+    path = "/api/mod/members/{id}/suspend",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The member's id.")),
+    request_body = crate::routes::admin::SuspendBody,
+    responses(
+        (status = 200, description = "Suspended.", body = MemberAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn suspend_member(
+    State(state): State<AppState>,
+    Moderator(who): Moderator,
+    IdPath(id): IdPath<MemberId>,
+    ApiJson(body): ApiJson<SuspendBody>,
+) -> Result<Json<Value>> {
+    let sanction = body.into_sanction(state.app.now())?;
+    let member = state.app.sanction(&who, id, sanction).await?;
+    Ok(Json(json!({"member": MemberAdminView::from(&member)})))
+}
+
+/// Paging back through the audit log.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AuditQuery {
+    /// Only entries before this time (the `next_before` of the previous page).
+    before: Option<DateTime<Utc>>,
+    /// How many entries (default 50).
+    limit: Option<u64>,
+}
+
+/// The audit log, newest first. Needs a moderator.
+#[utoipa::path(
+    get,
+    path = "/api/mod/audit",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "A page of the audit log.", body = AuditAnswer),
+        BadRequest, NotSignedIn, Forbidden,
+    )
+)]
+async fn list_audit(
+    State(state): State<AppState>,
+    Moderator(who): Moderator,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<Value>> {
+    let entries = state
+        .app
+        .audit_log(&who, q.before, q.limit.unwrap_or(50))
+        .await?;
+    let next = entries.last().map(|e| e.at);
+    let views: Vec<_> = entries.iter().map(AuditView::from).collect();
+    Ok(Json(json!({"entries": views, "next_before": next})))
+}
+
+/// Publishes a held chat message to its room. Needs a moderator.
+#[utoipa::path(
+    post,
+    path = "/api/mod/messages/{id}/approve",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The message's id.")),
+    responses(
+        (status = 200, description = "Published.", body = crate::routes::openapi::MessageDecidedAnswer),
+        NotSignedIn, Forbidden, NotFound, Conflict,
+    )
+)]
+async fn approve_message(
+    State(state): State<AppState>,
+    Moderator(who): Moderator,
+    IdPath(id): IdPath<hearth_core::ids::MessageId>,
+) -> Result<Json<Value>> {
+    let m = state.app.decide_message(&who, id, true, None).await?;
+    Ok(Json(json!({"status": m.status.as_str()})))
+}
+
+/// Why a held chat message is rejected (its author sees this).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MessageRejectBody {
+    /// The reason, shown to the author.
+    reason: String,
+}
+
+/// Rejects a held chat message with a reason its author sees. Needs a moderator.
+#[utoipa::path(
+    post,
+    path = "/api/mod/messages/{id}/reject",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The message's id.")),
+    request_body = MessageRejectBody,
+    responses(
+        (status = 200, description = "Rejected.", body = crate::routes::openapi::MessageDecidedAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn reject_message(
+    State(state): State<AppState>,
+    Moderator(who): Moderator,
+    IdPath(id): IdPath<hearth_core::ids::MessageId>,
+    ApiJson(body): ApiJson<MessageRejectBody>,
+) -> Result<Json<Value>> {
+    let m = state
+        .app
+        .decide_message(&who, id, false, Some(body.reason))
+        .await?;
+    Ok(Json(json!({"status": m.status.as_str()})))
+}

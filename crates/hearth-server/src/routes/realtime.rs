@@ -1,0 +1,290 @@
+//! The realtime socket (`GET /api/ws`), chat rooms, and metrics for operators.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::{SinkExt, StreamExt};
+use hearth_app::{AppError, AppSocketHandler};
+use hearth_core::ids::{MessageId, RoomId};
+use hearth_realtime::{Incoming, Outgoing, SessionConfig, run_session};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, Result};
+use crate::extract::{Admin, ApiJson, ApiQuery, Member};
+use crate::routes::IdPath;
+use crate::routes::openapi::{
+    BadRequest, Conflict, Forbidden, MessagesAnswer, NotFound, NotSignedIn, RoomCreatedAnswer,
+    RoomsAnswer, TooLarge, UnsupportedMediaType,
+};
+use crate::state::AppState;
+
+/// `/api/ws`, `/api/rooms`, `/api/admin/rooms`, `/metrics`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/ws", get(open_socket))
+        .route("/api/rooms", get(list_rooms))
+        .route("/api/rooms/{id}/messages", get(list_messages))
+        .route("/api/admin/rooms", post(create_room))
+        .route("/metrics", get(get_metrics))
+}
+
+/// Upgrades to the realtime socket.
+///
+/// Signed-in members only, and only from the forum's own pages: a foreign `Origin` is refused
+/// (cross-site websocket hijacking), as is none at all. The socket carries JSON text frames:
+/// `subscribe`, `unsubscribe`, `say` and `ping` from the client; `event`, `ack`, `error` and
+/// `pong` from the server (see the realtime protocol in the design notes).
+#[utoipa::path(
+    get,
+    path = "/api/ws",
+    tag = "realtime",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 101, description = "Switched to the websocket protocol."),
+        NotSignedIn, Forbidden,
+    )
+)]
+async fn open_socket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Member(who): Member,
+    ws: std::result::Result<
+        WebSocketUpgrade,
+        axum::extract::ws::rejection::WebSocketUpgradeRejection,
+    >,
+) -> Result<Response> {
+    let expected = state.config.public_url();
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    if origin.map(|o| o.trim_end_matches('/').eq_ignore_ascii_case(&expected)) != Some(true) {
+        tracing::warn!("websocket upgrade from a foreign or missing origin refused");
+        return Err(ApiError::CrossOrigin);
+    }
+    let ws = ws.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "this address takes a websocket upgrade: {}",
+            e.body_text()
+        ))
+    })?;
+    let config = SessionConfig::default();
+    let limit = config.limits.max_frame_bytes;
+    let member = who.id;
+    Ok(ws
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        // A socket's own buffers stay small: the hub's bounded queue holds the backlog, and
+        // tungstenite's default 128 KiB read buffer (zero-filled on first read) would dominate
+        // an idle socket's memory.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(8 * 1024)
+        .max_write_buffer_size(256 * 1024)
+        .on_upgrade(move |socket| async move {
+            let (sink, stream) = socket.split();
+            let stream = stream.map(|message| {
+                message.map(|message| match message {
+                    Message::Text(text) => Incoming::Text(text.as_str().to_owned()),
+                    Message::Binary(bytes) => Incoming::Binary(bytes.to_vec()),
+                    Message::Ping(bytes) => Incoming::Ping(bytes.to_vec()),
+                    Message::Pong(bytes) => Incoming::Pong(bytes.to_vec()),
+                    Message::Close(_) => Incoming::Close,
+                })
+            });
+            let sink = Box::pin(sink.with(|outgoing: Outgoing| async move {
+                Ok::<_, axum::Error>(match outgoing {
+                    Outgoing::Text(frame) => Message::Text(frame.as_ref().into()),
+                    Outgoing::Close(reason) => Message::Close(Some(CloseFrame {
+                        code: reason.code,
+                        reason: reason.reason.into(),
+                    })),
+                })
+            }));
+            let handler = Arc::new(AppSocketHandler(state.app.clone()));
+            let end =
+                run_session(state.app.bus().hub(), member, handler, stream, sink, config).await;
+            tracing::debug!(?end, "websocket closed");
+        }))
+}
+
+/// The chat rooms, with whether each is open and who is present.
+#[utoipa::path(
+    get,
+    path = "/api/rooms",
+    tag = "realtime",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The rooms.", body = RoomsAnswer),
+        NotSignedIn, Forbidden,
+    )
+)]
+async fn list_rooms(State(state): State<AppState>, Member(who): Member) -> Result<Json<Value>> {
+    let rooms = state.app.rooms(&who).await?;
+    let views: Vec<_> = rooms
+        .iter()
+        .map(|(r, s)| {
+            json!({
+                "id": r.id.to_string(),
+                "name": r.name,
+                "description": r.description,
+                "needs_moderator": r.needs_moderator,
+                "slow_mode_seconds": r.slow_mode_seconds,
+                "open": s.open,
+                "present": s.present,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"rooms": views})))
+}
+
+/// Paging back through a room's history.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct HistoryQuery {
+    /// The `next` of the previous page (a message id).
+    before: Option<String>,
+    /// How many (default 50, at most 200).
+    limit: Option<u64>,
+}
+
+/// A room's history, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/rooms/{id}/messages",
+    tag = "realtime",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The room's id.")),
+    responses(
+        (status = 200, description = "A page of messages.", body = MessagesAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound,
+    )
+)]
+async fn list_messages(
+    State(state): State<AppState>,
+    Member(who): Member,
+    IdPath(room): IdPath<RoomId>,
+    ApiQuery(q): ApiQuery<HistoryQuery>,
+) -> Result<Json<Value>> {
+    let before = match q.before.as_deref() {
+        Some(b) => Some(
+            b.parse::<MessageId>()
+                .map_err(|_| AppError::invalid("before", "before must be a message id"))?,
+        ),
+        None => None,
+    };
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let messages = state.app.room_messages(&who, room, before, limit).await?;
+    let next = (messages.len() as u64 == limit)
+        .then(|| messages.last().map(|m| m.id.to_string()))
+        .flatten();
+    let views: Vec<_> = messages
+        .iter()
+        .map(|m| {
+            let mut v = hearth_app::message_view(m);
+            v["mine"] = json!(m.author_id == Some(who.id));
+            v
+        })
+        .collect();
+    Ok(Json(json!({"messages": views, "next": next})))
+}
+
+/// A new chat room.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RoomBody {
+    /// Its name.
+    name: String,
+    /// What it is for.
+    #[serde(default)]
+    description: String,
+    /// Open only while a moderator is present.
+    #[serde(default)]
+    needs_moderator: bool,
+    /// Seconds between one member's messages (0: no slow mode).
+    #[serde(default)]
+    slow_mode_seconds: i32,
+    /// Seconds between a new member's messages (default 10).
+    #[serde(default = "default_new_member_slow_mode")]
+    new_member_slow_mode_seconds: i32,
+}
+
+fn default_new_member_slow_mode() -> i32 {
+    10
+}
+
+/// Creates a chat room. Needs an admin.
+#[utoipa::path(
+    post,
+    path = "/api/admin/rooms",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    request_body = RoomBody,
+    responses(
+        (status = 201, description = "Created.", body = RoomCreatedAnswer),
+        BadRequest, NotSignedIn, Forbidden, Conflict, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn create_room(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    ApiJson(b): ApiJson<RoomBody>,
+) -> Result<(StatusCode, Json<Value>)> {
+    let room = state
+        .app
+        .create_room(
+            &who,
+            &b.name,
+            &b.description,
+            b.needs_moderator,
+            b.slow_mode_seconds,
+            b.new_member_slow_mode_seconds,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"room": {"id": room.id.to_string(), "name": room.name}})),
+    ))
+}
+
+/// Prometheus metrics.
+///
+/// Sockets, queue length and oldest item age, the bus's state. Numbers only: nothing here
+/// names a member or holds their words.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operator",
+    responses(
+        (status = 200, description = "Prometheus text exposition format.",
+         content_type = "text/plain; version=0.0.4", body = String),
+    )
+)]
+async fn get_metrics(State(state): State<AppState>) -> Response {
+    let stats = state.app.bus().hub().stats();
+    let bus = state.app.bus().current_state();
+    let (queue_len, oldest) = state.app.store().queue_depth().await.unwrap_or((0, None));
+    let oldest_age = oldest.map_or(0, |t| (state.app.now() - t).num_seconds().max(0));
+    let db_up = u8::from(state.app.store().ping().await.is_ok());
+    let body = format!(
+        "# HELP hearth_sockets_open Websockets open on this instance.\n# TYPE hearth_sockets_open gauge\nhearth_sockets_open {}\n\
+         # HELP hearth_subscriptions Topic subscriptions on this instance.\n# TYPE hearth_subscriptions gauge\nhearth_subscriptions {}\n\
+         # HELP hearth_slow_disconnects_total Sockets closed for not keeping up.\n# TYPE hearth_slow_disconnects_total counter\nhearth_slow_disconnects_total {}\n\
+         # HELP hearth_gap_fills_total Gaps in a topic filled from the database.\n# TYPE hearth_gap_fills_total counter\nhearth_gap_fills_total {}\n\
+         # HELP hearth_queue_items Items waiting in the moderation queue.\n# TYPE hearth_queue_items gauge\nhearth_queue_items {queue_len}\n\
+         # HELP hearth_queue_oldest_seconds Age of the oldest waiting queue item.\n# TYPE hearth_queue_oldest_seconds gauge\nhearth_queue_oldest_seconds {oldest_age}\n\
+         # HELP hearth_bus_ready Whether the event bus is connected (1) or not (0).\n# TYPE hearth_bus_ready gauge\nhearth_bus_ready{{state=\"{}\"}} {}\n\
+         # HELP hearth_database_up Whether the database answers.\n# TYPE hearth_database_up gauge\nhearth_database_up {db_up}\n",
+        stats.sockets,
+        stats.subscriptions,
+        stats.slow_disconnects,
+        stats.gap_fills,
+        bus.label(),
+        u8::from(bus.is_ready()),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}

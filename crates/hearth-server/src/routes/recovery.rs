@@ -1,0 +1,191 @@
+//! Account recovery: admins issue one-time reset links; members with email ask for one; a
+//! plain form (`/reset`, no script needed) or `POST /api/password-reset/{token}` sets the new
+//! password.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use hearth_core::ids::MemberId;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, Result};
+use crate::extract::{Admin, ApiJson, ApiQuery};
+use crate::routes::IdPath;
+use crate::routes::openapi::{
+    BadRequest, Forbidden, NotFound, NotSignedIn, StatusMessageAnswer, TooLarge,
+    UnsupportedMediaType,
+};
+use crate::routes::setup::{escape, page};
+use crate::state::AppState;
+
+/// Reset routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/admin/members/{id}/reset-link",
+            post(create_reset_link),
+        )
+        .route("/api/password-reset", post(request_reset))
+        .route("/api/password-reset/{token}", post(complete_reset))
+        .route("/reset", get(get_reset_page).post(submit_reset_form))
+}
+
+/// A reset link, shown once to the admin who asked for it.
+#[derive(serde::Serialize, ToSchema)]
+pub struct ResetLinkAnswer {
+    /// The one-time link to pass to the member by a safe route.
+    pub link: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Issues a one-time password-reset link for a member (audited). Needs an admin.
+#[utoipa::path(
+    post,
+    path = "/api/admin/members/{id}/reset-link",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The member's id.")),
+    responses(
+        (status = 201, description = "The link, shown once.", body = ResetLinkAnswer),
+        NotSignedIn, Forbidden, NotFound,
+    )
+)]
+async fn create_reset_link(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    IdPath(id): IdPath<MemberId>,
+) -> Result<(StatusCode, Json<Value>)> {
+    let (link, expires_at) = state.app.issue_reset_link(&who, id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"link": link, "expires_at": expires_at})),
+    ))
+}
+
+/// Asks for a reset link by email.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResetRequestBody {
+    /// The account's email.
+    email: String,
+}
+
+/// Asks for a password-reset link by email. The answer is the same whether or not the address
+/// belongs to an account, and whether or not this server sends email.
+#[utoipa::path(
+    post,
+    path = "/api/password-reset",
+    tag = "session",
+    request_body = ResetRequestBody,
+    responses(
+        (status = 202, description = "If the address belongs to an account, a link is on its way.", body = StatusMessageAnswer),
+        BadRequest, Forbidden, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn request_reset(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ResetRequestBody>,
+) -> Result<(StatusCode, Json<Value>)> {
+    state.app.request_reset(&body.email).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "status": "received",
+            "message": "If that address belongs to an account, a link to choose a new password is on its way. If nothing arrives, an admin of the group can give you one."
+        })),
+    ))
+}
+
+/// A new password, with the token from the link.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResetBody {
+    /// The new password (at least 10 characters).
+    new_password: String,
+}
+
+/// Sets a new password with a reset link's token. Works once; every session of the member ends.
+#[utoipa::path(
+    post,
+    path = "/api/password-reset/{token}",
+    tag = "session",
+    params(("token" = String, Path, description = "The token in the reset link.")),
+    request_body = ResetBody,
+    responses(
+        (status = 200, description = "Changed; sign in with the new password.", body = StatusMessageAnswer),
+        BadRequest, Forbidden, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn complete_reset(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    ApiJson(body): ApiJson<ResetBody>,
+) -> Result<Json<Value>> {
+    state.app.complete_reset(&token, &body.new_password).await?;
+    Ok(Json(
+        json!({"status": "changed", "message": "Your password was changed. Please sign in with it."}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+async fn get_reset_page(ApiQuery(q): ApiQuery<TokenQuery>) -> Html<String> {
+    page(&format!(
+        "<h1>Choose a new password</h1>\
+         <p>This link works once. Choose a password of at least 10 characters.</p>\
+         <form method=\"post\" action=\"/reset\">\
+         <input type=\"hidden\" name=\"token\" value=\"{}\">\
+         <p><label>New password <input name=\"new_password\" type=\"password\" required minlength=\"10\" autocomplete=\"new-password\"></label></p>\
+         <p><button type=\"submit\">Set password</button></p></form>",
+        escape(&q.token)
+    ))
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    token: String,
+    new_password: String,
+}
+
+async fn submit_reset_form(
+    State(state): State<AppState>,
+    axum::Form(form): axum::Form<ResetForm>,
+) -> Response {
+    match state
+        .app
+        .complete_reset(&form.token, &form.new_password)
+        .await
+    {
+        Ok(()) => page("<h1>Done</h1><p>Your password was changed. <a href=\"/\">Sign in</a>.</p>")
+            .into_response(),
+        Err(e) => {
+            let message = match &e {
+                hearth_app::AppError::Internal(_) | hearth_app::AppError::Unavailable(_) => {
+                    "something went wrong on our side; please try again".to_owned()
+                }
+                other => other.to_string(),
+            };
+            let status = ApiError::from(e).into_response().status();
+            let token = escape(&form.token);
+            (
+                status,
+                page(&format!(
+                    "<h1>Not yet</h1><p>{}</p><p><a href=\"/reset?token={token}\">Try again</a></p>",
+                    escape(&message)
+                )),
+            )
+                .into_response()
+        }
+    }
+}

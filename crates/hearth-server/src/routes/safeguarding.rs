@@ -1,0 +1,203 @@
+//! The safeguarding lane: raising a concern about a post, and the leads' restricted queue.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use hearth_core::ids::PostId;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::error::Result;
+use crate::extract::{ApiJson, Member};
+use crate::routes::IdPath;
+use crate::routes::openapi::{
+    BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, StatusMessageAnswer, TooLarge,
+    UnsupportedMediaType,
+};
+use crate::state::AppState;
+
+/// Safeguarding routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/posts/{id}/concerns", post(raise_concern))
+        .route("/api/safeguarding/concerns", get(list_concerns))
+        .route(
+            "/api/safeguarding/concerns/{id}/decision",
+            post(decide_concern),
+        )
+}
+
+/// A safeguarding concern about a post.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConcernBody {
+    /// `child_at_risk`, `intent_to_harm`, `suicide_risk` or `other`.
+    category: String,
+    /// What the safeguarding lead should know.
+    #[schema(required = false)]
+    note: Option<String>,
+}
+
+/// Raises a safeguarding concern about a post: a child may be at risk, someone may intend to
+/// harm, someone may be at risk of suicide. Goes to the safeguarding leads, not the moderators'
+/// queue.
+#[utoipa::path(
+    post,
+    path = "/api/posts/{id}/concerns",
+    tag = "safeguarding",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The post's id.")),
+    request_body = ConcernBody,
+    responses(
+        (status = 201, description = "Received by the safeguarding leads.", body = StatusMessageAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn raise_concern(
+    State(state): State<AppState>,
+    Member(who): Member,
+    IdPath(id): IdPath<PostId>,
+    ApiJson(body): ApiJson<ConcernBody>,
+) -> Result<(StatusCode, Json<Value>)> {
+    state
+        .app
+        .raise_concern(&who, id, &body.category, body.note.as_deref())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({"status": "received", "message": "Thank you. The group's safeguarding leads will look at this. If someone is in danger now, call 999."}),
+        ),
+    ))
+}
+
+/// A concern as safeguarding leads see it.
+#[derive(Serialize, ToSchema)]
+pub struct ConcernView {
+    /// Its id.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// The post it is about.
+    pub post_id: Option<String>,
+    /// The post's text.
+    pub post_body: Option<String>,
+    /// The chat message it is about.
+    pub message_id: Option<String>,
+    /// member, moderator or rules.
+    pub source: String,
+    /// The category.
+    pub category: String,
+    /// The note from whoever raised it.
+    pub note: Option<String>,
+    /// open or decided.
+    pub state: String,
+    /// When raised.
+    pub created_at: DateTime<Utc>,
+    /// Respond by.
+    pub due_at: DateTime<Utc>,
+    /// Open and past its deadline.
+    pub overdue: bool,
+    /// When decided.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// no_action, support_offered or referral_made.
+    pub decision: Option<String>,
+    /// To whom a referral was made.
+    pub referral_to: Option<String>,
+    /// Why.
+    pub decision_reason: Option<String>,
+}
+
+/// The concerns list.
+#[derive(Serialize, ToSchema)]
+pub struct ConcernsAnswer {
+    /// Open ones first, by deadline.
+    pub concerns: Vec<ConcernView>,
+}
+
+/// The safeguarding concerns, for safeguarding leads only. Every read is audited.
+#[utoipa::path(
+    get,
+    path = "/api/safeguarding/concerns",
+    tag = "safeguarding",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The concerns (needs a safeguarding lead).", body = ConcernsAnswer),
+        NotSignedIn, Forbidden,
+    )
+)]
+async fn list_concerns(State(state): State<AppState>, Member(who): Member) -> Result<Json<Value>> {
+    let now = state.app.now();
+    let list = state.app.concerns(&who).await?;
+    let views: Vec<_> = list
+        .into_iter()
+        .map(|c| ConcernView {
+            id: c.id.to_string(),
+            post_id: c.post_id.map(|p| p.to_string()),
+            post_body: c.post_body,
+            message_id: c.message_id.map(|m| m.to_string()),
+            source: c.source,
+            category: c.category,
+            note: c.note,
+            overdue: c.state == "open" && c.due_at < now,
+            state: c.state,
+            created_at: c.created_at,
+            due_at: c.due_at,
+            decided_at: c.decided_at,
+            decision: c.decision,
+            referral_to: c.referral_to,
+            decision_reason: c.decision_reason,
+        })
+        .collect();
+    Ok(Json(json!({"concerns": views})))
+}
+
+/// A lead's decision on a concern.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DecisionBody {
+    /// `no_action`, `support_offered` or `referral_made`.
+    decision: String,
+    /// To whom a referral was made (needed for `referral_made`).
+    #[schema(required = false)]
+    referral_to: Option<String>,
+    /// Why.
+    reason: String,
+}
+
+/// Records what a safeguarding lead decided about a concern.
+#[utoipa::path(
+    post,
+    path = "/api/safeguarding/concerns/{id}/decision",
+    tag = "safeguarding",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The concern's id.")),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, description = "Recorded.", body = StatusMessageAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn decide_concern(
+    State(state): State<AppState>,
+    Member(who): Member,
+    IdPath(id): IdPath<uuid::Uuid>,
+    ApiJson(body): ApiJson<DecisionBody>,
+) -> Result<Json<Value>> {
+    state
+        .app
+        .decide_concern(
+            &who,
+            id,
+            &body.decision,
+            body.referral_to.as_deref(),
+            &body.reason,
+        )
+        .await?;
+    Ok(Json(
+        json!({"status": "decided", "message": "The decision is recorded."}),
+    ))
+}

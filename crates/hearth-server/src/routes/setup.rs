@@ -1,0 +1,139 @@
+//! First-run setup: create the first admin with the one-time link printed to the log, either
+//! in the browser (`GET /setup`, a plain form that needs no script) or by `curl`
+//! (`POST /api/setup`).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, Result};
+use crate::extract::ApiJson;
+use crate::routes::openapi::{
+    BadRequest, Conflict, Forbidden, SelfAnswer, TooLarge, UnsupportedMediaType,
+};
+use crate::state::AppState;
+
+/// `/setup` and `/api/setup`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/setup", get(get_setup_page).post(submit_setup_form))
+        .route("/api/setup", post(create_first_admin))
+}
+
+/// The first admin, with the one-time token from the setup link.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SetupBody {
+    /// The token in the setup link printed to the log.
+    token: String,
+    /// The admin's handle.
+    handle: String,
+    /// The admin's email.
+    email: String,
+    /// The admin's password (at least 10 characters).
+    password: String,
+}
+
+/// Creates the first admin with the one-time token printed to the log; works once.
+#[utoipa::path(
+    post,
+    path = "/api/setup",
+    tag = "membership",
+    request_body = SetupBody,
+    responses(
+        (status = 201, description = "The first admin was created.", body = SelfAnswer),
+        BadRequest, Forbidden, Conflict, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn create_first_admin(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SetupBody>,
+) -> Result<(StatusCode, Json<Value>)> {
+    let admin = state
+        .app
+        .complete_setup(&body.token, &body.handle, &body.email, &body.password)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"member": crate::routes::views::SelfView::from(&admin)})),
+    ))
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+pub(crate) fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+pub(crate) fn page(body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Set up</title></head><body><main>{body}</main></body></html>"
+    ))
+}
+
+async fn get_setup_page(Query(q): Query<TokenQuery>) -> Html<String> {
+    page(&format!(
+        "<h1>Create the first admin</h1>\
+         <p>This link works once. The account you create here runs the group: choose a handle \
+         that does not identify you, and a password of at least 10 characters.</p>\
+         <form method=\"post\" action=\"/setup\">\
+         <input type=\"hidden\" name=\"token\" value=\"{}\">\
+         <p><label>Handle <input name=\"handle\" required minlength=\"3\" maxlength=\"32\" autocomplete=\"username\"></label></p>\
+         <p><label>Email <input name=\"email\" type=\"email\" required autocomplete=\"email\"></label></p>\
+         <p><label>Password <input name=\"password\" type=\"password\" required minlength=\"10\" autocomplete=\"new-password\"></label></p>\
+         <p><button type=\"submit\">Create admin</button></p></form>",
+        escape(&q.token)
+    ))
+}
+
+async fn submit_setup_form(
+    State(state): State<AppState>,
+    axum::Form(body): axum::Form<SetupBody>,
+) -> Response {
+    match state
+        .app
+        .complete_setup(&body.token, &body.handle, &body.email, &body.password)
+        .await
+    {
+        Ok(admin) => page(&format!(
+            "<h1>Done</h1><p>The admin <strong>{}</strong> was created. This setup link no longer \
+             works. <a href=\"/\">Go to the forum and sign in</a>.</p>",
+            escape(&admin.handle)
+        ))
+        .into_response(),
+        Err(e) => {
+            let message = match &e {
+                hearth_app::AppError::Internal(_) | hearth_app::AppError::Unavailable(_) => {
+                    "something went wrong on our side; please try again".to_owned()
+                }
+                other => other.to_string(),
+            };
+            let status = ApiError::from(e).into_response().status();
+            let token = escape(&body.token);
+            (
+                status,
+                page(&format!(
+                    "<h1>Not yet</h1><p>{}</p><p><a href=\"/setup?token={token}\">Try again</a></p>",
+                    escape(&message)
+                )),
+            )
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! What the API shows of stored records. Built here, so that nothing is serialised by accident
+//! (a password hash, an email) from a storage record.
+
+use chrono::{DateTime, Utc};
+use hearth_app::{ApplicationRecord, AuditEntry, Identity, MemberRecord};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A member as they see themselves.
+#[derive(Serialize, ToSchema)]
+pub struct SelfView {
+    /// Account id.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Handle.
+    pub handle: String,
+    /// Email (only ever shown to its owner).
+    pub email: String,
+    /// Role.
+    pub role: &'static str,
+    /// Standing.
+    pub standing: &'static str,
+    /// When they joined.
+    pub joined_at: Option<DateTime<Utc>>,
+}
+
+impl From<&MemberRecord> for SelfView {
+    fn from(m: &MemberRecord) -> Self {
+        SelfView {
+            id: m.id.to_string(),
+            handle: m.handle.clone(),
+            email: m.email.clone(),
+            role: m.role.as_str(),
+            standing: m.standing.as_str(),
+            joined_at: m.approved_at,
+        }
+    }
+}
+
+/// The signed-in identity, as `GET /api/session` answers it.
+#[derive(Serialize, ToSchema)]
+pub struct IdentityView {
+    /// Account id.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Handle.
+    pub handle: String,
+    /// Role.
+    pub role: &'static str,
+    /// Whether they are a safeguarding lead.
+    pub safeguarding_lead: bool,
+}
+
+impl From<&Identity> for IdentityView {
+    fn from(i: &Identity) -> Self {
+        IdentityView {
+            id: i.id.to_string(),
+            handle: i.handle.clone(),
+            role: i.role.as_str(),
+            safeguarding_lead: i.safeguarding_lead,
+        }
+    }
+}
+
+/// A member as admins see them: no email, no password hash.
+#[derive(Serialize, ToSchema)]
+pub struct MemberAdminView {
+    /// Account id.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Handle.
+    pub handle: String,
+    /// Role.
+    pub role: &'static str,
+    /// Standing.
+    pub standing: &'static str,
+    /// Why suspended or banned.
+    pub standing_reason: Option<String>,
+    /// When a suspension ends.
+    pub suspended_until: Option<DateTime<Utc>>,
+    /// How the 18+ check was made.
+    pub age_check: String,
+    /// When an admin confirmed the member is an adult.
+    pub adult_confirmed_at: Option<DateTime<Utc>>,
+    /// Whether they are a safeguarding lead.
+    pub safeguarding_lead: bool,
+    /// When they joined.
+    pub joined_at: Option<DateTime<Utc>>,
+}
+
+impl From<&MemberRecord> for MemberAdminView {
+    fn from(m: &MemberRecord) -> Self {
+        MemberAdminView {
+            id: m.id.to_string(),
+            handle: m.handle.clone(),
+            role: m.role.as_str(),
+            standing: m.standing.as_str(),
+            standing_reason: m.standing_reason.clone(),
+            suspended_until: m.suspended_until,
+            age_check: m.age_check.clone(),
+            adult_confirmed_at: m.adult_confirmed_at,
+            safeguarding_lead: m.safeguarding_lead,
+            joined_at: m.approved_at,
+        }
+    }
+}
+
+/// An application as admins see it.
+#[derive(Serialize, ToSchema)]
+pub struct ApplicationView {
+    /// Application id.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Applicant's handle.
+    pub handle: String,
+    /// The statement (gone once decided).
+    pub statement: Option<String>,
+    /// Whether they came through an invite.
+    pub invited: bool,
+    /// pending, approved or rejected.
+    pub status: String,
+    /// When they applied.
+    pub created_at: DateTime<Utc>,
+    /// When it was decided.
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl From<&ApplicationRecord> for ApplicationView {
+    fn from(a: &ApplicationRecord) -> Self {
+        ApplicationView {
+            id: a.id.to_string(),
+            handle: a.handle.clone(),
+            statement: a.statement.clone(),
+            invited: a.invited,
+            status: a.status.clone(),
+            created_at: a.created_at,
+            decided_at: a.decided_at,
+        }
+    }
+}
+
+/// An audit-log line.
+#[derive(Serialize, ToSchema)]
+pub struct AuditView {
+    /// Entry id.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who acted (handle), or "operator"/"system".
+    pub actor: String,
+    /// What was done.
+    pub action: String,
+    /// Kind of target.
+    pub target_kind: String,
+    /// Target id.
+    pub target_id: Option<String>,
+    /// Reason given.
+    pub reason: Option<String>,
+}
+
+impl From<&AuditEntry> for AuditView {
+    fn from(e: &AuditEntry) -> Self {
+        AuditView {
+            id: e.id.to_string(),
+            at: e.at,
+            actor: e.actor_handle.clone().unwrap_or_else(|| {
+                if e.actor.is_some() {
+                    "former member".to_owned()
+                } else {
+                    "operator".to_owned()
+                }
+            }),
+            action: e.action.clone(),
+            target_kind: e.target_kind.clone(),
+            target_id: e.target_id.clone(),
+            reason: e.reason.clone(),
+        }
+    }
+}
+
+/// A board.
+#[derive(Serialize, ToSchema)]
+pub struct BoardView {
+    /// Board id.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Order.
+    pub position: i32,
+    /// members or moderators.
+    pub visibility: &'static str,
+}
+
+impl From<&hearth_app::BoardRecord> for BoardView {
+    fn from(b: &hearth_app::BoardRecord) -> Self {
+        BoardView {
+            id: b.id.to_string(),
+            name: b.name.clone(),
+            description: b.description.clone(),
+            position: b.position,
+            visibility: b.visibility.as_str(),
+        }
+    }
+}
+
+/// A thread as a reader sees it.
+#[derive(Serialize, ToSchema)]
+pub struct ThreadView {
+    /// Thread id.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Board id.
+    #[schema(format = Uuid)]
+    pub board_id: String,
+    /// Title (plain text: the client escapes it).
+    pub title: String,
+    /// The starter's handle (null once erased).
+    pub author: Option<String>,
+    /// published, held, rejected, removed, deleted.
+    pub status: &'static str,
+    /// Shown first.
+    pub pinned: bool,
+    /// No more replies.
+    pub locked: bool,
+    /// Published posts.
+    pub post_count: i32,
+    /// When started.
+    pub created_at: DateTime<Utc>,
+    /// When last active.
+    pub last_activity_at: DateTime<Utc>,
+    /// Whether it has posts the reader has not read.
+    pub unread: bool,
+}
+
+impl From<&hearth_app::ThreadRecord> for ThreadView {
+    fn from(t: &hearth_app::ThreadRecord) -> Self {
+        ThreadView {
+            id: t.id.to_string(),
+            board_id: t.board_id.to_string(),
+            title: t.title.clone(),
+            author: t.author_handle.clone(),
+            status: t.status.as_str(),
+            pinned: t.pinned,
+            locked: t.locked,
+            post_count: t.post_count,
+            created_at: t.created_at,
+            last_activity_at: t.last_activity_at,
+            unread: t.read_at.is_none_or(|r| t.last_activity_at > r),
+        }
+    }
+}
+
+/// A post as one reader sees it: the text of removed or deleted posts, and the reasons for
+/// decisions, only for their author and moderators.
+#[derive(Serialize, ToSchema)]
+pub struct PostView {
+    /// Post id.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Thread id.
+    #[schema(format = Uuid)]
+    pub thread_id: String,
+    /// Author's handle (null once erased or anonymised).
+    pub author: Option<String>,
+    /// Whether the reader wrote it.
+    pub mine: bool,
+    /// Whether it opens the thread.
+    pub is_first: bool,
+    /// published, held, rejected, removed, deleted.
+    pub status: &'static str,
+    /// Sanitised HTML.
+    pub body_html: String,
+    /// The Markdown source (for the author, to edit; and moderators).
+    pub body_source: Option<String>,
+    /// Content warning, shown collapsed.
+    pub content_warning: Option<String>,
+    /// The reason for a rejection or removal (author and moderators only), signed by "the moderators".
+    pub decision_reason: Option<String>,
+    /// When written.
+    pub created_at: DateTime<Utc>,
+    /// When last edited.
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+impl PostView {
+    /// The view of `p` for `reader`.
+    pub fn of(p: &hearth_app::PostRecord, reader: &Identity) -> PostView {
+        use hearth_core::content::PostStatus;
+        let mine = p.author_id == Some(reader.id);
+        let privileged = mine || reader.role >= hearth_core::policy::Role::Moderator;
+        let gone = matches!(p.status, PostStatus::Removed | PostStatus::Deleted);
+        PostView {
+            id: p.id.to_string(),
+            thread_id: p.thread_id.to_string(),
+            author: p.author_handle.clone(),
+            mine,
+            is_first: p.is_first,
+            status: p.status.as_str(),
+            body_html: if gone && !privileged {
+                String::new()
+            } else {
+                p.body_html.clone()
+            },
+            body_source: privileged.then(|| p.body_source.clone()),
+            content_warning: if gone && !privileged {
+                None
+            } else {
+                p.content_warning.clone()
+            },
+            decision_reason: if privileged {
+                p.decision_reason.clone()
+            } else {
+                None
+            },
+            created_at: p.created_at,
+            edited_at: p.edited_at,
+        }
+    }
+}
+
+/// A notification.
+#[derive(Serialize, ToSchema)]
+pub struct NotificationView {
+    /// Id.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// post_approved, post_rejected, post_removed, reply, queue_overdue.
+    pub kind: String,
+    /// Thread concerned.
+    pub thread_id: Option<String>,
+    /// Post concerned.
+    pub post_id: Option<String>,
+    /// Extra words (a reason, signed by "the moderators").
+    pub message: Option<String>,
+    /// Who it is from: always the moderators as a team, never one of them.
+    pub from: &'static str,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Whether it has been seen.
+    pub read: bool,
+}
+
+impl From<&hearth_app::NotificationRecord> for NotificationView {
+    fn from(n: &hearth_app::NotificationRecord) -> Self {
+        NotificationView {
+            id: n.id.to_string(),
+            kind: n.kind.clone(),
+            thread_id: n.thread_id.map(|t| t.to_string()),
+            post_id: n.post_id.map(|p| p.to_string()),
+            message: n.message.clone(),
+            from: if n.kind == "reply" {
+                "the forum"
+            } else {
+                "the moderators"
+            },
+            created_at: n.created_at,
+            read: n.read_at.is_some(),
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! sea-orm entities, one per table. Kept private to the crate: callers use the repository
+//! methods on [`crate::Store`] and the record types they return, never `DbErr` or models.
+
+pub mod age_refusal;
+pub mod application;
+pub mod audit;
+pub mod board;
+pub mod concern;
+pub mod event;
+pub mod invite;
+pub mod member;
+pub mod message;
+pub mod notification;
+pub mod password_reset;
+pub mod post;
+pub mod queue_item;
+pub mod read_marker;
+pub mod report;
+pub mod room;
+pub mod session;
+pub mod setting;
+pub mod thread;

@@ -1,0 +1,123 @@
+//! Hearth's storage: sea-orm over SQLite (the embedded default) or PostgreSQL, behind a small
+//! repository API on [`Store`].
+//!
+//! Callers never see `DbErr` or sea-orm models: every method returns a record type from
+//! [`records`] or a [`StoreError`], with database constraints already mapped (a duplicate handle
+//! is `Conflict { what: "handle" }`). This crate decides nothing about permissions or
+//! moderation; it stores what `hearth-app` tells it to, and takes the current time as an
+//! argument so that time-based rules can be tested with a fixed clock.
+#![forbid(unsafe_code)]
+
+mod entity;
+mod error;
+pub mod records;
+mod repo;
+
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+
+pub use error::StoreError;
+pub use repo::applications::ApplicationDecision;
+pub use repo::concerns::{ConcernDecision, ConcernRecord, NewConcern};
+pub use repo::content::ThreadCursor;
+pub use repo::rights::{ErasePosts, MemberContent};
+
+/// Shorthand for storage results.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A handle on the database. Cheap to clone: it wraps a connection pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`). For SQLite the parent
+    /// folder is created, and WAL and foreign keys are switched on.
+    #[tracing::instrument(skip_all)]
+    pub async fn connect(url: &str) -> Result<Store> {
+        if let Some(path) = sqlite_path(url)
+            && let Some(parent) = std::path::Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
+            .sqlx_logging(false);
+        if url.starts_with("sqlite:") {
+            // One writer at a time is SQLite's nature; a small pool avoids "database is locked".
+            opts.max_connections(4).min_connections(1);
+        } else {
+            opts.max_connections(32);
+        }
+        let db = Database::connect(opts).await?;
+        if db.get_database_backend() == DbBackend::Sqlite {
+            for pragma in [
+                "PRAGMA journal_mode=WAL",
+                "PRAGMA foreign_keys=ON",
+                "PRAGMA busy_timeout=5000",
+                "PRAGMA synchronous=NORMAL",
+            ] {
+                db.execute_unprepared(pragma).await?;
+            }
+        }
+        Ok(Store { db })
+    }
+
+    /// Brings the schema up to date. Safe to run on every start and from several instances.
+    pub async fn migrate(&self) -> Result<()> {
+        use hearth_migrations::MigratorTrait;
+        hearth_migrations::Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers; used by `/readyz`.
+    pub async fn ping(&self) -> Result<()> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    /// Which database this is, for logs and for the few queries that differ.
+    pub fn backend_name(&self) -> &'static str {
+        match self.db.get_database_backend() {
+            DbBackend::Postgres => "postgresql",
+            DbBackend::Sqlite => "sqlite",
+            _ => "other",
+        }
+    }
+
+    /// The live schema as (table, column) pairs, for the data-inventory test.
+    pub async fn schema_columns(&self) -> Result<Vec<(String, String)>> {
+        let backend = self.db.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => {
+                "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
+                 WHERE table_schema = current_schema() ORDER BY 1, 2"
+            }
+            _ => {
+                "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2"
+            }
+        };
+        let rows = self
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+            .await?;
+        rows.into_iter()
+            .map(|r| Ok((r.try_get::<String>("", "t")?, r.try_get::<String>("", "c")?)))
+            .collect()
+    }
+}
+
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}

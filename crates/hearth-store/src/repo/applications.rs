@@ -1,0 +1,233 @@
+//! Membership applications and the age gate's refusal records.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use hearth_core::ids::{ApplicationId, InviteId, MemberId};
+use hearth_core::policy::Standing;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait, sea_query::Expr,
+};
+
+use crate::entity::{age_refusal, application, invite, member};
+use crate::records::{ApplicationRecord, MemberRecord, NewMember};
+use crate::repo::members::{new_member_model, update_member_on};
+use crate::{Result, Store, StoreError};
+
+/// An admin's decision on an application.
+#[derive(Clone, Debug)]
+pub enum ApplicationDecision {
+    /// Let the applicant in; the admin confirmed they are an adult.
+    Approve,
+    /// Turn the application down, with a reason the applicant will see.
+    Reject {
+        /// The reason shown to the applicant.
+        reason: String,
+    },
+}
+
+fn record(app: application::Model, handle: String) -> ApplicationRecord {
+    ApplicationRecord {
+        id: ApplicationId(app.id),
+        member_id: MemberId(app.member_id),
+        handle,
+        statement: app.statement,
+        invited: app.invite_id.is_some(),
+        status: app.status,
+        created_at: app.created_at,
+        decided_at: app.decided_at,
+        decision_reason: app.decision_reason,
+    }
+}
+
+impl Store {
+    /// Records an application: the pending account and the application, in one transaction.
+    /// With `invite_token_hash`, the invite is claimed in the same transaction (a used or expired
+    /// invite is `Conflict { what: "invite" }`) and the account is active at once, because the
+    /// inviting admin has already vouched for the person.
+    #[tracing::instrument(skip_all)]
+    pub async fn submit_application(
+        &self,
+        new: &NewMember,
+        statement: Option<String>,
+        invite_token_hash: Option<&str>,
+    ) -> Result<(ApplicationId, MemberRecord)> {
+        let txn = self.db.begin().await?;
+        let mut invite_id = None;
+        if let Some(hash) = invite_token_hash {
+            let found = invite::Entity::find()
+                .filter(invite::Column::TokenHash.eq(hash))
+                .filter(invite::Column::UsedAt.is_null())
+                .filter(invite::Column::ExpiresAt.gt(new.now))
+                .one(&txn)
+                .await?
+                .ok_or(StoreError::Conflict { what: "invite" })?;
+            let claimed = invite::Entity::update_many()
+                .col_expr(invite::Column::UsedAt, Expr::value(new.now))
+                .filter(invite::Column::Id.eq(found.id))
+                .filter(invite::Column::UsedAt.is_null())
+                .exec(&txn)
+                .await?;
+            if claimed.rows_affected != 1 {
+                return Err(StoreError::Conflict { what: "invite" });
+            }
+            invite_id = Some(InviteId(found.id));
+        }
+        let member = new_member_model(new).insert(&txn).await?;
+        let decided = new.standing == Standing::Active;
+        let app = application::ActiveModel {
+            id: Set(ApplicationId::new().0),
+            member_id: Set(member.id),
+            statement: Set(if decided { None } else { statement }),
+            invite_id: Set(invite_id.map(|i| i.0)),
+            status: Set(if decided { "approved" } else { "pending" }.to_owned()),
+            created_at: Set(new.now),
+            decided_at: Set(decided.then_some(new.now)),
+            decision_reason: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok((ApplicationId(app.id), member.try_into()?))
+    }
+
+    /// Applications with the given status, oldest first.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_applications(
+        &self,
+        status: &str,
+        limit: u64,
+    ) -> Result<Vec<ApplicationRecord>> {
+        let apps = application::Entity::find()
+            .filter(application::Column::Status.eq(status))
+            .order_by_asc(application::Column::CreatedAt)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<_> = apps.iter().map(|a| a.member_id).collect();
+        let handles: HashMap<_, _> = member::Entity::find()
+            .filter(member::Column::Id.is_in(ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m.handle))
+            .collect();
+        Ok(apps
+            .into_iter()
+            .map(|a| {
+                let handle = handles.get(&a.member_id).cloned().unwrap_or_default();
+                record(a, handle)
+            })
+            .collect())
+    }
+
+    /// The application that created an account, if any.
+    #[tracing::instrument(skip_all)]
+    pub async fn application_for_member(&self, id: MemberId) -> Result<Option<ApplicationRecord>> {
+        let app = application::Entity::find()
+            .filter(application::Column::MemberId.eq(id.0))
+            .one(&self.db)
+            .await?;
+        match app {
+            None => Ok(None),
+            Some(a) => {
+                let handle = self.member(id).await?.handle;
+                Ok(Some(record(a, handle)))
+            }
+        }
+    }
+
+    /// Decides a pending application: the statement is deleted, the account becomes active
+    /// (recording that an admin confirmed the applicant is an adult) or rejected. Deciding an
+    /// application that is already decided is `Conflict { what: "decision" }`.
+    #[tracing::instrument(skip_all)]
+    pub async fn decide_application(
+        &self,
+        id: ApplicationId,
+        decision: &ApplicationDecision,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationRecord> {
+        let txn = self.db.begin().await?;
+        let (status, reason) = match decision {
+            ApplicationDecision::Approve => ("approved", None),
+            ApplicationDecision::Reject { reason } => ("rejected", Some(reason.clone())),
+        };
+        let updated = application::Entity::update_many()
+            .col_expr(application::Column::Status, Expr::value(status))
+            .col_expr(application::Column::DecidedAt, Expr::value(now))
+            .col_expr(
+                application::Column::Statement,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(application::Column::DecisionReason, Expr::value(reason))
+            .filter(application::Column::Id.eq(id.0))
+            .filter(application::Column::Status.eq("pending"))
+            .exec(&txn)
+            .await?;
+        let app = application::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if updated.rows_affected != 1 {
+            return Err(StoreError::Conflict { what: "decision" });
+        }
+        let member = update_member_on(&txn, MemberId(app.member_id), |m| match decision {
+            ApplicationDecision::Approve => {
+                m.standing = Set(Standing::Active.as_str().to_owned());
+                m.approved_at = Set(Some(now));
+                m.adult_confirmed_at = Set(Some(now));
+                m.age_check = Set("declared_dob+admin_confirmed".to_owned());
+            }
+            ApplicationDecision::Reject { .. } => {
+                m.standing = Set(Standing::Rejected.as_str().to_owned());
+            }
+        })
+        .await?;
+        txn.commit().await?;
+        Ok(record(app, member.handle))
+    }
+
+    /// Remembers (as a salted hash) that an email was refused by the age gate, until `expires_at`.
+    #[tracing::instrument(skip_all)]
+    pub async fn record_age_refusal(
+        &self,
+        email_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let txn = self.db.begin().await?;
+        age_refusal::Entity::delete_by_id(email_hash.to_owned())
+            .exec(&txn)
+            .await?;
+        age_refusal::ActiveModel {
+            email_hash: Set(email_hash.to_owned()),
+            refused_at: Set(now),
+            expires_at: Set(expires_at),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Whether an email (as its salted hash) was refused by the age gate and the record is live.
+    #[tracing::instrument(skip_all)]
+    pub async fn age_refusal_active(&self, email_hash: &str, now: DateTime<Utc>) -> Result<bool> {
+        Ok(age_refusal::Entity::find_by_id(email_hash.to_owned())
+            .filter(age_refusal::Column::ExpiresAt.gt(now))
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+
+    /// Deletes refusal records past their time. Answers how many went.
+    #[tracing::instrument(skip_all)]
+    pub async fn purge_age_refusals(&self, now: DateTime<Utc>) -> Result<u64> {
+        Ok(age_refusal::Entity::delete_many()
+            .filter(age_refusal::Column::ExpiresAt.lte(now))
+            .exec(&self.db)
+            .await?
+            .rows_affected)
+    }
+}

@@ -1,0 +1,71 @@
+//! The append-only audit log. There is deliberately no method that edits or deletes an entry.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use hearth_core::ids::{AuditId, MemberId};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use crate::entity::{audit, member};
+use crate::records::{AuditEntry, NewAudit};
+use crate::{Result, Store};
+
+impl Store {
+    /// Appends one entry.
+    #[tracing::instrument(skip_all)]
+    pub async fn append_audit(&self, entry: NewAudit) -> Result<AuditId> {
+        let id = AuditId::new();
+        audit::ActiveModel {
+            id: Set(id.0),
+            at: Set(entry.at),
+            actor_id: Set(entry.actor.map(|a| a.0)),
+            action: Set(entry.action),
+            target_kind: Set(entry.target_kind),
+            target_id: Set(entry.target_id),
+            reason: Set(entry.reason),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(id)
+    }
+
+    /// The newest entries first, `limit` of them, older than `before` if given.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_audit(
+        &self,
+        before: Option<DateTime<Utc>>,
+        limit: u64,
+    ) -> Result<Vec<AuditEntry>> {
+        let mut q = audit::Entity::find()
+            .order_by_desc(audit::Column::At)
+            .order_by_desc(audit::Column::Id)
+            .limit(limit);
+        if let Some(before) = before {
+            q = q.filter(audit::Column::At.lt(before));
+        }
+        let rows = q.all(&self.db).await?;
+        let actor_ids: Vec<_> = rows.iter().filter_map(|r| r.actor_id).collect();
+        let handles: HashMap<_, _> = member::Entity::find()
+            .filter(member::Column::Id.is_in(actor_ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m.handle))
+            .collect();
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditEntry {
+                id: AuditId(r.id),
+                at: r.at,
+                actor: r.actor_id.map(MemberId),
+                actor_handle: r.actor_id.and_then(|a| handles.get(&a).cloned()),
+                action: r.action,
+                target_kind: r.target_kind,
+                target_id: r.target_id,
+                reason: r.reason,
+            })
+            .collect())
+    }
+}

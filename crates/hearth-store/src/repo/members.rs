@@ -1,0 +1,213 @@
+//! Accounts.
+
+use chrono::{DateTime, Utc};
+use hearth_core::ids::MemberId;
+use hearth_core::policy::{Role, Standing};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use crate::entity::member;
+use crate::records::{MemberRecord, NewMember};
+use crate::{Result, Store, StoreError};
+
+impl TryFrom<member::Model> for MemberRecord {
+    type Error = StoreError;
+    fn try_from(m: member::Model) -> Result<Self> {
+        Ok(MemberRecord {
+            id: MemberId(m.id),
+            role: Role::parse(&m.role)
+                .ok_or_else(|| StoreError::Other(format!("unknown role {:?}", m.role)))?,
+            standing: Standing::parse(&m.standing)
+                .ok_or_else(|| StoreError::Other(format!("unknown standing {:?}", m.standing)))?,
+            handle: m.handle,
+            email: m.email,
+            password_hash: m.password_hash,
+            standing_reason: m.standing_reason,
+            suspended_until: m.suspended_until,
+            age_check: m.age_check,
+            age_checked_at: m.age_checked_at,
+            adult_confirmed_at: m.adult_confirmed_at,
+            rules_accepted_at: m.rules_accepted_at,
+            created_at: m.created_at,
+            approved_at: m.approved_at,
+            safeguarding_lead: m.safeguarding_lead,
+        })
+    }
+}
+
+pub(crate) fn new_member_model(m: &NewMember) -> member::ActiveModel {
+    let active = m.standing == Standing::Active;
+    member::ActiveModel {
+        id: Set(m.id.0),
+        handle: Set(m.handle.clone()),
+        handle_key: Set(hearth_core::account::handle_key(&m.handle)),
+        email: Set(m.email.clone()),
+        password_hash: Set(m.password_hash.clone()),
+        role: Set(m.role.as_str().to_owned()),
+        standing: Set(m.standing.as_str().to_owned()),
+        standing_reason: Set(None),
+        suspended_until: Set(None),
+        age_check: Set(m.age_check.clone()),
+        age_checked_at: Set(m.now),
+        adult_confirmed_at: Set(m.adult_confirmed_at),
+        rules_accepted_at: Set(m.now),
+        created_at: Set(m.now),
+        approved_at: Set(active.then_some(m.now)),
+        safeguarding_lead: Set(false),
+    }
+}
+
+impl Store {
+    /// Creates an account directly (the first admin, or `hearth admin create`).
+    #[tracing::instrument(skip_all)]
+    pub async fn create_member(&self, new: &NewMember) -> Result<MemberRecord> {
+        let model = new_member_model(new).insert(&self.db).await?;
+        model.try_into()
+    }
+
+    /// Loads an account by id.
+    #[tracing::instrument(skip_all)]
+    pub async fn member(&self, id: MemberId) -> Result<MemberRecord> {
+        member::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .try_into()
+    }
+
+    /// Finds an account by handle (ignoring case) or by email.
+    #[tracing::instrument(skip_all)]
+    pub async fn member_by_login(&self, login: &str) -> Result<Option<MemberRecord>> {
+        let key = login.trim().to_lowercase();
+        member::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(member::Column::HandleKey.eq(key.clone()))
+                    .add(member::Column::Email.eq(key)),
+            )
+            .one(&self.db)
+            .await?
+            .map(TryInto::try_into)
+            .transpose()
+    }
+
+    /// Finds an account by handle, ignoring case.
+    #[tracing::instrument(skip_all)]
+    pub async fn member_by_handle(&self, handle: &str) -> Result<Option<MemberRecord>> {
+        member::Entity::find()
+            .filter(member::Column::HandleKey.eq(hearth_core::account::handle_key(handle)))
+            .one(&self.db)
+            .await?
+            .map(TryInto::try_into)
+            .transpose()
+    }
+
+    /// How many admins in good standing exist (none means first-run setup is needed).
+    #[tracing::instrument(skip_all)]
+    pub async fn count_active_admins(&self) -> Result<u64> {
+        Ok(member::Entity::find()
+            .filter(member::Column::Role.eq(Role::Admin.as_str()))
+            .filter(member::Column::Standing.eq(Standing::Active.as_str()))
+            .count(&self.db)
+            .await?)
+    }
+
+    /// Members (not applicants), ordered by handle, `limit` after the handle key `after`.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_members(&self, after: Option<&str>, limit: u64) -> Result<Vec<MemberRecord>> {
+        let mut q = member::Entity::find()
+            .filter(
+                member::Column::Standing
+                    .is_not_in([Standing::Pending.as_str(), Standing::Rejected.as_str()]),
+            )
+            .order_by_asc(member::Column::HandleKey)
+            .limit(limit);
+        if let Some(after) = after {
+            q = q.filter(member::Column::HandleKey.gt(after.to_lowercase()));
+        }
+        q.all(&self.db)
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
+    }
+
+    /// Changes a member's role.
+    #[tracing::instrument(skip_all)]
+    pub async fn set_role(&self, id: MemberId, role: Role) -> Result<MemberRecord> {
+        self.update_member(id, |m| m.role = Set(role.as_str().to_owned()))
+            .await
+    }
+
+    /// Changes a member's standing, with the reason and (for a suspension) its end.
+    #[tracing::instrument(skip_all)]
+    pub async fn set_standing(
+        &self,
+        id: MemberId,
+        standing: Standing,
+        reason: Option<String>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<MemberRecord> {
+        self.update_member(id, |m| {
+            m.standing = Set(standing.as_str().to_owned());
+            m.standing_reason = Set(reason);
+            m.suspended_until = Set(until);
+        })
+        .await
+    }
+
+    /// Makes a member a safeguarding lead, or not.
+    #[tracing::instrument(skip_all)]
+    pub async fn set_safeguarding_lead(&self, id: MemberId, lead: bool) -> Result<MemberRecord> {
+        self.update_member(id, |m| m.safeguarding_lead = Set(lead))
+            .await
+    }
+
+    /// Active safeguarding leads, to alert about overdue concerns.
+    #[tracing::instrument(skip_all)]
+    pub async fn safeguarding_leads(&self) -> Result<Vec<MemberId>> {
+        Ok(member::Entity::find()
+            .filter(member::Column::SafeguardingLead.eq(true))
+            .filter(member::Column::Standing.eq(Standing::Active.as_str()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| MemberId(m.id))
+            .collect())
+    }
+
+    /// Replaces a member's password hash.
+    #[tracing::instrument(skip_all)]
+    pub async fn set_password_hash(&self, id: MemberId, hash: String) -> Result<()> {
+        self.update_member(id, |m| m.password_hash = Set(hash))
+            .await
+            .map(|_| ())
+    }
+
+    async fn update_member(
+        &self,
+        id: MemberId,
+        change: impl FnOnce(&mut member::ActiveModel),
+    ) -> Result<MemberRecord> {
+        update_member_on(&self.db, id, change).await
+    }
+}
+
+pub(crate) async fn update_member_on(
+    db: &impl ConnectionTrait,
+    id: MemberId,
+    change: impl FnOnce(&mut member::ActiveModel),
+) -> Result<MemberRecord> {
+    let mut model = member::ActiveModel {
+        id: sea_orm::Unchanged(id.0),
+        ..Default::default()
+    };
+    change(&mut model);
+    match model.update(db).await {
+        Ok(m) => m.try_into(),
+        Err(sea_orm::DbErr::RecordNotUpdated) => Err(StoreError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,15 @@
+//! Repository methods on [`crate::Store`], one module per concern.
+
+pub mod applications;
+pub mod audit;
+pub mod concerns;
+pub mod content;
+pub mod invites;
+pub mod members;
+pub mod notifications;
+pub mod queue;
+pub mod realtime;
+pub mod resets;
+pub mod rights;
+pub mod sessions;
+pub mod settings;

@@ -1,0 +1,273 @@
+//! The per-topic event log, chat rooms and chat messages.
+
+use chrono::{DateTime, Utc};
+use hearth_core::content::PostStatus;
+use hearth_core::ids::{MemberId, MessageId, RoomId};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
+
+use crate::entity::{event, message, room};
+use crate::records::{EventRecord, MessageRecord, RoomRecord};
+use crate::repo::content::handles;
+use crate::{Result, Store, StoreError};
+
+fn room_record(r: room::Model) -> RoomRecord {
+    RoomRecord {
+        id: RoomId(r.id),
+        name: r.name,
+        description: r.description,
+        position: r.position,
+        needs_moderator: r.needs_moderator,
+        slow_mode_seconds: r.slow_mode_seconds,
+        new_member_slow_mode_seconds: r.new_member_slow_mode_seconds,
+        created_at: r.created_at,
+    }
+}
+
+fn message_record(
+    m: message::Model,
+    h: &std::collections::HashMap<uuid::Uuid, String>,
+) -> Result<MessageRecord> {
+    Ok(MessageRecord {
+        id: MessageId(m.id),
+        room_id: RoomId(m.room_id),
+        author_handle: m.author_id.and_then(|a| h.get(&a).cloned()),
+        author_id: m.author_id.map(MemberId),
+        status: PostStatus::parse(&m.status)
+            .ok_or_else(|| StoreError::Other(format!("unknown status {:?}", m.status)))?,
+        body: m.body,
+        body_html: m.body_html,
+        verdict: m.verdict,
+        created_at: m.created_at,
+    })
+}
+
+impl Store {
+    /// Appends an event to a topic's log with the next sequence number. Several instances may
+    /// append to one topic at once: the primary key (topic, seq) makes one of them retry.
+    #[tracing::instrument(skip_all)]
+    pub async fn append_event(
+        &self,
+        topic: &str,
+        payload: String,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        for _ in 0..20 {
+            let next = self.latest_seq(topic).await? + 1;
+            let inserted = event::ActiveModel {
+                topic: Set(topic.to_owned()),
+                seq: Set(next),
+                payload: Set(payload.clone()),
+                created_at: Set(now),
+            }
+            .insert(&self.db)
+            .await;
+            match inserted {
+                Ok(_) => return Ok(next),
+                Err(e)
+                    if matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict {
+            what: "event sequence",
+        })
+    }
+
+    /// The latest sequence number on a topic (0 when it has none).
+    #[tracing::instrument(skip_all)]
+    pub async fn latest_seq(&self, topic: &str) -> Result<i64> {
+        Ok(event::Entity::find()
+            .filter(event::Column::Topic.eq(topic))
+            .order_by_desc(event::Column::Seq)
+            .one(&self.db)
+            .await?
+            .map_or(0, |e| e.seq))
+    }
+
+    /// Events on a topic after `after`, oldest first, at most `limit`.
+    #[tracing::instrument(skip_all)]
+    pub async fn events_since(
+        &self,
+        topic: &str,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<EventRecord>> {
+        Ok(event::Entity::find()
+            .filter(event::Column::Topic.eq(topic))
+            .filter(event::Column::Seq.gt(after))
+            .order_by_asc(event::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|e| EventRecord {
+                topic: e.topic,
+                seq: e.seq,
+                payload: e.payload,
+            })
+            .collect())
+    }
+
+    /// Deletes events older than `before` (they have served their purpose of catching clients up).
+    #[tracing::instrument(skip_all)]
+    pub async fn purge_events(&self, before: DateTime<Utc>) -> Result<u64> {
+        Ok(event::Entity::delete_many()
+            .filter(event::Column::CreatedAt.lt(before))
+            .exec(&self.db)
+            .await?
+            .rows_affected)
+    }
+
+    /// Creates a room.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_room(&self, r: RoomRecord) -> Result<RoomRecord> {
+        Ok(room_record(
+            room::ActiveModel {
+                id: Set(r.id.0),
+                name: Set(r.name),
+                description: Set(r.description),
+                position: Set(r.position),
+                needs_moderator: Set(r.needs_moderator),
+                slow_mode_seconds: Set(r.slow_mode_seconds),
+                new_member_slow_mode_seconds: Set(r.new_member_slow_mode_seconds),
+                created_at: Set(r.created_at),
+            }
+            .insert(&self.db)
+            .await?,
+        ))
+    }
+
+    /// Every room, in order.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_rooms(&self) -> Result<Vec<RoomRecord>> {
+        Ok(room::Entity::find()
+            .order_by_asc(room::Column::Position)
+            .order_by_asc(room::Column::Name)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(room_record)
+            .collect())
+    }
+
+    /// One room.
+    #[tracing::instrument(skip_all)]
+    pub async fn room(&self, id: RoomId) -> Result<RoomRecord> {
+        Ok(room_record(
+            room::Entity::find_by_id(id.0)
+                .one(&self.db)
+                .await?
+                .ok_or(StoreError::NotFound)?,
+        ))
+    }
+
+    /// Stores a chat message.
+    #[tracing::instrument(skip_all)]
+    pub async fn insert_message(&self, m: &MessageRecord) -> Result<MessageRecord> {
+        let row = message::ActiveModel {
+            id: Set(m.id.0),
+            room_id: Set(m.room_id.0),
+            author_id: Set(m.author_id.map(|a| a.0)),
+            body: Set(m.body.clone()),
+            body_html: Set(m.body_html.clone()),
+            status: Set(m.status.as_str().to_owned()),
+            verdict: Set(m.verdict.clone()),
+            created_at: Set(m.created_at),
+        }
+        .insert(&self.db)
+        .await?;
+        message_record(row, &handles(&self.db, m.author_id.map(|a| a.0)).await?)
+    }
+
+    /// A room's messages that `reader` may see (published, and their own held ones), newest
+    /// first, before the message `before`.
+    #[tracing::instrument(skip_all)]
+    pub async fn messages(
+        &self,
+        room: RoomId,
+        reader: MemberId,
+        all: bool,
+        before: Option<MessageId>,
+        limit: u64,
+    ) -> Result<Vec<MessageRecord>> {
+        let mut q = message::Entity::find()
+            .filter(message::Column::RoomId.eq(room.0))
+            .order_by_desc(message::Column::Id)
+            .limit(limit);
+        if !all {
+            q = q.filter(
+                Condition::any()
+                    .add(message::Column::Status.eq(PostStatus::Published.as_str()))
+                    .add(message::Column::AuthorId.eq(reader.0)),
+            );
+        }
+        if let Some(b) = before {
+            q = q.filter(message::Column::Id.lt(b.0));
+        }
+        let rows = q.all(&self.db).await?;
+        let h = handles(&self.db, rows.iter().filter_map(|m| m.author_id)).await?;
+        rows.into_iter().map(|m| message_record(m, &h)).collect()
+    }
+
+    /// Chat messages waiting for a moderator (held or flagged by the rules), oldest first.
+    #[tracing::instrument(skip_all)]
+    pub async fn held_messages(&self, limit: u64) -> Result<Vec<MessageRecord>> {
+        let rows = message::Entity::find()
+            .filter(message::Column::Status.eq(PostStatus::Held.as_str()))
+            .order_by_asc(message::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        let h = handles(&self.db, rows.iter().filter_map(|m| m.author_id)).await?;
+        rows.into_iter().map(|m| message_record(m, &h)).collect()
+    }
+
+    /// Decides a held chat message: published or rejected. A message no longer held (another
+    /// moderator decided it) is `Conflict { what: "decision" }`.
+    #[tracing::instrument(skip_all)]
+    pub async fn decide_message(&self, id: MessageId, to: PostStatus) -> Result<MessageRecord> {
+        use sea_orm::sea_query::Expr;
+        let row = message::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let updated = message::Entity::update_many()
+            .col_expr(message::Column::Status, Expr::value(to.as_str()))
+            .filter(message::Column::Id.eq(id.0))
+            .filter(message::Column::Status.eq(PostStatus::Held.as_str()))
+            .exec(&self.db)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(StoreError::Conflict { what: "decision" });
+        }
+        let h = handles(&self.db, row.author_id).await?;
+        let mut m = message_record(row, &h)?;
+        m.status = to;
+        Ok(m)
+    }
+
+    /// When `author` last sent a message in `room` (for slow mode).
+    #[tracing::instrument(skip_all)]
+    pub async fn last_message_at(
+        &self,
+        room: RoomId,
+        author: MemberId,
+    ) -> Result<Option<DateTime<Utc>>> {
+        Ok(message::Entity::find()
+            .filter(message::Column::RoomId.eq(room.0))
+            .filter(message::Column::AuthorId.eq(author.0))
+            .order_by_desc(message::Column::Id)
+            .one(&self.db)
+            .await?
+            .map(|m| m.created_at))
+    }
+}

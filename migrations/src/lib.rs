@@ -1,0 +1,30 @@
+//! Hearth's schema, as an ordered list of migrations. Run by `hearth migrate` and at start-up
+//! of `hearth serve`; the same migrations serve SQLite and PostgreSQL.
+//!
+//! Every column added here must also be listed in `DATA-INVENTORY.md` (a test compares them),
+//! because what Hearth stores about families is sensitive and must stay deliberate.
+#![forbid(unsafe_code)]
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_foundation;
+mod m20261125_000002_content;
+mod m20261125_000003_realtime;
+mod m20261125_000004_password_resets;
+mod m20261125_000005_safeguarding;
+
+/// The list of migrations, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_foundation::Migration),
+            Box::new(m20261125_000002_content::Migration),
+            Box::new(m20261125_000003_realtime::Migration),
+            Box::new(m20261125_000004_password_resets::Migration),
+            Box::new(m20261125_000005_safeguarding::Migration),
+        ]
+    }
+}

@@ -1,0 +1,159 @@
+//! Accounts, applications, the age gate's refusal records, invites, sessions, the audit log and
+//! server settings.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("members")
+                    .col(pk_uuid("id"))
+                    .col(string("handle"))
+                    .col(string_uniq("handle_key"))
+                    .col(string_uniq("email"))
+                    .col(string("password_hash"))
+                    .col(string("role"))
+                    .col(string("standing"))
+                    .col(text_null("standing_reason"))
+                    .col(timestamp_with_time_zone_null("suspended_until"))
+                    .col(string("age_check"))
+                    .col(timestamp_with_time_zone("age_checked_at"))
+                    .col(timestamp_with_time_zone_null("adult_confirmed_at"))
+                    .col(timestamp_with_time_zone("rules_accepted_at"))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .col(timestamp_with_time_zone_null("approved_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("applications")
+                    .col(pk_uuid("id"))
+                    .col(uuid_uniq("member_id"))
+                    .col(text_null("statement"))
+                    .col(uuid_null("invite_id"))
+                    .col(string("status"))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .col(timestamp_with_time_zone_null("decided_at"))
+                    .col(text_null("decision_reason"))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from("applications", "member_id")
+                            .to("members", "id")
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("applications_status_created")
+                    .table("applications")
+                    .col("status")
+                    .col("created_at")
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("age_refusals")
+                    .col(string("email_hash").primary_key())
+                    .col(timestamp_with_time_zone("refused_at"))
+                    .col(timestamp_with_time_zone("expires_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("invites")
+                    .col(pk_uuid("id"))
+                    .col(string_uniq("token_hash"))
+                    .col(uuid("created_by"))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .col(timestamp_with_time_zone("expires_at"))
+                    .col(timestamp_with_time_zone_null("used_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("sessions")
+                    .col(string("id").primary_key())
+                    .col(uuid_null("member_id"))
+                    .col(text("data"))
+                    .col(timestamp_with_time_zone("expires_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("sessions_member")
+                    .table("sessions")
+                    .col("member_id")
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("audit_log")
+                    .col(pk_uuid("id"))
+                    .col(timestamp_with_time_zone("at"))
+                    .col(uuid_null("actor_id"))
+                    .col(string("action"))
+                    .col(string("target_kind"))
+                    .col(string_null("target_id"))
+                    .col(text_null("reason"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("audit_log_at")
+                    .table("audit_log")
+                    .col("at")
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("settings")
+                    .col(string("key").primary_key())
+                    .col(text("value"))
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            "settings",
+            "audit_log",
+            "sessions",
+            "invites",
+            "age_refusals",
+            "applications",
+            "members",
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}

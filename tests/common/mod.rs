@@ -1,0 +1,375 @@
+//! Shared test harness: a real server on a free port over a real database (a fresh SQLite file
+//! or a fresh PostgreSQL database per test), a movable clock, and a cookie-keeping client.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, Duration, Utc};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("HEARTH_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Whether a missing service must fail the test run (CI sets this) rather than skip.
+pub fn services_required() -> bool {
+    std::env::var("HEARTH_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+}
+
+/// A database made for one test and dropped after it.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(f) = self.cleanup.take() {
+            f();
+        }
+    }
+}
+
+impl TestDb {
+    /// A fresh database, or `None` (with a SKIPPED line) when PostgreSQL is not reachable and
+    /// services are not required.
+    pub async fn create(backend: Backend) -> Option<TestDb> {
+        let name = format!("hearth_test_{}", uuid::Uuid::new_v4().simple());
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(&name);
+                std::fs::create_dir_all(&dir).unwrap();
+                let url = format!("sqlite://{}/hearth.db?mode=rwc", dir.display());
+                Some(TestDb {
+                    url,
+                    cleanup: Some(Box::new(move || {
+                        let _ = std::fs::remove_dir_all(dir);
+                    })),
+                })
+            }
+            Backend::Postgres => {
+                use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+                let admin_url = postgres_admin_url();
+                let mut opts = ConnectOptions::new(admin_url.clone());
+                opts.connect_timeout(std::time::Duration::from_secs(3))
+                    .acquire_timeout(std::time::Duration::from_secs(3))
+                    .sqlx_logging(false);
+                let admin = match Database::connect(opts).await {
+                    Ok(db) => db,
+                    Err(e) => {
+                        if services_required() {
+                            panic!(
+                                "PostgreSQL is required (HEARTH_REQUIRE_SERVICES=1) but {admin_url} is unreachable: {e}"
+                            );
+                        }
+                        eprintln!(
+                            "SKIPPED: PostgreSQL not reachable at {admin_url} ({e}); set HEARTH_TEST_POSTGRES"
+                        );
+                        return None;
+                    }
+                };
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
+                let _ = admin.close().await;
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(b, _)| b)
+                    .to_owned();
+                let url = format!("{base}/{name}");
+                Some(TestDb {
+                    url,
+                    cleanup: Some(Box::new(move || {
+                        // Drop runs outside any runtime we may block, so use a thread of its own.
+                        let _ = std::thread::spawn(move || {
+                            let rt = tokio::runtime::Builder::new_current_thread()
+                                .enable_all()
+                                .build()
+                                .unwrap();
+                            rt.block_on(async {
+                                if let Ok(db) = Database::connect(&admin_url).await {
+                                    let _ = db
+                                        .execute_unprepared(&format!(
+                                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                        ))
+                                        .await;
+                                    let _ = db.close().await;
+                                }
+                            });
+                        })
+                        .join();
+                    })),
+                })
+            }
+        }
+    }
+}
+
+/// A clock the test can move forward.
+#[derive(Clone, Default)]
+pub struct TestClock(Arc<AtomicI64>);
+
+impl TestClock {
+    pub fn advance(&self, by: Duration) {
+        self.0.fetch_add(by.num_seconds(), Ordering::SeqCst);
+    }
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + Duration::seconds(self.0.load(Ordering::SeqCst))
+    }
+    pub fn as_clock(&self) -> hearth_app::Clock {
+        let me = self.clone();
+        Arc::new(move || me.now())
+    }
+}
+
+/// A running server with its database and clock.
+pub struct TestApp {
+    pub backend: Backend,
+    pub base: String,
+    pub clock: TestClock,
+    pub running: Option<hearth_server::Running>,
+    pub db: TestDb,
+}
+
+pub fn test_config(db_url: &str) -> hearth_server::Config {
+    hearth_server::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: db_url.to_owned(),
+        rules: concat!(env!("CARGO_MANIFEST_DIR"), "/moderation-rules.toml").into(),
+        ..hearth_server::Config::default()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// As [`TestApp::spawn`], with the configuration adjusted first.
+    pub async fn spawn_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut hearth_server::Config),
+    ) -> Option<TestApp> {
+        let db = TestDb::create(backend).await?;
+        let clock = TestClock::default();
+        let mut config = test_config(&db.url);
+        adjust(&mut config);
+        let running = hearth_server::start(config, clock.as_clock())
+            .await
+            .unwrap();
+        let base = format!("http://{}", running.addr);
+        Some(TestApp {
+            backend,
+            base,
+            clock,
+            running: Some(running),
+            db,
+        })
+    }
+
+    /// Stops the server and starts a new one on the same database (as after a restart).
+    pub async fn restart(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await.unwrap();
+        }
+        let mut config = test_config(&self.db.url);
+        config.listen = self.base.trim_start_matches("http://").parse().unwrap();
+        let running = hearth_server::start(config, self.clock.as_clock())
+            .await
+            .unwrap();
+        self.running = Some(running);
+    }
+
+    pub fn state(&self) -> &hearth_server::state::AppState {
+        &self.running.as_ref().unwrap().state
+    }
+
+    /// A browser-like client: keeps cookies, sends the site's Origin on every request.
+    pub fn client(&self) -> Client {
+        Client::new(&self.base, true)
+    }
+
+    /// Creates the first admin through the one-time setup link; answers a signed-in client.
+    pub async fn admin(&self) -> Client {
+        let link = self
+            .state()
+            .app
+            .first_run_link()
+            .await
+            .unwrap()
+            .expect("no admin yet");
+        let token = link.split("token=").nth(1).unwrap().to_owned();
+        let c = self.client();
+        let (status, body) = c
+            .post("/api/setup", json!({"token": token, "handle": "first_admin", "email": "admin@example.org", "password": "admin-password-1"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        c.sign_in("first_admin", "admin-password-1").await;
+        c
+    }
+
+    /// An applicant's application, approved by `admin`; answers the new member's signed-in
+    /// client and id.
+    pub async fn member(&self, admin: &Client, handle: &str) -> (Client, String) {
+        let c = self.client();
+        let (status, body) = c
+            .post("/api/applications", application(handle, "1990-05-17"))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let app_id = admin.pending_application_id(handle).await;
+        let (status, body) = admin
+            .post(
+                &format!("/api/admin/applications/{app_id}/approve"),
+                json!({"confirm_adult": true}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let me = c.sign_in(handle, &password_of(handle)).await;
+        (c, me["member"]["id"].as_str().unwrap().to_owned())
+    }
+}
+
+pub fn password_of(handle: &str) -> String {
+    format!("pw-{handle}-long-enough")
+}
+
+pub fn email_of(handle: &str) -> String {
+    format!("{}@example.org", handle.to_lowercase())
+}
+
+/// A complete application body.
+pub fn application(handle: &str, dob: &str) -> Value {
+    json!({
+        "handle": handle,
+        "email": email_of(handle),
+        "password": password_of(handle),
+        "date_of_birth": dob,
+        "statement": "My brother was arrested last year and I need people who understand.",
+        "accept_rules": true,
+    })
+}
+
+/// A small HTTP client for the API.
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+    origin: bool,
+}
+
+impl Client {
+    pub fn new(base: &str, origin: bool) -> Client {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        Client {
+            base: base.to_owned(),
+            http,
+            origin,
+        }
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut rb = self.http.request(method, format!("{}{path}", self.base));
+        if self.origin {
+            rb = rb.header("Origin", &self.base);
+        }
+        rb
+    }
+
+    pub async fn send(rb: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let resp = rb.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        Self::send(self.request(reqwest::Method::GET, path)).await
+    }
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        Self::send(self.request(reqwest::Method::DELETE, path)).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        Self::send(self.request(reqwest::Method::POST, path).json(&body)).await
+    }
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        Self::send(self.request(reqwest::Method::PATCH, path).json(&body)).await
+    }
+
+    /// Signs in and asserts it worked.
+    pub async fn sign_in(&self, login: &str, password: &str) -> Value {
+        let (status, body) = self
+            .post(
+                "/api/session",
+                json!({"login": login, "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "sign-in of {login}: {body}");
+        body
+    }
+
+    pub async fn pending_application_id(&self, handle: &str) -> String {
+        let (status, body) = self.get("/api/admin/applications").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["applications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["handle"] == handle)
+            .unwrap_or_else(|| panic!("no pending application for {handle}: {body}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// The error code of a JSON error body.
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+/// Runs each named `async fn(TestApp)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,570 @@
+//! The realtime socket end to end: real servers, real websockets (tokio-tungstenite), real
+//! databases; in-process fan-out on one instance, and Redis pub/sub between two instances on
+//! one PostgreSQL database with a Redis server this test starts (and kills) itself.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Client, TestApp, password_of};
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Signs in with a fresh cookie-less request and answers the session cookie.
+async fn session_cookie(base: &str, login: &str, password: &str) -> String {
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/api/session"))
+        .header("Origin", base)
+        .json(&json!({"login": login, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn connect(
+    base: &str,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    let mut req = format!("{}/api/ws", base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    if let Some(c) = cookie {
+        req.headers_mut().insert("Cookie", c.parse().unwrap());
+    }
+    if let Some(o) = origin {
+        req.headers_mut().insert("Origin", o.parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(req)
+        .await
+        .map(|(ws, _)| ws)
+}
+
+async fn socket(base: &str, login: &str, password: &str) -> Ws {
+    let cookie = session_cookie(base, login, password).await;
+    connect(base, Some(&cookie), Some(base)).await.unwrap()
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.unwrap();
+}
+
+/// The next JSON frame, or `None` after `wait` of silence (or a close).
+async fn next(ws: &mut Ws, wait: Duration) -> Option<Value> {
+    loop {
+        match tokio::time::timeout(wait, ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                return Some(serde_json::from_str(t.as_str()).unwrap());
+            }
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) | Err(_) => return None,
+            Ok(Some(Ok(_))) => continue,
+        }
+    }
+}
+
+/// Waits for the frame that `want` accepts, failing after 10 s.
+async fn expect(ws: &mut Ws, what: &str, want: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::time::Instant::now() < deadline {
+        if let Some(v) = next(ws, Duration::from_millis(500)).await
+            && want(&v)
+        {
+            return v;
+        }
+    }
+    panic!("no {what} within 10 s");
+}
+
+/// Subscribes and waits until the subscription is in force (a ping answered after it).
+async fn subscribe(ws: &mut Ws, topics: Value, since: Value) {
+    send(
+        ws,
+        json!({"type": "subscribe", "topics": topics, "since": since}),
+    )
+    .await;
+    send(ws, json!({"type": "ping"})).await;
+    expect(ws, "pong", |v| v["type"] == "pong").await;
+}
+
+async fn board_with_thread(admin: &Client) -> (String, String) {
+    let (_, b) = admin
+        .post("/api/admin/boards", json!({"name": "Live"}))
+        .await;
+    let board = b["board"]["id"].as_str().unwrap().to_owned();
+    let (_, t) = admin
+        .post(
+            &format!("/api/boards/{board}/threads"),
+            json!({"title": "Talking now", "body": "Hello."}),
+        )
+        .await;
+    (board, t["thread"]["id"].as_str().unwrap().to_owned())
+}
+
+async fn posts_reach_subscribers_and_held_posts_reach_only_moderators(app: TestApp) {
+    let admin = app.admin().await;
+    let (board, thread) = board_with_thread(&admin).await;
+    let (newbie, _) = app.member(&admin, "new_voice").await;
+    app.member(&admin, "quiet_watcher").await;
+    let mut watcher = socket(&app.base, "quiet_watcher", &password_of("quiet_watcher")).await;
+    subscribe(
+        &mut watcher,
+        json!([format!("thread:{thread}"), format!("board:{board}")]),
+        json!({}),
+    )
+    .await;
+    let mut moderator = socket(&app.base, "first_admin", "admin-password-1").await;
+    subscribe(&mut moderator, json!(["modqueue"]), json!({})).await;
+
+    // A member may not listen to the moderators' queue, nor to someone else's notifications.
+    send(
+        &mut watcher,
+        json!({"type": "subscribe", "topics": ["modqueue"]}),
+    )
+    .await;
+    let err = expect(&mut watcher, "error", |v| v["type"] == "error").await;
+    assert_eq!(err["code"], "forbidden");
+    send(
+        &mut watcher,
+        json!({"type": "subscribe", "topics": [format!("member:{}", uuid::Uuid::new_v4())]}),
+    )
+    .await;
+    assert_eq!(
+        expect(&mut watcher, "error", |v| v["type"] == "error").await["code"],
+        "forbidden"
+    );
+
+    // The new member's reply is held: the moderator hears of it, the watcher does not.
+    let (_, held) = newbie
+        .post(
+            &format!("/api/threads/{thread}/posts"),
+            json!({"body": "I have never said this out loud before."}),
+        )
+        .await;
+    assert_eq!(held["moderation"]["status"], "held");
+    let held_id = held["post"]["id"].as_str().unwrap().to_owned();
+    let added = expect(&mut moderator, "queue_item_added", |v| {
+        v["event"]["kind"] == "queue_item_added"
+    })
+    .await;
+    assert_eq!(added["topic"], "modqueue");
+    assert_eq!(added["event"]["post_id"], held_id.as_str());
+
+    // The admin's own reply publishes at once and reaches the watcher.
+    admin
+        .post(
+            &format!("/api/threads/{thread}/posts"),
+            json!({"body": "Welcome, take your time."}),
+        )
+        .await;
+    let ev = expect(&mut watcher, "post_published", |v| {
+        v["event"]["kind"] == "post_published"
+    })
+    .await;
+    assert!(
+        ev["event"]["post"]["body_html"]
+            .as_str()
+            .unwrap()
+            .contains("Welcome")
+    );
+    assert!(ev["seq"].as_i64().unwrap() >= 1);
+    assert!(
+        ev["event"]["post"].get("body_source").is_none()
+            && ev["event"]["post"].get("verdict").is_none()
+    );
+
+    // Approval publishes the held post to the watcher, and the queue hears it was decided.
+    let (_, q) = admin.get("/api/mod/queue").await;
+    let item = q["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["post"]["id"] == held_id.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    admin
+        .post(&format!("/api/mod/queue/{item}/approve"), json!({}))
+        .await;
+    let ev = expect(&mut watcher, "the approved post", |v| {
+        v["event"]["kind"] == "post_published" && v["event"]["post"]["id"] == held_id.as_str()
+    })
+    .await;
+    assert_eq!(ev["topic"], format!("thread:{thread}"));
+    expect(&mut moderator, "queue_item_decided", |v| {
+        v["event"]["kind"] == "queue_item_decided"
+    })
+    .await;
+    // Before approval the watcher never saw it: everything it got about that post came after.
+    let _ = next(&mut watcher, Duration::from_millis(300)).await;
+}
+
+async fn a_reconnecting_client_catches_up_in_order_without_gaps_or_duplicates(app: TestApp) {
+    let admin = app.admin().await;
+    let (_, thread) = board_with_thread(&admin).await;
+    app.member(&admin, "comes_back").await;
+    let mut ws = socket(&app.base, "comes_back", &password_of("comes_back")).await;
+    let topic = format!("thread:{thread}");
+    subscribe(&mut ws, json!([topic]), json!({})).await;
+    admin
+        .post(
+            &format!("/api/threads/{thread}/posts"),
+            json!({"body": "one"}),
+        )
+        .await;
+    let first = expect(&mut ws, "first event", |v| v["type"] == "event").await;
+    let seen = first["seq"].as_i64().unwrap();
+    ws.close(None).await.unwrap();
+    // While away, three more posts.
+    for body in ["two", "three", "four"] {
+        admin
+            .post(
+                &format!("/api/threads/{thread}/posts"),
+                json!({"body": body}),
+            )
+            .await;
+    }
+    let mut ws = socket(&app.base, "comes_back", &password_of("comes_back")).await;
+    send(
+        &mut ws,
+        json!({"type": "subscribe", "topics": [topic], "since": {topic.clone(): seen}}),
+    )
+    .await;
+    let mut seqs = vec![];
+    let mut bodies = vec![];
+    while seqs.len() < 3 {
+        let v = expect(&mut ws, "missed events", |v| v["type"] == "event").await;
+        seqs.push(v["seq"].as_i64().unwrap());
+        bodies.push(v["event"]["post"]["body_html"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        seqs,
+        vec![seen + 1, seen + 2, seen + 3],
+        "in order, no gap, no duplicate"
+    );
+    assert!(
+        bodies[0].contains("two") && bodies[2].contains("four"),
+        "{bodies:?}"
+    );
+    // Then live, continuing the sequence.
+    admin
+        .post(
+            &format!("/api/threads/{thread}/posts"),
+            json!({"body": "five"}),
+        )
+        .await;
+    let live = expect(&mut ws, "live event", |v| v["type"] == "event").await;
+    assert_eq!(live["seq"].as_i64().unwrap(), seen + 4);
+    assert!(
+        next(&mut ws, Duration::from_millis(300)).await.is_none(),
+        "nothing twice"
+    );
+}
+
+async fn the_socket_refuses_foreign_origins_and_strangers(app: TestApp) {
+    let admin = app.admin().await;
+    drop(admin);
+    let cookie = session_cookie(&app.base, "first_admin", "admin-password-1").await;
+    let err = connect(&app.base, Some(&cookie), Some("https://evil.example"))
+        .await
+        .map(|_| ())
+        .expect_err("foreign origin refused");
+    assert!(err.to_string().contains("403"), "{err}");
+    let err = connect(&app.base, Some(&cookie), None)
+        .await
+        .map(|_| ())
+        .expect_err("no origin refused");
+    assert!(err.to_string().contains("403"), "{err}");
+    let err = connect(&app.base, None, Some(&app.base))
+        .await
+        .map(|_| ())
+        .expect_err("signed-out refused");
+    assert!(err.to_string().contains("401"), "{err}");
+    // Nonsense on a good socket gets an error frame and the socket stays usable.
+    let mut ws = connect(&app.base, Some(&cookie), Some(&app.base))
+        .await
+        .unwrap();
+    for bad in [
+        "not json",
+        r#"{"type":"launch"}"#,
+        r#"{"type":"subscribe","topics":["nowhere:1"]}"#,
+    ] {
+        ws.send(Message::Text(bad.into())).await.unwrap();
+        let e = expect(&mut ws, "error frame", |v| v["type"] == "error").await;
+        assert!(e["code"].is_string(), "{e}");
+    }
+    ws.send(Message::Text("x".repeat(64 * 1024).into()))
+        .await
+        .ok();
+    ws.send(Message::Text(json!({"type": "ping"}).to_string().into()))
+        .await
+        .ok();
+    let _ = next(&mut ws, Duration::from_secs(2)).await;
+    let (status, _) = Client::new(&app.base, true).get("/healthz").await;
+    assert_eq!(status, StatusCode::OK, "the server is fine");
+}
+
+async fn a_suspended_members_socket_closes_at_once(app: TestApp) {
+    let admin = app.admin().await;
+    let (_, member_id) = app.member(&admin, "about_to_go").await;
+    let mut ws = socket(&app.base, "about_to_go", &password_of("about_to_go")).await;
+    subscribe(&mut ws, json!([format!("member:{member_id}")]), json!({})).await;
+    admin
+        .post(
+            &format!("/api/mod/members/{member_id}/suspend"),
+            json!({"hours": 1, "reason": "a break"}),
+        )
+        .await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.reason.to_string()),
+                None | Some(Err(_)) => return None,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the socket closed within 5 s");
+    if let Some(reason) = closed {
+        assert!(
+            reason.contains("suspended") || reason.contains("not active"),
+            "{reason}"
+        );
+    }
+}
+
+async fn chat_messages_are_moderated_acknowledged_and_delivered(app: TestApp) {
+    let admin = app.admin().await;
+    let (status, body) = admin
+        .post(
+            "/api/admin/rooms",
+            json!({"name": "Evening chat", "new_member_slow_mode_seconds": 0}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let room = body["room"]["id"].as_str().unwrap().to_owned();
+    let (status, body) = admin
+        .post(
+            "/api/admin/rooms",
+            json!({"name": "", "slow_mode_seconds": 5}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("name"))
+    );
+    app.member(&admin, "chatter_one").await;
+    let mut a = socket(&app.base, "first_admin", "admin-password-1").await;
+    let mut b = socket(&app.base, "chatter_one", &password_of("chatter_one")).await;
+    subscribe(&mut a, json!([format!("room:{room}")]), json!({})).await;
+    subscribe(&mut b, json!([format!("room:{room}")]), json!({})).await;
+    let (_, rooms) = Client::new(&app.base, true).get("/api/rooms").await;
+    assert!(rooms["error"].is_object(), "rooms need a session");
+
+    let id = uuid::Uuid::new_v4();
+    send(&mut a, json!({"type": "say", "room": room, "body": "Evening all, how is everyone?", "client_id": id})).await;
+    let ack = expect(&mut a, "ack", |v| v["type"] == "ack").await;
+    assert_eq!(
+        (ack["client_id"].as_str(), ack["status"].as_str()),
+        (Some(id.to_string().as_str()), Some("published"))
+    );
+    let msg = expect(&mut b, "the message", |v| v["event"]["kind"] == "message").await;
+    assert!(
+        msg["event"]["message"]["body_html"]
+            .as_str()
+            .unwrap()
+            .contains("Evening all")
+    );
+    assert_eq!(msg["event"]["message"]["author"], "first_admin");
+
+    // A new member's first chat messages are held: acknowledged as such, and not delivered.
+    let id2 = uuid::Uuid::new_v4();
+    send(
+        &mut b,
+        json!({"type": "say", "room": room, "body": "hi, first time here", "client_id": id2}),
+    )
+    .await;
+    let ack = expect(&mut b, "ack", |v| v["type"] == "ack").await;
+    assert_eq!(ack["status"], "held", "{ack}");
+    assert!(ack["reason"].as_str().unwrap().len() > 10);
+    // Abuse is rejected with the reason.
+    let id3 = uuid::Uuid::new_v4();
+    send(&mut b, json!({"type": "say", "room": room, "body": "You're a disgusting enabler and you know it.", "client_id": id3})).await;
+    let ack = expect(&mut b, "ack", |v| {
+        v["type"] == "ack" && v["client_id"] == id3.to_string().as_str()
+    })
+    .await;
+    assert_eq!(ack["status"], "rejected");
+    assert!(
+        next(&mut a, Duration::from_millis(500))
+            .await
+            .is_none_or(|v| v["event"]["kind"] != "message"),
+        "nothing held or rejected reaches others"
+    );
+    // History over HTTP: the published message, and the member's own held one marked.
+    let member = Client::new(&app.base, true);
+    member
+        .sign_in("chatter_one", &password_of("chatter_one"))
+        .await;
+    let (status, hist) = member.get(&format!("/api/rooms/{room}/messages")).await;
+    assert_eq!(status, StatusCode::OK, "{hist}");
+    let statuses: Vec<_> = hist["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["status"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(statuses, ["held", "published"], "newest first: {hist}");
+    // The held message waits in the moderators' queue; approved, it reaches the room live.
+    let (_, q) = admin.get("/api/mod/queue").await;
+    let held = q["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["body"] == "hi, first time here")
+        .expect("held chat in the queue")
+        .clone();
+    assert_eq!(held["author"], "chatter_one");
+    let held_id = held["id"].as_str().unwrap();
+    let (status, body) = admin
+        .post(&format!("/api/mod/messages/{held_id}/approve"), json!({}))
+        .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("published")),
+        "{body}"
+    );
+    let live = expect(&mut a, "the approved message", |v| {
+        v["event"]["kind"] == "message"
+    })
+    .await;
+    assert!(
+        live["event"]["message"]["body_html"]
+            .as_str()
+            .unwrap()
+            .contains("first time here")
+    );
+    let (status, _) = admin
+        .post(
+            &format!("/api/mod/messages/{held_id}/reject"),
+            json!({"reason": "too late"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "decided once");
+    let (status, _) = member
+        .post(&format!("/api/mod/messages/{held_id}/approve"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, rooms) = member.get("/api/rooms").await;
+    let r = rooms["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == room.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(r["open"], true);
+    let present: Vec<_> = r["present"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        present.contains(&"chatter_one".to_owned()) && present.contains(&"first_admin".to_owned()),
+        "{present:?}"
+    );
+}
+
+async fn a_room_that_needs_a_moderator_is_closed_without_one(app: TestApp) {
+    let admin = app.admin().await;
+    let (_, body) = admin.post("/api/admin/rooms", json!({"name": "Supported hour", "needs_moderator": true, "new_member_slow_mode_seconds": 0})).await;
+    let room = body["room"]["id"].as_str().unwrap().to_owned();
+    app.member(&admin, "early_bird").await;
+    let mut m = socket(&app.base, "early_bird", &password_of("early_bird")).await;
+    subscribe(&mut m, json!([format!("room:{room}")]), json!({})).await;
+    let id = uuid::Uuid::new_v4();
+    send(
+        &mut m,
+        json!({"type": "say", "room": room, "body": "anyone here?", "client_id": id}),
+    )
+    .await;
+    let ack = expect(&mut m, "ack", |v| v["type"] == "ack").await;
+    assert_eq!(ack["status"], "rejected");
+    assert!(
+        ack["reason"].as_str().unwrap().contains("moderator"),
+        "{ack}"
+    );
+    // A moderator arrives: the room opens; they leave: it closes again.
+    let mut moderator = socket(&app.base, "first_admin", "admin-password-1").await;
+    subscribe(&mut moderator, json!([format!("room:{room}")]), json!({})).await;
+    let (_, rooms) = admin.get("/api/rooms").await;
+    assert_eq!(rooms["rooms"][0]["open"], true);
+    moderator.close(None).await.unwrap();
+    drop(moderator);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, rooms) = admin.get("/api/rooms").await;
+        if rooms["rooms"][0]["open"] == false {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the room closed when the moderator left"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn metrics_count_sockets_and_the_queue(app: TestApp) {
+    let admin = app.admin().await;
+    let mut ws = socket(&app.base, "first_admin", "admin-password-1").await;
+    // The socket counts once its session is running: a pong proves it is.
+    send(&mut ws, json!({"type": "ping"})).await;
+    expect(&mut ws, "pong", |v| v["type"] == "pong").await;
+    let text = admin
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("hearth_sockets_open 1"), "{text}");
+    assert!(text.contains("hearth_queue_items 0"));
+    assert!(
+        text.contains("hearth_bus_ready{state=\"in_process\"} 1")
+            || text.contains("hearth_bus_ready"),
+        "{text}"
+    );
+    assert!(text.contains("hearth_database_up 1"));
+}
+
+on_both_backends!(
+    posts_reach_subscribers_and_held_posts_reach_only_moderators,
+    a_reconnecting_client_catches_up_in_order_without_gaps_or_duplicates,
+    the_socket_refuses_foreign_origins_and_strangers,
+    a_suspended_members_socket_closes_at_once,
+    chat_messages_are_moderated_acknowledged_and_delivered,
+    a_room_that_needs_a_moderator_is_closed_without_one,
+    metrics_count_sockets_and_the_queue,
+);

@@ -1,0 +1,312 @@
+// The frame around every screen (skip link, quick exit, navigation) and the table of screens.
+// To add a screen: write it under screens/, then add one line to ROUTES.
+
+import type { JSX } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+
+import { api, SESSION_ENDED, type Identity, type Role } from './api';
+import { Link, Loading } from './components';
+import { quickExit } from './quickexit';
+import { navigate, useLocation } from './router';
+import { Account } from './screens/Account';
+import { Applications } from './screens/admin/Applications';
+import { Invites } from './screens/admin/Invites';
+import { Members } from './screens/admin/Members';
+import { Apply } from './screens/Apply';
+import { Home, NotFound, Welcome } from './screens/Home';
+import { Audit } from './screens/mod/Audit';
+import { SignIn } from './screens/SignIn';
+import { AdminBoards, AdminRooms } from './screens/admin/Spaces';
+import { AdminRules } from './screens/admin/Rules';
+import { BoardScreen } from './screens/Board';
+import { ThreadScreen } from './screens/Thread';
+import { Notifications } from './screens/Notifications';
+import { Rooms, RoomScreen } from './screens/Chat';
+import { Queue } from './screens/mod/Queue';
+import { clearAllDrafts } from './drafts';
+import { useUnreadCount } from './notifications';
+import { start as startSocket, stop as stopSocket, useConnection } from './socket';
+import { hasRole, loadSession, SessionContext, useSession } from './session';
+
+/** Who may open a screen: anyone, only people signed out, or members of at least a role. */
+type Access = 'anyone' | 'guest' | Role;
+
+interface Route {
+  /** A path; `:id` stands for one path segment, handed to the view. */
+  path: string;
+  access: Access;
+  view: (params: Record<string, string>) => JSX.Element;
+}
+
+const ROUTES: Route[] = [
+  { path: '/', access: 'anyone', view: () => <Start /> },
+  { path: '/sign-in', access: 'guest', view: () => <SignIn /> },
+  { path: '/apply', access: 'guest', view: () => <Apply /> },
+  { path: '/account', access: 'member', view: () => <Account /> },
+  { path: '/admin/applications', access: 'admin', view: () => <Applications /> },
+  { path: '/admin/members', access: 'admin', view: () => <Members /> },
+  { path: '/admin/invites', access: 'admin', view: () => <Invites /> },
+  { path: '/mod/audit', access: 'moderator', view: () => <Audit /> },
+  { path: '/mod/queue', access: 'moderator', view: () => <Queue /> },
+  { path: '/admin/boards', access: 'admin', view: () => <AdminBoards /> },
+  { path: '/admin/rooms', access: 'admin', view: () => <AdminRooms /> },
+  { path: '/admin/rules', access: 'admin', view: () => <AdminRules /> },
+  { path: '/boards/:id', access: 'member', view: (p) => <BoardScreen id={p.id} /> },
+  { path: '/threads/:id', access: 'member', view: (p) => <ThreadScreen id={p.id} /> },
+  { path: '/notifications', access: 'member', view: () => <Notifications /> },
+  { path: '/rooms', access: 'member', view: () => <Rooms /> },
+  { path: '/rooms/:id', access: 'member', view: (p) => <RoomScreen id={p.id} /> },
+];
+
+/** The route for a path, and the values of its `:name` segments. */
+function match(path: string): { route: Route; params: Record<string, string> } | null {
+  const parts = path.split('/');
+  for (const route of ROUTES) {
+    const want = route.path.split('/');
+    if (want.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    let ok = true;
+    for (let i = 0; i < want.length; i++) {
+      if (want[i].startsWith(':')) {
+        if (!/^[0-9a-fA-F-]{8,64}$/.test(parts[i])) ok = false;
+        else params[want[i].slice(1)] = parts[i];
+      } else if (want[i] !== parts[i]) {
+        ok = false;
+      }
+      if (!ok) break;
+    }
+    if (ok) return { route, params };
+  }
+  return null;
+}
+
+function Start() {
+  const { member } = useSession();
+  return member ? <Home /> : <Welcome />;
+}
+
+/** The whole app: loads the session, then shows the frame and the screen for the path. */
+export function App() {
+  const [loading, setLoading] = useState(true);
+  const [member, setMember] = useState<Identity | null>(null);
+  const [ended, setEnded] = useState(false);
+
+  // One socket per tab, while someone is signed in.
+  useEffect(() => {
+    if (member) startSocket();
+    else stopSocket();
+  }, [member?.id]);
+
+  useEffect(() => {
+    void loadSession().then((m) => {
+      setMember(m);
+      setLoading(false);
+    });
+    const onEnded = () => {
+      setMember((m) => {
+        if (m) setEnded(true);
+        return null;
+      });
+    };
+    window.addEventListener(SESSION_ENDED, onEnded);
+    return () => window.removeEventListener(SESSION_ENDED, onEnded);
+  }, []);
+
+  return (
+    <SessionContext.Provider
+      value={{
+        loading,
+        member,
+        setMember: (m) => {
+          setEnded(false);
+          setMember(m);
+        },
+      }}
+    >
+      <Frame ended={ended} />
+    </SessionContext.Provider>
+  );
+}
+
+function Frame(props: { ended: boolean }) {
+  const { loading, member } = useSession();
+  const { path, key } = useLocation();
+  const found = match(path);
+  const route = found?.route;
+
+  let screen: JSX.Element;
+  if (loading) {
+    screen = <Loading />;
+  } else if (!route) {
+    screen = <NotFound />;
+  } else if (route.access === 'guest' && member) {
+    screen = <Redirect to="/" />;
+  } else if (route.access !== 'anyone' && route.access !== 'guest' && !member) {
+    screen = <SignIn ended={props.ended} />;
+  } else if (route.access !== 'anyone' && route.access !== 'guest' && !hasRole(member, route.access)) {
+    screen = <NoAccess />;
+  } else {
+    screen = route.view(found?.params ?? {});
+  }
+
+  return (
+    <>
+      <a class="skip-link" href="#main">
+        Skip to main content
+      </a>
+      {/* Only this bar stays on screen while scrolling (so quick exit is always in reach);
+          the navigation below it scrolls away, leaving phones most of their screen. */}
+      <header class="topbar">
+        <div class="topbar__inner">
+          <Link href="/" class="home-link">
+            <span class="home-link__mark" aria-hidden="true" />
+            Home
+          </Link>
+          <button type="button" class="quick-exit" onClick={quickExit} data-testid="quick-exit">
+            Quick exit
+            <span class="quick-exit__hint" aria-hidden="true">
+              or press Esc twice
+            </span>
+          </button>
+        </div>
+      </header>
+      {!loading && <Nav path={path} />}
+      {!loading && <ToolsNav path={path} />}
+      <ConnectionBanner />
+      <main id="main" tabIndex={-1} key={`${path}#${key}`}>
+        {screen}
+      </main>
+      <footer class="footer">
+        <p>
+          In danger now? Call 999. To leave this site quickly, press <kbd>Esc</kbd> twice.
+        </p>
+      </footer>
+    </>
+  );
+}
+
+function Nav(props: { path: string }) {
+  const { member, setMember } = useSession();
+  const [busy, setBusy] = useState(false);
+  const unread = useUnreadCount(member?.id ?? null);
+
+  async function signOut() {
+    if (busy) return;
+    setBusy(true);
+    try {
+      await api('DELETE', '/api/session');
+    } catch {
+      // Signed out on this screen either way; the server forgets the session when it expires.
+    }
+    setBusy(false);
+    // A shared device keeps nothing behind: drafts go with the session.
+    clearAllDrafts();
+    setMember(null);
+    navigate('/sign-in?signed-out=1', { replace: true });
+  }
+
+  const item = (href: string, label: string, here = props.path === href) => (
+    <li>
+      <Link href={href} aria-current={here ? 'page' : undefined}>
+        {label}
+      </Link>
+    </li>
+  );
+
+  return (
+    <nav aria-label="Main" class="nav">
+      <ul class="nav__list">
+        {member ? (
+          <>
+            {item('/', 'Boards')}
+            {item('/rooms', 'Chat')}
+            <li>
+              <Link href="/notifications" aria-current={props.path === '/notifications' ? 'page' : undefined}>
+                Notifications
+                {unread > 0 && (
+                  <span class="count" data-testid="unread-count">
+                    {unread}
+                    <span class="visually-hidden"> unread</span>
+                  </span>
+                )}
+              </Link>
+            </li>
+            {hasRole(member, 'moderator') && item('/mod/queue', 'Moderation', props.path.startsWith('/mod/'))}
+            {hasRole(member, 'admin') && item('/admin/applications', 'Admin', props.path.startsWith('/admin/'))}
+            {item('/account', 'Account')}
+            <li>
+              <button type="button" class="nav__button" onClick={signOut} aria-disabled={busy ? 'true' : undefined}>
+                Sign out
+              </button>
+            </li>
+          </>
+        ) : (
+          <>
+            {item('/sign-in', 'Sign in')}
+            {item('/apply', 'Apply to join')}
+          </>
+        )}
+      </ul>
+    </nav>
+  );
+}
+
+/** The moderators' and admins' own pages, on those pages only. */
+function ToolsNav(props: { path: string }) {
+  const { member } = useSession();
+  if (!hasRole(member, 'moderator')) return null;
+  if (!props.path.startsWith('/mod/') && !props.path.startsWith('/admin/')) return null;
+  const items: [string, string][] = [
+    ['/mod/queue', 'Queue'],
+    ['/mod/audit', 'Audit log'],
+  ];
+  if (hasRole(member, 'admin')) {
+    items.push(
+      ['/admin/applications', 'Applications'],
+      ['/admin/members', 'Members'],
+      ['/admin/invites', 'Invites'],
+      ['/admin/boards', 'Boards'],
+      ['/admin/rooms', 'Rooms'],
+      ['/admin/rules', 'Rules'],
+    );
+  }
+  return (
+    <nav aria-label="Moderation and admin" class="subnav">
+      <ul class="subnav__list">
+        {items.map(([href, label]) => (
+          <li key={href}>
+            <Link href={href} aria-current={props.path === href ? 'page' : undefined}>
+              {label}
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+/** "Reconnecting…", unobtrusive, announced politely; the region is always there to be heard. */
+function ConnectionBanner() {
+  const state = useConnection();
+  return (
+    <div class="connection" role="status" aria-live="polite" data-testid="connection">
+      {state === 'reconnecting' && <p class="connection__text">Reconnecting…</p>}
+    </div>
+  );
+}
+
+function Redirect(props: { to: string }) {
+  useEffect(() => navigate(props.to, { replace: true }), [props.to]);
+  return <Loading />;
+}
+
+function NoAccess() {
+  return (
+    <>
+      <h1>Not available</h1>
+      <p>
+        This page is for the group's moderators and admins. <Link href="/">Go to the start</Link>.
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,351 @@
+// The one way the app talks to the server: JSON in and out, the session cookie on the same
+// origin only, and every failure turned into an ApiError carrying the server's own words.
+
+/** A failure the person can be shown: the server's code, its sentence and, for a form, the field. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly field?: string;
+  /** Extra parts of the answer: `moderation` (a rule rejected the text), `problems` (rules file). */
+  moderation?: Moderation;
+  problems?: { line: number; message: string }[];
+
+  constructor(status: number, code: string, message: string, field?: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+const NETWORK_MESSAGE =
+  'We could not reach the forum. Check your connection and try again in a moment.';
+const GENERIC_MESSAGE = 'Something went wrong on our side. Please try again.';
+
+/** Fired on window when a request finds the session gone. */
+export const SESSION_ENDED = 'hearth:session-ended';
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** Calls the API. Resolves with the parsed JSON body (or null for 204); rejects with ApiError. */
+export async function api<T = unknown>(method: Method, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  const init: RequestInit = {
+    method,
+    headers,
+    credentials: 'same-origin',
+    cache: 'no-store',
+    redirect: 'error',
+  };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  } else if (method === 'POST') {
+    // The server's JSON extractor wants a body on every POST, even an empty one.
+    headers['Content-Type'] = 'application/json';
+    init.body = '{}';
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, 'network', NETWORK_MESSAGE);
+  }
+  if (response.status === 204) {
+    return null as T;
+  }
+  let parsed: unknown = null;
+  const text = await response.text().catch(() => '');
+  if (text) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = null;
+    }
+  }
+  if (response.ok) {
+    return parsed as T;
+  }
+  const answer = parsed as {
+    error?: { code?: unknown; message?: unknown; field?: unknown; problems?: unknown };
+    moderation?: unknown;
+  } | null;
+  const error = answer?.error;
+  if (error && typeof error.code === 'string' && typeof error.message === 'string') {
+    if (response.status === 401 && error.code === 'not_signed_in' && path !== '/api/session') {
+      // The session ended (idle, signed out elsewhere, suspended): the app shows sign-in.
+      window.dispatchEvent(new Event(SESSION_ENDED));
+    }
+    const field = typeof error.field === 'string' ? error.field : undefined;
+    const failure = new ApiError(response.status, error.code, error.message, field);
+    if (answer?.moderation && typeof answer.moderation === 'object') {
+      failure.moderation = answer.moderation as Moderation;
+    }
+    if (Array.isArray(error.problems)) {
+      failure.problems = error.problems as { line: number; message: string }[];
+    }
+    throw failure;
+  }
+  throw new ApiError(response.status, 'unexpected', GENERIC_MESSAGE);
+}
+
+/** A server sentence as a sentence: capital first letter, closing full stop. Words unchanged. */
+export function sentence(message: string): string {
+  const trimmed = message.trim();
+  if (!trimmed) return trimmed;
+  const first = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(first) ? first : `${first}.`;
+}
+
+// ---- Shapes the server answers (crates/hearth-server/src/routes/views.rs) ----
+
+/** `GET /api/session`: who is signed in. */
+export interface Identity {
+  id: string;
+  handle: string;
+  role: Role;
+}
+
+export type Role = 'member' | 'moderator' | 'admin';
+
+/** `GET /api/me`: the member as they see themselves. */
+export interface SelfView {
+  id: string;
+  handle: string;
+  email: string;
+  role: Role;
+  standing: string;
+  joined_at: string | null;
+}
+
+/** A member as admins see them. */
+export interface MemberAdminView {
+  id: string;
+  handle: string;
+  role: Role;
+  standing: string;
+  standing_reason: string | null;
+  suspended_until: string | null;
+  age_check: string;
+  adult_confirmed_at: string | null;
+  joined_at: string | null;
+}
+
+/** An application as admins see it. */
+export interface ApplicationView {
+  id: string;
+  handle: string;
+  statement: string | null;
+  invited: boolean;
+  status: string;
+  created_at: string;
+  decided_at: string | null;
+}
+
+/** An audit-log line. */
+export interface AuditView {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target_kind: string;
+  target_id: string | null;
+  reason: string | null;
+}
+
+/** Dates as people in the UK read them, in their own time zone. */
+export function formatDate(iso: string | null | undefined, withTime = true): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    ...(withTime ? { hour: '2-digit', minute: '2-digit' } : {}),
+  });
+}
+
+// ---- Boards, threads and posts (crates/hearth-server/src/routes/content.rs) ----
+
+export interface Board {
+  id: string;
+  name: string;
+  description: string;
+  position: number;
+  visibility: 'members' | 'moderators';
+}
+
+export type ContentStatus = 'published' | 'held' | 'rejected' | 'removed' | 'deleted';
+
+export interface Thread {
+  id: string;
+  board_id: string;
+  /** Plain text: always shown with textContent (JSX does that). */
+  title: string;
+  author: string | null;
+  status: ContentStatus;
+  pinned: boolean;
+  locked: boolean;
+  post_count: number;
+  created_at: string;
+  last_activity_at: string;
+  /** Only in answers to the reader, not in events. */
+  unread?: boolean;
+}
+
+export interface Post {
+  id: string;
+  thread_id: string;
+  author: string | null;
+  /** Only in answers to the reader; events do not say. */
+  mine?: boolean;
+  is_first: boolean;
+  status: ContentStatus;
+  /** Sanitised by the server: the ONE thing inserted as HTML. */
+  body_html: string;
+  body_source?: string | null;
+  content_warning: string | null;
+  decision_reason?: string | null;
+  created_at: string;
+  edited_at: string | null;
+}
+
+export interface Signpost {
+  name: string;
+  title: string;
+  text: string;
+  phone?: string;
+  url?: string;
+}
+
+/** What the author is told about their post's moderation. */
+export interface Moderation {
+  status: 'published' | 'held' | 'rejected';
+  reasons: string[];
+  signpost: Signpost[];
+}
+
+export interface Notification {
+  id: string;
+  kind: string;
+  thread_id: string | null;
+  post_id: string | null;
+  message: string | null;
+  from: string;
+  created_at: string;
+  read: boolean;
+}
+
+// ---- Chat (crates/hearth-server/src/routes/realtime.rs) ----
+
+export interface Room {
+  id: string;
+  name: string;
+  description: string;
+  needs_moderator: boolean;
+  slow_mode_seconds: number;
+  open: boolean;
+  present: string[];
+}
+
+export interface ChatMessage {
+  id: string;
+  room_id: string;
+  author: string | null;
+  status: ContentStatus;
+  /** Sanitised by the server. */
+  body_html: string;
+  created_at: string;
+  mine?: boolean;
+}
+
+// ---- Moderation (crates/hearth-server/src/routes/moderation.rs) ----
+
+export interface RuleHit {
+  rule: string;
+  action: 'flag' | 'hold' | 'reject';
+  matcher?: unknown;
+  matched: string;
+  /** UTF-8 byte offsets into the post's body_source. */
+  start: number;
+  end: number;
+}
+
+export interface ReadyReason {
+  id: string;
+  text: string;
+}
+
+export interface QueueItem {
+  id: string;
+  kind: 'held' | 'flagged' | 'report' | string;
+  state: string;
+  created_at: string;
+  waited_seconds: number;
+  overdue: boolean;
+  post: {
+    id: string;
+    author: string | null;
+    status: ContentStatus;
+    is_first: boolean;
+    body_source: string;
+    body_html: string;
+    content_warning: string | null;
+    created_at: string;
+  };
+  thread: { id: string; title: string; board_id: string };
+  rules: RuleHit[];
+  concern: boolean;
+  report: { reason: string; note: string | null; created_at: string } | null;
+}
+
+export interface RuleSummary {
+  name: string;
+  description?: string;
+  action: 'flag' | 'hold' | 'reject';
+  words: string[];
+  patterns: string[];
+  case_sensitive_patterns: string[];
+  detect: string[];
+  everything: boolean;
+  except: string[];
+  kinds: string[];
+  skip_kinds: string[];
+  boards: string[];
+  skip_boards: string[];
+  until_approved_posts?: number;
+  skip_staff: boolean;
+  message?: string;
+  signpost: string[];
+  concern: boolean;
+  line: number;
+}
+
+/** A 422 from the rules carries the moderation outcome beside the error. */
+export function moderationOf(e: unknown): Moderation | null {
+  return e instanceof ApiError && e.moderation ? e.moderation : null;
+}
+
+/** "3 minutes", "2 hours", "a day": how long something has waited, in words. */
+export function waited(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return 'less than a minute';
+  const m = Math.round(s / 60);
+  if (m < 60) return m === 1 ? '1 minute' : `${m} minutes`;
+  const h = Math.round(m / 60);
+  if (h < 48) return h === 1 ? '1 hour' : `${h} hours`;
+  const d = Math.round(h / 24);
+  return `${d} days`;
+}
+
+/** A random UUID (v4), also where crypto.randomUUID is missing (plain http). */
+export function uuid(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

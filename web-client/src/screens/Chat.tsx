@@ -1,0 +1,325 @@
+// Chat rooms: the list, and a room with its history (older pages on request), live messages,
+// who is here (handles only, refreshed every 15 s and when someone new speaks), and the sender's own messages marked with
+// what moderation decided (published, waiting with the reason, or not sent with the reason).
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+import { api, ApiError, formatDate, sentence, uuid, type ChatMessage, type Room } from '../api';
+import { ErrorSummary, Link, Loading, PageHeading, asApiError } from '../components';
+import { useDraft } from '../drafts';
+import { SafeHtml } from '../forum';
+import { useSession } from '../session';
+import { onAck, onSocketError, say, useConnection, useTopic } from '../socket';
+
+const PRESENCE_MS = 15_000;
+
+/** `/rooms`. */
+export function Rooms() {
+  const [rooms, setRooms] = useState<Room[] | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  useEffect(() => {
+    api<{ rooms: Room[] }>('GET', '/api/rooms')
+      .then((b) => setRooms(b.rooms))
+      .catch((e) => setError(asApiError(e)));
+  }, []);
+  return (
+    <>
+      <PageHeading>Chat rooms</PageHeading>
+      <p class="lead">Talk live with other members. The same rules apply as on the boards.</p>
+      <ErrorSummary error={error} />
+      {!rooms && !error && <Loading what="rooms" />}
+      {rooms && rooms.length === 0 && <p class="placeholder">There are no chat rooms yet.</p>}
+      {rooms && rooms.length > 0 && (
+        <ul class="board-list" data-testid="rooms">
+          {rooms.map((r) => (
+            <li key={r.id} class="board-list__item">
+              <Link href={`/rooms/${r.id}`} class="board-list__link">
+                {r.name}
+              </Link>
+              <span class={`badge${r.open ? ' badge--open' : ''}`}>{r.open ? 'Open' : 'Closed'}</span>
+              {r.description && <p class="board-list__description">{r.description}</p>}
+              <p class="meta">
+                {r.present.length === 0 ? 'Nobody here right now' : `${r.present.length} here now`}
+                {!r.open && r.needs_moderator && ' · opens when a moderator is here'}
+              </p>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+/** A message of one's own that is not (yet) in the room's list. */
+interface Pending {
+  clientId: string;
+  body: string;
+  status: 'sending' | 'held' | 'rejected';
+  reason?: string;
+  at: string;
+}
+
+/** The text of some sanitised HTML, to match a room event to a message being sent. */
+function textOf(html: string): string {
+  const doc = new DOMParser().parseFromString(html, 'text/html');
+  return (doc.body.textContent ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** `/rooms/:id`. */
+export function RoomScreen(props: { id: string }) {
+  const { member } = useSession();
+  const [room, setRoom] = useState<Room | null>(null);
+  const [messages, setMessages] = useState<Map<string, ChatMessage>>(new Map());
+  const [before, setBefore] = useState<string | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [pending, setPending] = useState<Pending[]>([]);
+  const [draft, setDraft, clearDraft] = useDraft<{ body: string }>(`chat:${props.id}`, { body: '' });
+  const [sendError, setSendError] = useState('');
+  const [busyOlder, setBusyOlder] = useState(false);
+  const connection = useConnection();
+  const logRef = useRef<HTMLOListElement>(null);
+  const pendingRef = useRef<Pending[]>([]);
+  pendingRef.current = pending;
+
+  function add(list: ChatMessage[]) {
+    setMessages((old) => {
+      const m = new Map(old);
+      for (const msg of list) m.set(msg.id, { ...m.get(msg.id), ...msg });
+      return m;
+    });
+  }
+
+  async function refreshRoom() {
+    try {
+      const b = await api<{ rooms: Room[] }>('GET', '/api/rooms');
+      const r = b.rooms.find((x) => x.id === props.id);
+      if (!r) throw new ApiError(404, 'not_found', 'there is no such room');
+      setRoom(r);
+    } catch (e) {
+      setError(asApiError(e));
+    }
+  }
+
+  async function loadHistory() {
+    try {
+      const b = await api<{ messages: ChatMessage[]; next: string | null }>('GET', `/api/rooms/${props.id}/messages?limit=50`);
+      add(b.messages);
+      setBefore((old) => old ?? b.next);
+      setLoaded(true);
+    } catch (e) {
+      setError(asApiError(e));
+    }
+  }
+
+  useEffect(() => {
+    void refreshRoom();
+    void loadHistory();
+    const timer = window.setInterval(() => void refreshRoom(), PRESENCE_MS);
+    return () => window.clearInterval(timer);
+  }, [props.id]);
+
+  const live = useTopic(
+    `room:${props.id}`,
+    (e) => {
+      const msg = e.message as ChatMessage | undefined;
+      if (e.kind !== 'message' || !msg) return;
+      if (msg.author && msg.author === member?.handle) {
+        // Our own message coming back: it replaces the copy waiting for its answer.
+        const text = textOf(msg.body_html);
+        const match = pendingRef.current.find((p) => p.status === 'sending' && p.body.replace(/\s+/g, ' ').trim() === text);
+        if (match) setPending((list) => list.filter((p) => p !== match));
+        msg.mine = true;
+      }
+      // Someone we did not know was here: ask who is present now.
+      if (msg.author && room && !room.present.includes(msg.author)) void refreshRoom();
+      add([msg]);
+    },
+    () => void loadHistory(),
+  );
+
+  // Presence changes as we arrive: ask again once the subscription is in force.
+  useEffect(() => {
+    if (live) void refreshRoom();
+  }, [live]);
+
+  useEffect(() => {
+    const offAck = onAck((ack) => {
+      setPending((list) =>
+        list.flatMap((p) => {
+          if (p.clientId !== ack.client_id) return [p];
+          if (ack.status === 'published') return []; // it is in the room's list (or about to be)
+          return [{ ...p, status: ack.status, reason: ack.reason }];
+        }),
+      );
+    });
+    const offError = onSocketError((e) => {
+      if (e.code !== 'rate_limited') return;
+      // Refused before it was read: the oldest message still sending is the one.
+      setPending((list) => {
+        const i = list.findIndex((p) => p.status === 'sending');
+        if (i < 0) return list;
+        const copy = [...list];
+        copy[i] = { ...copy[i], status: 'rejected', reason: e.message };
+        return copy;
+      });
+    });
+    return () => {
+      offAck();
+      offError();
+    };
+  }, []);
+
+  // New messages scroll into view, unless the person has scrolled up to read.
+  const sorted = [...messages.values()].sort((a, b) => a.id.localeCompare(b.id));
+  const count = sorted.length + pending.length;
+  useEffect(() => {
+    const el = logRef.current;
+    if (!el) return;
+    const last = el.lastElementChild as HTMLElement | null;
+    const rect = el.getBoundingClientRect();
+    if (last && rect.bottom < window.innerHeight + 400) last.scrollIntoView({ block: 'nearest' });
+  }, [count]);
+
+  async function older() {
+    if (!before || busyOlder) return;
+    setBusyOlder(true);
+    try {
+      const b = await api<{ messages: ChatMessage[]; next: string | null }>('GET', `/api/rooms/${props.id}/messages?limit=50&before=${encodeURIComponent(before)}`);
+      add(b.messages);
+      setBefore(b.next);
+    } catch (e) {
+      setError(asApiError(e));
+    } finally {
+      setBusyOlder(false);
+    }
+  }
+
+  function send(e?: Event) {
+    e?.preventDefault();
+    const body = draft.body.trim();
+    if (!body) {
+      setSendError('Write a message first.');
+      return;
+    }
+    if (body.length > 2000) {
+      setSendError('A message can be at most 2,000 characters.');
+      return;
+    }
+    setSendError('');
+    const clientId = uuid();
+    setPending((list) => [...list, { clientId, body, status: 'sending', at: new Date().toISOString() }]);
+    say(props.id, body, clientId);
+    clearDraft();
+  }
+
+  function retry(p: Pending) {
+    setPending((list) => list.filter((x) => x !== p));
+    setDraft({ body: p.body });
+    document.getElementById('chat-message')?.focus();
+  }
+
+  const closed = room ? !room.open : false;
+  return (
+    <>
+      <p class="breadcrumb">
+        <Link href="/rooms">Chat rooms</Link>
+      </p>
+      <PageHeading>{room ? room.name : 'Chat room'}</PageHeading>
+      {room?.description && <p class="lead">{room.description}</p>}
+      <ErrorSummary error={error} />
+      {room && (
+        <p class="presence" data-testid="presence">
+          <span class="presence__label">Here now:</span>{' '}
+          {room.present.length === 0 ? 'nobody yet' : room.present.join(', ')}
+          {room.slow_mode_seconds > 0 && <span class="meta"> · slow mode: one message every {room.slow_mode_seconds} seconds</span>}
+        </p>
+      )}
+      {closed && (
+        <div class="notice notice--warning" data-testid="room-closed">
+          <h2 class="notice__title">This room is closed</h2>
+          <p>{room?.needs_moderator ? 'It opens when a moderator is here. You can read what was said before.' : 'You can read what was said before.'}</p>
+        </div>
+      )}
+      {before && (
+        <p>
+          <button type="button" class="button button--secondary button--small" onClick={older} aria-disabled={busyOlder ? 'true' : undefined}>
+            {busyOlder ? 'Loading…' : 'Show earlier messages'}
+          </button>
+        </p>
+      )}
+      {!loaded && !error && <Loading what="messages" />}
+      {loaded && sorted.length === 0 && pending.length === 0 && <p class="placeholder">No messages yet. Say hello.</p>}
+      <div role="log" aria-live="polite" aria-label="Messages" class="chat-log">
+      <ol class="chat" data-testid="chat" data-live={live ? 'on' : 'off'} ref={logRef}>
+        {sorted.map((m) => (
+          <li key={m.id} class={`chat__message${m.mine ? ' chat__message--mine' : ''}`} data-testid="message" data-status={m.status}>
+            <p class="chat__meta">
+              <span class="chat__author">{m.author ?? 'A former member'}</span>{' '}
+              <time class="meta" dateTime={m.created_at}>
+                {formatDate(m.created_at)}
+              </time>
+            </p>
+            <SafeHtml html={m.body_html} class="chat__body" />
+            {m.mine && m.status === 'held' && <p class="chat__status chat__status--held">Waiting for a moderator: only you can see this.</p>}
+          </li>
+        ))}
+        {pending.map((p) => (
+          <li key={p.clientId} class="chat__message chat__message--mine" data-testid="message" data-status={p.status}>
+            <p class="chat__meta">
+              <span class="chat__author">{member?.handle}</span>
+            </p>
+            <p class="chat__body chat__body--plain">{p.body}</p>
+            {p.status === 'sending' && <p class="chat__status">{connection === 'open' ? 'Sending…' : 'Will send when the connection is back…'}</p>}
+            {p.status === 'held' && (
+              <p class="chat__status chat__status--held" data-testid="ack">
+                <strong>Waiting for a moderator.</strong> {p.reason && sentence(p.reason)}
+              </p>
+            )}
+            {p.status === 'rejected' && (
+              <div class="chat__status chat__status--rejected" data-testid="ack">
+                <p>
+                  <strong>Not sent.</strong> {p.reason && sentence(p.reason)}
+                </p>
+                <button type="button" class="link-button" onClick={() => retry(p)}>
+                  Put it back in the message box
+                </button>
+              </div>
+            )}
+          </li>
+        ))}
+      </ol>
+      </div>
+      {!closed && (
+        <form class="chat-form" onSubmit={send} noValidate>
+          <div class={`field${sendError ? ' field--error' : ''}`}>
+            <label for="chat-message">Your message</label>
+            <p class="hint" id="chat-message-hint">
+              Enter sends; Shift and Enter starts a new line.
+            </p>
+            {sendError && (
+              <p class="field-error" id="chat-message-error" role="alert">
+                {sendError}
+              </p>
+            )}
+            <textarea
+              id="chat-message"
+              rows={2}
+              maxLength={2000}
+              value={draft.body}
+              aria-describedby={`chat-message-hint${sendError ? ' chat-message-error' : ''}`}
+              aria-invalid={sendError ? 'true' : undefined}
+              onInput={(e) => setDraft({ body: (e.currentTarget as HTMLTextAreaElement).value })}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) send(e);
+              }}
+            />
+          </div>
+          <button type="submit" class="button button--primary">
+            Send
+          </button>
+        </form>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,101 @@
+// Signing in with a handle or an email. Refusals (waiting for approval, not accepted,
+// suspended, closed, too many attempts) are shown in the server's own words.
+
+import { useState } from 'preact/hooks';
+
+import { api, ApiError, type Identity } from '../api';
+import { ErrorSummary, Link, Notice, PageHeading, SubmitButton, TextField, asApiError, errorFor } from '../components';
+import { navigate, useLocation } from '../router';
+import { useSession } from '../session';
+
+/** Headings for the refusals the server can give; anything else is "There is a problem". */
+const TITLES: Record<string, string> = {
+  application_pending: 'Your application is waiting',
+  application_rejected: 'Your application was not accepted',
+  suspended: 'Your account is suspended',
+  banned: 'This account is closed',
+  rate_limited: 'Please wait a little',
+};
+
+/** `/sign-in`, and in place of any members' page for someone signed out. */
+export function SignIn(props: { ended?: boolean }) {
+  const { setMember } = useSession();
+  const { search } = useLocation();
+  const [login, setLogin] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const signedOut = search.get('signed-out') === '1';
+  const ended = props.ended ?? false;
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    if (busy) return;
+    if (!login.trim() || !password) {
+      setError(new ApiError(400, 'invalid', 'enter your handle or email, and your password', login.trim() ? 'password' : 'login'));
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const body = await api<{ member: Identity }>('POST', '/api/session', { login: login.trim(), password });
+      setPassword('');
+      setMember({ id: body.member.id, handle: body.member.handle, role: body.member.role });
+      // Shown in place of a members' page, stay there; from /sign-in, go to the start.
+      if (location.pathname === '/sign-in') navigate('/', { replace: true });
+    } catch (err) {
+      setPassword('');
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <>
+      <PageHeading>Sign in</PageHeading>
+      {signedOut && (
+        <Notice kind="success">
+          <p>You have signed out.</p>
+        </Notice>
+      )}
+      {ended && !signedOut && (
+        <Notice kind="info">
+          <p>Your session has ended. Please sign in again.</p>
+        </Notice>
+      )}
+      <form onSubmit={submit} noValidate class="form">
+        <ErrorSummary
+          error={error}
+          title={error ? TITLES[error.code] : undefined}
+          tone={error?.code === 'application_pending' ? 'info' : 'error'}
+        />
+        <TextField
+          name="login"
+          label="Handle or email address"
+          autocomplete="username"
+          autocapitalize="none"
+          spellcheck={false}
+          value={login}
+          onValue={setLogin}
+          error={errorFor(error, 'login')}
+        />
+        <TextField
+          name="password"
+          label="Password"
+          type="password"
+          autocomplete="current-password"
+          value={password}
+          onValue={setPassword}
+          error={errorFor(error, 'password')}
+        />
+        <SubmitButton busy={busy} busyText="Signing in…">
+          Sign in
+        </SubmitButton>
+      </form>
+      <p>
+        Not a member yet? <Link href="/apply">Apply to join</Link>
+      </p>
+    </>
+  );
+}

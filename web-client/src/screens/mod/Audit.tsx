@@ -1,0 +1,88 @@
+// The audit log: every moderator and admin action, newest first, older pages on request.
+
+import { useEffect, useState } from 'preact/hooks';
+
+import { api, ApiError, formatDate, type AuditView } from '../../api';
+import { ErrorSummary, Loading, PageHeading, asApiError } from '../../components';
+
+interface Page {
+  entries: AuditView[];
+  next_before: string | null;
+}
+
+const PAGE = 50;
+
+/** Makes `application_approved` read as "application approved". */
+function words(action: string): string {
+  return action.replace(/_/g, ' ');
+}
+
+/** `/mod/audit`. */
+export function Audit() {
+  const [entries, setEntries] = useState<AuditView[] | null>(null);
+  const [before, setBefore] = useState<string | null>(null);
+  const [more, setMore] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function load(cursor: string | null) {
+    setBusy(true);
+    try {
+      const q = cursor ? `&before=${encodeURIComponent(cursor)}` : '';
+      const b = await api<Page>('GET', `/api/mod/audit?limit=${PAGE}${q}`);
+      setEntries((e) => (cursor ? [...(e ?? []), ...b.entries] : b.entries));
+      setBefore(b.next_before);
+      setMore(b.entries.length >= PAGE);
+    } catch (e) {
+      setError(asApiError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  useEffect(() => {
+    void load(null);
+  }, []);
+
+  return (
+    <>
+      <PageHeading>Audit log</PageHeading>
+      <p class="lead">Every action taken by moderators and admins, newest first.</p>
+      <ErrorSummary error={error} />
+      {!entries && !error && <Loading what="the audit log" />}
+      {entries && entries.length === 0 && <p class="placeholder">Nothing has been recorded yet.</p>}
+      {entries && entries.length > 0 && (
+        <ol class="audit" aria-label="Audit entries">
+          {entries.map((e) => (
+            <li key={e.id} class="audit__entry">
+              <p class="audit__line">
+                <span class="audit__actor">{e.actor}</span> <span class="audit__action">{words(e.action)}</span>
+                {e.target_kind && !e.action.includes(e.target_kind) && (
+                  <span class="audit__target"> · {e.target_kind}</span>
+                )}
+              </p>
+              <p class="meta">
+                <time dateTime={e.at}>{formatDate(e.at)}</time>
+                {/* Ids are UUIDv7: their start is a timestamp, their end tells them apart. */}
+                {e.target_id && (
+                  <span class="mono" title={e.target_id}>
+                    {' '}
+                    · …{e.target_id.slice(-8)}
+                  </span>
+                )}
+              </p>
+              {e.reason && <p class="audit__reason">Reason: {e.reason}</p>}
+            </li>
+          ))}
+        </ol>
+      )}
+      {more && before && (
+        <p>
+          <button type="button" class="button button--secondary" onClick={() => void load(before)} aria-disabled={busy ? 'true' : undefined}>
+            {busy ? 'Loading…' : 'Show older entries'}
+          </button>
+        </p>
+      )}
+    </>
+  );
+}

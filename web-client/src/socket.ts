@@ -1,0 +1,320 @@
+// The tab's one realtime socket (GET /api/ws, same origin, the session cookie goes with it).
+//
+// Screens subscribe to topics (`thread:<id>`, `board:<id>`, `room:<id>`, `modqueue`,
+// `member:<id>`) with a handler; this module keeps ONE socket for all of them, sends a JSON
+// ping every 25 s, and reconnects with exponential back-off and jitter. It remembers the last
+// `seq` seen on each topic, so on reconnecting it re-subscribes with `since` and the server
+// sends what was missed before live events; events at or below that seq are dropped, so a
+// screen never sees one twice. A topic on which nothing had arrived yet has no seq to resume
+// from: its screen is asked to fetch afresh (`onResync`) instead, so nothing is missed either.
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+/** What a topic's event carries: `{"kind": ..., ...}`. */
+export type LiveEvent = { kind: string } & Record<string, unknown>;
+
+/** What became of a chat message (`say`). */
+export interface Ack {
+  client_id: string;
+  status: 'published' | 'held' | 'rejected';
+  reason?: string;
+}
+
+/** A refusal from the server that is not about one message (rate limit, forbidden topic...). */
+export interface SocketError {
+  code: string;
+  message: string;
+}
+
+interface Listener {
+  onEvent: (event: LiveEvent, seq: number) => void;
+  onResync?: () => void;
+}
+
+export type Connection = 'idle' | 'connecting' | 'open' | 'reconnecting';
+
+const PING_MS = 25_000;
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+
+let ws: WebSocket | null = null;
+let state: Connection = 'idle';
+let attempts = 0;
+let retryTimer: number | undefined;
+let pingTimer: number | undefined;
+let wanted = false;
+/** Whether the socket has been open before: the next open is a reconnection. */
+let everOpen = false;
+
+const listeners = new Map<string, Set<Listener>>();
+const lastSeq = new Map<string, number>();
+/** Pongs answer pings in order; each waiting ping may have something to run. */
+const pongWaiters: Array<(() => void) | null> = [];
+const ackListeners = new Set<(ack: Ack) => void>();
+const errorListeners = new Set<(error: SocketError) => void>();
+const stateListeners = new Set<(state: Connection) => void>();
+/** Frames to send once the socket opens (a `say` typed while reconnecting). */
+const outbox: string[] = [];
+
+function setState(next: Connection): void {
+  if (state === next) return;
+  state = next;
+  for (const l of stateListeners) l(next);
+}
+
+function send(frame: unknown): boolean {
+  if (ws && ws.readyState === WebSocket.OPEN) {
+    ws.send(JSON.stringify(frame));
+    return true;
+  }
+  return false;
+}
+
+function connect(): void {
+  if (ws || !wanted) return;
+  window.clearTimeout(retryTimer);
+  setState(everOpen ? 'reconnecting' : 'connecting');
+  const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/api/ws`;
+  let socket: WebSocket;
+  try {
+    socket = new WebSocket(url);
+  } catch {
+    scheduleReconnect();
+    return;
+  }
+  ws = socket;
+  socket.onopen = () => {
+    attempts = 0;
+    const reconnected = everOpen;
+    everOpen = true;
+    setState('open');
+    resubscribeAll(reconnected);
+    while (outbox.length) socket.send(outbox.shift() as string);
+    window.clearInterval(pingTimer);
+    pingTimer = window.setInterval(() => ping(), PING_MS);
+  };
+  socket.onmessage = (m) => receive(m.data);
+  socket.onclose = () => {
+    if (ws !== socket) return;
+    ws = null;
+    window.clearInterval(pingTimer);
+    confirmed.clear();
+    notifyConfirmed();
+    // Pings sent on this socket will never be answered: forget them.
+    pongWaiters.length = 0;
+    if (wanted) scheduleReconnect();
+    else setState('idle');
+  };
+  socket.onerror = () => {
+    // onclose follows; nothing else to do.
+  };
+}
+
+function scheduleReconnect(): void {
+  setState(everOpen ? 'reconnecting' : 'connecting');
+  window.clearTimeout(retryTimer);
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempts);
+  attempts += 1;
+  // Full jitter on half of it: tabs that lost the server together do not return together.
+  const delay = base / 2 + Math.random() * (base / 2);
+  retryTimer = window.setTimeout(connect, delay);
+}
+
+function ping(then?: () => void): void {
+  if (send({ type: 'ping' })) pongWaiters.push(then ?? null);
+}
+
+/** Subscribes every topic again on a new socket: with `since` where a seq is known. */
+function resubscribeAll(reconnected: boolean): void {
+  const topics = [...listeners.keys()];
+  if (topics.length === 0) return;
+  const since: Record<string, number> = {};
+  const fresh: string[] = [];
+  for (const t of topics) {
+    const seq = lastSeq.get(t);
+    if (seq !== undefined) since[t] = seq;
+    else fresh.push(t);
+  }
+  send({ type: 'subscribe', topics, since });
+  ping(() => {
+    for (const t of topics) confirmed.add(t);
+    notifyConfirmed();
+    if (reconnected) {
+      // Nothing seen yet on these: there is no seq to resume from, so their screens fetch.
+      for (const t of fresh) for (const l of listeners.get(t) ?? []) l.onResync?.();
+    }
+  });
+}
+
+function receive(data: unknown): void {
+  if (typeof data !== 'string') return;
+  let frame: Record<string, unknown>;
+  try {
+    frame = JSON.parse(data) as Record<string, unknown>;
+  } catch {
+    return;
+  }
+  switch (frame.type) {
+    case 'event': {
+      const topic = String(frame.topic);
+      const seq = Number(frame.seq);
+      const seen = lastSeq.get(topic);
+      if (seen !== undefined && seq <= seen) return; // already had it
+      if (!listeners.has(topic)) return;
+      lastSeq.set(topic, seq);
+      const event = frame.event as LiveEvent;
+      for (const l of listeners.get(topic) ?? []) l.onEvent(event, seq);
+      break;
+    }
+    case 'pong': {
+      const then = pongWaiters.shift();
+      then?.();
+      break;
+    }
+    case 'ack':
+      for (const l of ackListeners) l(frame as unknown as Ack);
+      break;
+    case 'error': {
+      const err = { code: String(frame.code), message: String(frame.message) };
+      if (err.code === 'catch_up_failed') {
+        // The server could not replay what we missed: every screen fetches afresh.
+        for (const set of listeners.values()) for (const l of set) l.onResync?.();
+      }
+      for (const l of errorListeners) l(err);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+const confirmed = new Set<string>();
+const confirmedListeners = new Set<() => void>();
+function notifyConfirmed(): void {
+  for (const l of confirmedListeners) l();
+}
+
+/** Starts the socket (after sign-in). */
+export function start(): void {
+  wanted = true;
+  connect();
+}
+
+/** Closes the socket for good (sign-out, quick exit) and forgets everything. */
+export function stop(): void {
+  wanted = false;
+  everOpen = false;
+  window.clearTimeout(retryTimer);
+  window.clearInterval(pingTimer);
+  const s = ws;
+  ws = null;
+  s?.close();
+  lastSeq.clear();
+  confirmed.clear();
+  outbox.length = 0;
+  pongWaiters.length = 0;
+  setState('idle');
+}
+
+/**
+ * Listens to a topic. Returns the function that stops listening. `onResync` is called when
+ * events may have been missed and cannot be replayed: the screen should fetch again.
+ */
+export function subscribe(topic: string, listener: Listener): () => void {
+  let set = listeners.get(topic);
+  const first = !set;
+  if (!set) {
+    set = new Set();
+    listeners.set(topic, set);
+  }
+  set.add(listener);
+  if (first && send({ type: 'subscribe', topics: [topic] })) {
+    ping(() => {
+      if (listeners.has(topic)) confirmed.add(topic);
+      notifyConfirmed();
+    });
+  }
+  return () => {
+    const s = listeners.get(topic);
+    if (!s) return;
+    s.delete(listener);
+    if (s.size === 0) {
+      listeners.delete(topic);
+      lastSeq.delete(topic);
+      confirmed.delete(topic);
+      send({ type: 'unsubscribe', topics: [topic] });
+    }
+  };
+}
+
+/** Sends a chat message; queued if the socket is reconnecting. */
+export function say(room: string, body: string, clientId: string): void {
+  const frame = { type: 'say', room, body, client_id: clientId };
+  if (!send(frame)) outbox.push(JSON.stringify(frame));
+}
+
+export function onAck(l: (ack: Ack) => void): () => void {
+  ackListeners.add(l);
+  return () => ackListeners.delete(l);
+}
+
+export function onSocketError(l: (e: SocketError) => void): () => void {
+  errorListeners.add(l);
+  return () => errorListeners.delete(l);
+}
+
+/** The connection's state, re-rendering on change. */
+export function useConnection(): Connection {
+  const [s, setS] = useState<Connection>(state);
+  useEffect(() => {
+    setS(state);
+    stateListeners.add(setS);
+    return () => {
+      stateListeners.delete(setS);
+    };
+  }, []);
+  return s;
+}
+
+/** Subscribes a screen to a topic while it is shown; `live` says once the server confirmed. */
+export function useTopic(
+  topic: string | null,
+  onEvent: (event: LiveEvent, seq: number) => void,
+  onResync?: () => void,
+): boolean {
+  const [live, setLive] = useState(false);
+  // The latest callbacks, read by the listener, so a re-render does not re-subscribe.
+  const latest = useRef({ onEvent, onResync });
+  latest.current = { onEvent, onResync };
+  useEffect(() => {
+    if (!topic) return undefined;
+    const l: Listener = {
+      onEvent: (e, s) => latest.current.onEvent(e, s),
+      onResync: () => latest.current.onResync?.(),
+    };
+    const check = () => setLive(confirmed.has(topic) && state === 'open');
+    const onState = () => check();
+    confirmedListeners.add(check);
+    stateListeners.add(onState);
+    const off = subscribe(topic, l);
+    check();
+    return () => {
+      confirmedListeners.delete(check);
+      stateListeners.delete(onState);
+      off();
+      setLive(false);
+    };
+  }, [topic]);
+  return live;
+}
+
+/** For tests and the reconnect test: the socket itself (to kill it). */
+declare global {
+  interface Window {
+    __hearthSocket?: { kill: () => void; state: () => Connection };
+  }
+}
+window.__hearthSocket = {
+  kill: () => ws?.close(),
+  state: () => state,
+};

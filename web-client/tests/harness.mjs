@@ -1,0 +1,331 @@
+// Test harness for the browser tests: starts the REAL server binary on a free port with a fresh
+// SQLite database, creates the first admin through the one-time setup link, drives Debian's
+// Chromium through playwright-core, runs axe-core, and saves screenshots.
+//
+// Environment:
+//   HEARTH_BIN       the server binary (default: <repo>/target/debug/hearth)
+//   CHROMIUM_BIN     the browser (default: /usr/bin/chromium)
+//   HEARTH_TEST_LOG  set to 1 to echo the server's log
+
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const webClient = resolve(here, '..');
+export const repo = resolve(webClient, '..');
+export const screenshots = join(webClient, 'screenshots');
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Where quick exit goes; the tests answer it locally so no network is needed. */
+export const NEUTRAL_SITE = 'https://www.bbc.co.uk/weather';
+
+/** A password every test account uses (10+ characters). */
+export const PASSWORD = 'a calm long passphrase';
+
+const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
+
+/**
+ * Starts `hearth serve` on 127.0.0.1 port 0 (the server picks a free port) with a fresh
+ * database, and waits for the first-run setup link. Resolves with { origin, setupToken, stop }.
+ */
+export async function startServer({ copyRules = false } = {}) {
+  const bin = process.env.HEARTH_BIN ?? join(repo, 'target', 'debug', 'hearth');
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-browser-'));
+  // A copy of the rules file, when a test edits it (to see reload refuse a broken file).
+  const rules = join(dir, 'moderation-rules.toml');
+  if (copyRules) copyFileSync(join(repo, 'moderation-rules.toml'), rules);
+  const child = spawn(bin, ['serve'], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      DATABASE_URL: `sqlite://${dir}/h.db?mode=rwc`,
+      HEARTH_LISTEN: '127.0.0.1:0',
+      HEARTH_RULES: copyRules ? rules : join(repo, 'moderation-rules.toml'),
+      HEARTH_LOG_FORMAT: 'text',
+      NO_COLOR: '1',
+      RUST_LOG: process.env.RUST_LOG ?? 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const found = new Promise((resolveFound, rejectFound) => {
+    const timer = setTimeout(
+      () => rejectFound(new Error(`the server printed no setup link within 60 s:\n${log}`)),
+      60_000,
+    );
+    const onData = (chunk) => {
+      const text = stripAnsi(chunk.toString());
+      log += text;
+      if (process.env.HEARTH_TEST_LOG) process.stderr.write(text);
+      const m = log.match(/(https?:\/\/127\.0\.0\.1:\d+)\/setup\?token=([A-Za-z0-9_-]+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolveFound({ origin: m[1], setupToken: m[2] });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      rejectFound(new Error(`cannot start ${bin}: ${e.message} (build it: cargo build -p hearth)`));
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      rejectFound(new Error(`the server exited (${code}) before it was ready:\n${log}`));
+    });
+  });
+  const kill = () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  };
+  process.on('exit', kill);
+  let info;
+  try {
+    info = await found;
+  } catch (e) {
+    kill();
+    throw e;
+  }
+  return {
+    ...info,
+    rulesFile: copyRules ? rules : null,
+    log: () => log,
+    async stop() {
+      process.off('exit', kill);
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** JSON call to the server as a script would make it (same-origin `Origin` header). */
+export async function apiCall(origin, method, path, body, cookie) {
+  const headers = { Origin: origin, Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (cookie) headers.Cookie = cookie;
+  const res = await fetch(origin + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+}
+
+/** Creates the first admin through `POST /api/setup`. */
+export async function createAdmin(server, handle = 'coordinator') {
+  const { status, body } = await apiCall(server.origin, 'POST', '/api/setup', {
+    token: server.setupToken,
+    handle,
+    email: `${handle}@example.org`,
+    password: PASSWORD,
+  });
+  if (status !== 201) throw new Error(`setup failed: ${status} ${JSON.stringify(body)}`);
+  return { handle, password: PASSWORD };
+}
+
+/** Launches Debian's Chromium headless. Playwright gives it a fresh, temporary profile. */
+export async function launchBrowser() {
+  const executablePath = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    // Playwright itself passes a fresh --user-data-dir (it refuses one in `args`).
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    timeout: 60_000,
+  });
+}
+
+/**
+ * A new browser context (its own cookies) at phone or desktop size. Any request that would
+ * leave the machine is answered locally: the neutral site gets a stand-in page, anything else
+ * is refused, so the tests also prove the app fetches nothing from elsewhere.
+ */
+export async function newContext(browser, server, { phone = false } = {}) {
+  const context = await browser.newContext({
+    baseURL: server.origin,
+    viewport: phone ? { width: 360, height: 740 } : { width: 1280, height: 800 },
+    deviceScaleFactor: 1,
+    locale: 'en-GB',
+    timezoneId: 'Europe/London',
+  });
+  const outside = [];
+  await context.route(
+    (url) => url.origin !== server.origin,
+    async (route) => {
+      const url = route.request().url();
+      if (url.startsWith('https://www.bbc.co.uk/')) {
+        await route.fulfill({
+          status: 200,
+          contentType: 'text/html',
+          body: '<!doctype html><title>Weather</title><h1>Weather</h1>',
+        });
+      } else {
+        outside.push(url);
+        await route.abort();
+      }
+    },
+  );
+  context.outsideRequests = outside;
+  return context;
+}
+
+/**
+ * Watches a page for problems the person would never see but we must: script errors and
+ * Content-Security-Policy refusals. Returns a function listing them.
+ */
+export function watchPage(page) {
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (msg) => {
+    const text = msg.text();
+    if (/Content.Security.Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
+    else if (msg.type() === 'error' && !/Failed to load resource/.test(text)) {
+      problems.push(`console error: ${text}`);
+    }
+  });
+  return () => problems;
+}
+
+/**
+ * Runs axe-core on the page (WCAG 2.0/2.1/2.2 A and AA) and returns the serious and critical
+ * violations. axe is evaluated through the DevTools protocol, which the page's strict CSP does
+ * not govern (a <script> tag added by `addScriptTag` would rightly be refused by it).
+ */
+export async function seriousViolations(page) {
+  await page.evaluate(axeSource);
+  const results = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+      resultTypes: ['violations'],
+    }),
+  );
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact}: ${v.id}: ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join('\n    ')}`);
+}
+
+/** Saves a full-page screenshot as screenshots/<name>-<desktop|phone>.png. */
+export async function screenshot(page, name) {
+  mkdirSync(screenshots, { recursive: true });
+  const size = page.viewportSize();
+  const kind = size && size.width <= 480 ? 'phone' : 'desktop';
+  // From the top, so the bar that sticks to the top is drawn where it belongs.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(screenshots, `${name}-${kind}.png`), fullPage: true });
+}
+
+/** A date of birth `years` years ago plus `days` days, as YYYY-MM-DD parts. */
+export function bornYearsAgo(years, days = 0) {
+  const d = new Date();
+  d.setFullYear(d.getFullYear() - years);
+  d.setDate(d.getDate() + days);
+  return { day: String(d.getDate()), month: String(d.getMonth() + 1), year: String(d.getFullYear()) };
+}
+
+/** Signs in over HTTP; answers { cookie, member } (cookie as `name=value`). */
+export async function signInApi(origin, login, password = PASSWORD) {
+  const res = await fetch(`${origin}/api/session`, {
+    method: 'POST',
+    headers: { Origin: origin, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ login, password }),
+  });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`sign-in of ${login} failed: ${res.status} ${JSON.stringify(body)}`);
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0];
+  return { cookie, member: body.member };
+}
+
+/** Makes a member the quick way (apply, then an admin approves over HTTP). Answers their sign-in. */
+export async function makeMember(server, adminCookie, handle, { role } = {}) {
+  const applied = await apiCall(server.origin, 'POST', '/api/applications', {
+    handle,
+    email: `${handle.toLowerCase()}@example.org`,
+    password: PASSWORD,
+    date_of_birth: '1975-04-12',
+    statement: 'My brother was arrested and I have nobody to talk to.',
+    accept_rules: true,
+  });
+  if (applied.status !== 202) throw new Error(`apply ${handle}: ${applied.status} ${JSON.stringify(applied.body)}`);
+  const list = await apiCall(server.origin, 'GET', '/api/admin/applications', undefined, adminCookie);
+  const app = list.body.applications.find((a) => a.handle === handle);
+  const ok = await apiCall(server.origin, 'POST', `/api/admin/applications/${app.id}/approve`, { confirm_adult: true }, adminCookie);
+  if (ok.status !== 200) throw new Error(`approve ${handle}: ${ok.status} ${JSON.stringify(ok.body)}`);
+  const session = await signInApi(server.origin, handle);
+  if (role) {
+    const r = await apiCall(server.origin, 'PATCH', `/api/admin/members/${session.member.id}`, { role }, adminCookie);
+    if (r.status !== 200) throw new Error(`role ${handle}: ${r.status} ${JSON.stringify(r.body)}`);
+    return signInApi(server.origin, handle);
+  }
+  return session;
+}
+
+/** Approves every open queue item for `postIds` over HTTP. */
+export async function approvePosts(server, adminCookie, postIds) {
+  const q = await apiCall(server.origin, 'GET', '/api/mod/queue', undefined, adminCookie);
+  for (const item of q.body.items.filter((i) => postIds.includes(i.post.id))) {
+    const r = await apiCall(server.origin, 'POST', `/api/mod/queue/${item.id}/approve`, {}, adminCookie);
+    if (r.status !== 200) throw new Error(`approve item: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+}
+
+/** Gives a member 3 approved posts, so the new-member rules no longer hold what they write. */
+export async function establish(server, adminCookie, memberCookie, threadId) {
+  const ids = [];
+  for (const body of ['Thank you for having me.', 'It helps to read this.', 'Good night, everyone.']) {
+    const r = await apiCall(server.origin, 'POST', `/api/threads/${threadId}/posts`, { body }, memberCookie);
+    if (r.status !== 201) throw new Error(`post: ${r.status} ${JSON.stringify(r.body)}`);
+    ids.push(r.body.post.id);
+  }
+  await approvePosts(server, adminCookie, ids);
+}
+
+/** A browser context already signed in with `cookie` (from signInApi). */
+export async function signedInContext(browser, server, cookie, options = {}) {
+  const context = await newContext(browser, server, options);
+  const [name, value] = cookie.split('=');
+  await context.addCookies([{ name, value, url: server.origin, httpOnly: true, sameSite: 'Strict' }]);
+  return context;
+}
+
+/**
+ * Checks a screen with axe (no serious or critical violation) and for sideways scrolling, and
+ * photographs it, at desktop and then phone width. Leaves the page at desktop width.
+ */
+export async function checkScreen(page, name, { settle } = {}) {
+  const { strict: assert } = await import('node:assert');
+  for (const size of [
+    { width: 1280, height: 800 },
+    { width: 360, height: 740 },
+  ]) {
+    await page.setViewportSize(size);
+    if (settle) await settle();
+    const violations = await seriousViolations(page);
+    assert.deepEqual(violations, [], `axe on ${name} at ${size.width}px:\n${violations.join('\n')}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${name} scrolls sideways by ${overflow}px at ${size.width}px`);
+    await screenshot(page, name);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
