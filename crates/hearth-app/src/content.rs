@@ -359,7 +359,7 @@ impl App {
             .await?;
         if post.status == PostStatus::Published {
             self.announce_post(&post, "post_published").await;
-            self.notify_reply(&thread, &post).await?;
+            self.notify_reply(&thread, &post).await;
         }
         self.announce_queue(verdict.outcome, &post).await;
         self.concern_from_rules(&verdict, Some(post.id), None).await;
@@ -367,11 +367,7 @@ impl App {
     }
 
     /// Tells a thread's author that someone else replied.
-    pub(crate) async fn notify_reply(
-        &self,
-        thread: &ThreadRecord,
-        post: &PostRecord,
-    ) -> Result<()> {
+    pub(crate) async fn notify_reply(&self, thread: &ThreadRecord, post: &PostRecord) {
         if let Some(author) = thread.author_id
             && post.author_id != Some(author)
         {
@@ -383,9 +379,8 @@ impl App {
                 message: None,
                 at: self.now(),
             })
-            .await?;
+            .await;
         }
-        Ok(())
     }
 
     /// Edits one's own post. The new text is checked again: an edit the rules hold takes the

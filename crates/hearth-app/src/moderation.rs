@@ -199,14 +199,18 @@ impl App {
                 message,
                 at: now,
             })
-            .await?;
+            .await;
         }
         match decision.post_status {
             Some(PostStatus::Published) => {
                 self.announce_post(&decided.post, "post_published").await;
                 if !decided.post.is_first {
-                    let thread = self.store.thread(decided.post.thread_id, None).await?;
-                    self.notify_reply(&thread, &decided.post).await?;
+                    match self.store.thread(decided.post.thread_id, None).await {
+                        Ok(thread) => self.notify_reply(&thread, &decided.post).await,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not notify the thread's author")
+                        }
+                    }
                 }
             }
             Some(PostStatus::Removed) => self.announce_post(&decided.post, "post_removed").await,
@@ -290,7 +294,7 @@ impl App {
                 message: Some(reason.clone()),
                 at: now,
             })
-            .await?;
+            .await;
         }
         self.audit(
             Some(who.id),

@@ -244,7 +244,11 @@ impl App {
     }
 
     /// Adds a notification and sends it live to the member.
-    pub(crate) async fn notify(&self, n: NewNotification) -> Result<()> {
+    ///
+    /// A notice always follows an action that has already been stored, so it cannot fail that
+    /// action: if it cannot be written (the database went away in between), it is logged and
+    /// dropped rather than telling the member their stored post or decision was refused.
+    pub(crate) async fn notify(&self, n: NewNotification) {
         let member = n.member_id;
         let event = json!({
             "kind": "notification",
@@ -257,9 +261,11 @@ impl App {
                 "created_at": n.at,
             }
         });
-        self.store.notify(n).await?;
+        if let Err(e) = self.store.notify(n).await {
+            tracing::warn!(error = %e, "could not store a notification; the action it follows stands");
+            return;
+        }
         self.publish_quietly(Topic::Member(member), event).await;
-        Ok(())
     }
 
     /// Ends a member's live sockets on every instance (suspension, ban, sign-out).
@@ -565,7 +571,7 @@ impl App {
                 message: reason.clone(),
                 at: self.now(),
             })
-            .await?;
+            .await;
         }
         self.publish_quietly(
             Topic::ModQueue,

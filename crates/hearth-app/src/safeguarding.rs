@@ -49,7 +49,7 @@ impl App {
                 message: Some("A safeguarding concern is waiting for a lead.".to_owned()),
                 at: self.now(),
             })
-            .await?;
+            .await;
         }
         Ok(())
     }
@@ -249,7 +249,7 @@ impl App {
                     )),
                     at: now,
                 })
-                .await?;
+                .await;
             }
         }
         Ok(overdue)

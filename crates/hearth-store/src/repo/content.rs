@@ -279,8 +279,10 @@ impl Store {
         if let Some(kind) = queue {
             open_queue_item(&txn, kind, first.id, None, first.now).await?;
         }
+        // Read inside the transaction: once it commits, nothing may fail and misreport a stored
+        // thread as refused.
+        let h = handles(&txn, [first.author_id.0]).await?;
         txn.commit().await?;
-        let h = handles(&self.db, [first.author_id.0]).await?;
         Ok((thread_record(t, &h, None)?, post_record(p, &h)?))
     }
 
@@ -299,8 +301,9 @@ impl Store {
         if let Some(kind) = queue {
             open_queue_item(&txn, kind, new.id, None, new.now).await?;
         }
+        let h = handles(&txn, [new.author_id.0]).await?;
         txn.commit().await?;
-        post_record(p, &handles(&self.db, [new.author_id.0]).await?)
+        post_record(p, &h)
     }
 
     /// One thread, with the reader's read marker.
