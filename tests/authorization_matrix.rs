@@ -70,6 +70,22 @@ fn required_role(path: &str) -> Needs {
 /// 403s that are the documented answer for a role the policy allows, with why. Keyed by
 /// (role, METHOD, path template, error code).
 const DOCUMENTED_REFUSALS: &[(Who, &str, &str, &str, &str)] = &[
+    // Who reacted to a post is shown to its author only: not to other members, and not to
+    // moderators or admins either (the matrix's post is the member's own).
+    (
+        Who::Moderator,
+        "GET",
+        "/api/posts/{id}/reactions",
+        "forbidden",
+        "author only",
+    ),
+    (
+        Who::Admin,
+        "GET",
+        "/api/posts/{id}/reactions",
+        "forbidden",
+        "author only",
+    ),
     // The safeguarding record is for safeguarding leads only, a flag an admin grants apart from
     // roles; none of the matrix's people is a lead, so all are refused (tests/safeguarding.rs
     // covers the lead).

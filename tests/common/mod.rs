@@ -311,6 +311,9 @@ impl Client {
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         Self::send(self.request(reqwest::Method::POST, path).json(&body)).await
     }
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        Self::send(self.request(reqwest::Method::PUT, path).json(&body)).await
+    }
     pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
         Self::send(self.request(reqwest::Method::PATCH, path).json(&body)).await
     }

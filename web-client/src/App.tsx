@@ -22,6 +22,10 @@ import { BoardScreen } from './screens/Board';
 import { ThreadScreen } from './screens/Thread';
 import { Notifications } from './screens/Notifications';
 import { Rooms, RoomScreen } from './screens/Chat';
+import { Following } from './screens/Following';
+import { ProfileScreen } from './screens/Profile';
+import { Search } from './screens/Search';
+import { forgetMutes } from './mutes';
 import { Queue } from './screens/mod/Queue';
 import { clearAllDrafts } from './drafts';
 import { useUnreadCount } from './notifications';
@@ -32,7 +36,7 @@ import { hasRole, loadSession, SessionContext, useSession } from './session';
 type Access = 'anyone' | 'guest' | Role;
 
 interface Route {
-  /** A path; `:id` stands for one path segment, handed to the view. */
+  /** A path; `:id` (and `:handle`) stands for one path segment, handed to the view. */
   path: string;
   access: Access;
   view: (params: Record<string, string>) => JSX.Element;
@@ -56,7 +60,16 @@ const ROUTES: Route[] = [
   { path: '/notifications', access: 'member', view: () => <Notifications /> },
   { path: '/rooms', access: 'member', view: () => <Rooms /> },
   { path: '/rooms/:id', access: 'member', view: (p) => <RoomScreen id={p.id} /> },
+  { path: '/search', access: 'member', view: () => <Search /> },
+  { path: '/following', access: 'member', view: () => <Following /> },
+  { path: '/members/:handle', access: 'member', view: (p) => <ProfileScreen handle={p.handle} /> },
 ];
+
+/** What each kind of path segment may be: ids are UUIDs; handles are 3 to 32 letters, digits, `_-.`. */
+const SEGMENT: Record<string, RegExp> = {
+  id: /^[0-9a-fA-F-]{8,64}$/,
+  handle: /^[A-Za-z0-9_.-]{3,32}$/,
+};
 
 /** The route for a path, and the values of its `:name` segments. */
 function match(path: string): { route: Route; params: Record<string, string> } | null {
@@ -68,8 +81,9 @@ function match(path: string): { route: Route; params: Record<string, string> } |
     let ok = true;
     for (let i = 0; i < want.length; i++) {
       if (want[i].startsWith(':')) {
-        if (!/^[0-9a-fA-F-]{8,64}$/.test(parts[i])) ok = false;
-        else params[want[i].slice(1)] = parts[i];
+        const name = want[i].slice(1);
+        if (!(SEGMENT[name] ?? SEGMENT.id).test(parts[i])) ok = false;
+        else params[name] = parts[i];
       } else if (want[i] !== parts[i]) {
         ok = false;
       }
@@ -95,6 +109,8 @@ export function App() {
   useEffect(() => {
     if (member) startSocket();
     else stopSocket();
+    // Whose mutes this tab knows is the signed-in member's, and nobody else's.
+    forgetMutes();
   }, [member?.id]);
 
   useEffect(() => {
@@ -219,6 +235,8 @@ function Nav(props: { path: string }) {
         {member ? (
           <>
             {item('/', 'Boards')}
+            {item('/following', 'Following')}
+            {item('/search', 'Search')}
             {item('/rooms', 'Chat')}
             <li>
               <Link href="/notifications" aria-current={props.path === '/notifications' ? 'page' : undefined}>

@@ -26,7 +26,7 @@ const GENERIC_MESSAGE = 'Something went wrong on our side. Please try again.';
 /** Fired on window when a request finds the session gone. */
 export const SESSION_ENDED = 'hearth:session-ended';
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Calls the API. Resolves with the parsed JSON body (or null for 204); rejects with ApiError. */
 export async function api<T = unknown>(method: Method, path: string, body?: unknown): Promise<T> {
@@ -68,7 +68,7 @@ export async function api<T = unknown>(method: Method, path: string, body?: unkn
     return parsed as T;
   }
   const answer = parsed as {
-    error?: { code?: unknown; message?: unknown; field?: unknown; problems?: unknown };
+    error?: { code?: unknown; message?: unknown; field?: unknown; problems?: unknown; moderation?: unknown };
     moderation?: unknown;
   } | null;
   const error = answer?.error;
@@ -79,8 +79,10 @@ export async function api<T = unknown>(method: Method, path: string, body?: unkn
     }
     const field = typeof error.field === 'string' ? error.field : undefined;
     const failure = new ApiError(response.status, error.code, error.message, field);
-    if (answer?.moderation && typeof answer.moderation === 'object') {
-      failure.moderation = answer.moderation as Moderation;
+    // The rules' outcome sits beside the error (posts) or, for some answers, inside it.
+    const moderation = answer?.moderation ?? error.moderation;
+    if (moderation && typeof moderation === 'object') {
+      failure.moderation = moderation as Moderation;
     }
     if (Array.isArray(error.problems)) {
       failure.problems = error.problems as { line: number; message: string }[];
@@ -210,6 +212,79 @@ export interface Post {
   decision_reason?: string | null;
   created_at: string;
   edited_at: string | null;
+  /** Only in answers to the reader (events do not carry them; `reactions_changed` does). */
+  reactions?: Reactions;
+  /** Whether the reader muted the author: the post is shown collapsed. Only in answers. */
+  author_muted?: boolean;
+}
+
+// ---- Comforts: reactions, following, search, profiles, mutes (routes/comforts.rs) ----
+
+export type ReactionKind = 'thank_you' | 'sending_strength' | 'me_too' | 'thinking_of_you';
+
+/** The four supportive reactions, in the order they are shown, with their words. */
+export const REACTIONS: [ReactionKind, string][] = [
+  ['thank_you', 'Thank you'],
+  ['sending_strength', 'Sending strength'],
+  ['me_too', 'Me too'],
+  ['thinking_of_you', 'Thinking of you'],
+];
+
+export interface Reactions {
+  counts: Partial<Record<ReactionKind, number>>;
+  /** The kinds the reader left. */
+  mine: ReactionKind[];
+}
+
+export type FollowState = 'following' | 'not_following' | 'muted';
+
+export interface Followed {
+  thread: Thread;
+  unread_posts: number;
+}
+
+export interface SearchResult {
+  post_id: string;
+  thread_id: string;
+  /** Plain text. */
+  thread_title: string;
+  /** Escaped by the server; its only markup is `<mark>`. */
+  title_html: string;
+  board_id: string;
+  board_name: string;
+  author: string | null;
+  created_at: string;
+  /** Escaped by the server; its only markup is `<mark>`. */
+  snippet_html: string;
+  matched: 'title' | 'post';
+}
+
+export interface Profile {
+  handle: string;
+  /** `YYYY-MM`. */
+  joined: string;
+  post_count: number;
+  /** Plain text. */
+  about: string | null;
+  role: Role;
+  muted_by_me: boolean;
+  mine: boolean;
+}
+
+export interface Mute {
+  handle: string;
+  since: string;
+}
+
+/** "March 2026" from `2026-03`. */
+export function formatMonth(ym: string): string {
+  const m = /^(\d{4})-(\d{2})$/.exec(ym);
+  if (!m) return ym;
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1)).toLocaleString('en-GB', {
+    month: 'long',
+    year: 'numeric',
+    timeZone: 'UTC',
+  });
 }
 
 export interface Signpost {

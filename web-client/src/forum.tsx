@@ -8,13 +8,28 @@ import { ApiError, moderationOf, sentence, type Moderation, type Post, type Sign
 import { ErrorSummary, SubmitButton, TextArea, TextField, asApiError, errorFor } from './components';
 import { useDraft } from './drafts';
 import { renderPreview } from './markdown';
+import { isPlainClick, navigate } from './router';
 
 /**
  * HTML the server rendered and sanitised (pulldown-cmark, then ammonia's allow-list). This is
  * the ONE place the app inserts HTML; everything else, member text included, is text.
  */
 export function SafeHtml(props: { html: string; class?: string }) {
-  return <div class={props.class ?? 'post__body'} dangerouslySetInnerHTML={{ __html: props.html }} />;
+  return (
+    <div
+      class={props.class ?? 'post__body'}
+      dangerouslySetInnerHTML={{ __html: props.html }}
+      onClick={(e) => {
+        // Mentions are links to profiles (`/members/<handle>`): open them in the app.
+        const a = (e.target as Element | null)?.closest?.('a');
+        const href = a?.getAttribute('href') ?? '';
+        if (a && href.startsWith('/members/') && isPlainClick(e)) {
+          e.preventDefault();
+          navigate(href);
+        }
+      }}
+    />
+  );
 }
 
 /** A body behind its content warning, collapsed until the reader opens it. */

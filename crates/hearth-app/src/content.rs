@@ -10,9 +10,7 @@ use hearth_core::moderation::{AuthorFacts, Outcome, Signpost, Submission, TextKi
 use hearth_core::policy::{Action, Role};
 use hearth_core::render::render_markdown;
 use hearth_realtime::Topic;
-use hearth_store::records::{
-    BoardRecord, NewNotification, NewPost, PostRecord, QueueKind, ThreadRecord,
-};
+use hearth_store::records::{BoardRecord, NewPost, PostRecord, QueueKind, ThreadRecord};
 use hearth_store::{StoreError, ThreadCursor};
 use serde::Serialize;
 use serde_json::json;
@@ -97,14 +95,14 @@ fn invalid(e: hearth_core::content::ContentError) -> AppError {
 
 /// Something the member may not see is, for them, not there; but a database outage stays an
 /// outage (503), never a 404.
-fn hide_as(what: &'static str) -> impl Fn(AppError) -> AppError {
+pub(crate) fn hide_as(what: &'static str) -> impl Fn(AppError) -> AppError {
     move |e| match e {
         AppError::Unavailable(_) | AppError::Internal(_) => e,
         _ => AppError::NotFound(what),
     }
 }
 
-fn not_found(what: &'static str) -> impl Fn(StoreError) -> AppError {
+pub(crate) fn not_found(what: &'static str) -> impl Fn(StoreError) -> AppError {
     move |e| match e {
         StoreError::NotFound => AppError::NotFound(what),
         other => other.into(),
@@ -299,9 +297,11 @@ impl App {
             .create_thread(board.id, title, &new, queue_for(verdict.outcome))
             .await?;
         tracing::info!(thread = %thread.id, status = verdict.outcome.status(), "thread created");
+        self.follow_as_writer(who.id, thread.id).await;
         if post.status == PostStatus::Published {
             let event = json!({"kind": "thread_created", "thread": thread_event_view(&thread)});
             self.publish_quietly(Topic::Board(board.id), event).await;
+            self.after_published(&post, false).await;
         }
         self.announce_queue(verdict.outcome, &post).await;
         self.concern_from_rules(&verdict, Some(post.id), None).await;
@@ -357,30 +357,14 @@ impl App {
             .store
             .create_reply(&new, queue_for(verdict.outcome))
             .await?;
+        self.follow_as_writer(who.id, thread.id).await;
         if post.status == PostStatus::Published {
             self.announce_post(&post, "post_published").await;
-            self.notify_reply(&thread, &post).await;
+            self.after_published(&post, true).await;
         }
         self.announce_queue(verdict.outcome, &post).await;
         self.concern_from_rules(&verdict, Some(post.id), None).await;
         Ok((post, Moderation::from_verdict(&verdict)))
-    }
-
-    /// Tells a thread's author that someone else replied.
-    pub(crate) async fn notify_reply(&self, thread: &ThreadRecord, post: &PostRecord) {
-        if let Some(author) = thread.author_id
-            && post.author_id != Some(author)
-        {
-            self.notify(NewNotification {
-                member_id: author,
-                kind: "reply",
-                thread_id: Some(thread.id),
-                post_id: Some(post.id),
-                message: None,
-                at: self.now(),
-            })
-            .await;
-        }
     }
 
     /// Edits one's own post. The new text is checked again: an edit the rules hold takes the
@@ -439,7 +423,9 @@ impl App {
             .await?;
         match (post.status, updated.status) {
             (PostStatus::Published, PostStatus::Published) => {
-                self.announce_post(&updated, "post_edited").await
+                self.announce_post(&updated, "post_edited").await;
+                // Someone newly mentioned hears of it; nobody is told twice.
+                self.after_published(&updated, false).await;
             }
             (PostStatus::Published, _) => self.announce_post(&updated, "post_hidden").await,
             _ => {}

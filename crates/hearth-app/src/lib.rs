@@ -8,6 +8,7 @@
 
 mod accounts;
 mod admin;
+mod comforts;
 mod content;
 mod error;
 mod moderation;
@@ -28,6 +29,7 @@ use hearth_store::Store;
 
 pub use accounts::{ApplicationInput, ApplyOutcome, UNDER_AGE_MESSAGE};
 pub use admin::{MemberPatch, Sanction};
+pub use comforts::{MAX_SEARCH_CHARS, MAX_SEARCH_PAGE, Profile, SearchInput, SearchPage};
 pub use content::{HELD_MESSAGE, Moderation};
 pub use error::{AppError, Result};
 pub use hearth_store::ConcernRecord;
@@ -37,6 +39,7 @@ pub use hearth_store::records::{
     QueueItemRecord, ThreadRecord,
 };
 pub use hearth_store::records::{MessageRecord, RoomRecord};
+pub use hearth_store::{FollowedThread, PostReactions, ProfileRecord, SearchHit};
 pub use moderation::{QueueVerdict, ReasonInput, RulesReloadError, ThreadAction};
 pub use realtime::{
     AppSocketHandler, RoomState, StoreHooks, message_view, post_event_view, thread_event_view,

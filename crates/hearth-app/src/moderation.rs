@@ -204,14 +204,7 @@ impl App {
         match decision.post_status {
             Some(PostStatus::Published) => {
                 self.announce_post(&decided.post, "post_published").await;
-                if !decided.post.is_first {
-                    match self.store.thread(decided.post.thread_id, None).await {
-                        Ok(thread) => self.notify_reply(&thread, &decided.post).await,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "could not notify the thread's author")
-                        }
-                    }
-                }
+                self.after_published(&decided.post, true).await;
             }
             Some(PostStatus::Removed) => self.announce_post(&decided.post, "post_removed").await,
             _ if decision.new_body.is_some() && decided.post.status == PostStatus::Published => {

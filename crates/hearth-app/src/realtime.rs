@@ -257,7 +257,7 @@ impl App {
                 "thread_id": n.thread_id.map(|t| t.to_string()),
                 "post_id": n.post_id.map(|p| p.to_string()),
                 "message": n.message,
-                "from": if n.kind == "reply" { "the forum" } else { "the moderators" },
+                "from": if matches!(n.kind, "reply" | "mention") { "the forum" } else { "the moderators" },
                 "created_at": n.at,
             }
         });

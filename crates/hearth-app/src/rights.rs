@@ -28,6 +28,8 @@ impl App {
         let application = self.store.application_for_member(who.id).await?;
         let content = self.store.member_content(who.id).await?;
         let notifications = self.store.notifications(who.id, 10_000).await?;
+        let (reactions, follows) = self.store.member_comforts(who.id).await?;
+        let mutes = self.store.muted_by(who.id).await?;
         self.audit(
             Some(who.id),
             "data_exported",
@@ -62,6 +64,10 @@ impl App {
                 "decided_at": a.decided_at,
                 "decision_reason": a.decision_reason,
             })),
+            "profile_about": me.about,
+            "members_you_muted": mutes.iter().map(|(_, handle, at)| json!({"handle": handle, "since": at})).collect::<Vec<_>>(),
+            "reactions_left": reactions.iter().map(|(post, kind, at)| json!({"post_id": post.to_string(), "kind": kind, "created_at": at})).collect::<Vec<_>>(),
+            "threads_followed_or_muted": follows.iter().map(|(thread, state, at)| json!({"thread_id": thread.to_string(), "state": state, "updated_at": at})).collect::<Vec<_>>(),
             "threads_started": content.threads.iter().map(|(id, title, at)| json!({"id": id, "title": title, "created_at": at})).collect::<Vec<_>>(),
             "posts": content.posts.iter().map(|(p, title)| json!({
                 "id": p.id.to_string(),

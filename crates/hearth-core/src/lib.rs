@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod age;
+pub mod comforts;
 pub mod content;
 pub mod ids;
 pub mod moderation;

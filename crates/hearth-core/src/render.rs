@@ -70,7 +70,8 @@ static SANITISER: LazyLock<Builder<'static>> = LazyLock::new(|| {
         ]))
         .allowed_classes(HashMap::new())
         .url_schemes(ALLOWED_SCHEMES.iter().copied().collect())
-        .url_relative(UrlRelative::Deny)
+        // Relative links are refused, except the profile links mentions become.
+        .url_relative(UrlRelative::Custom(Box::new(profile_links_only)))
         .link_rel(Some(LINK_REL))
         .strip_comments(true)
         .id_prefix(None);
@@ -136,12 +137,49 @@ enum Opened {
     Dropped,
 }
 
+/// The only relative URL a post may hold: a member's profile, `/members/<handle>`, as a mention
+/// renders. Anything else relative (`/api/...`, `../`) is dropped by the sanitiser.
+fn profile_links_only(url: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let handle = url.strip_prefix(PROFILE_PATH)?;
+    let ok = (3..=32).contains(&handle.len())
+        && handle.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && !handle.contains("..")
+        && handle
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    ok.then_some(std::borrow::Cow::Borrowed(url))
+}
+
+/// Where a member's profile lives in the web client.
+pub const PROFILE_PATH: &str = "/members/";
+
+/// The handles `src` mentions (`@handle` outside code and links), each once, as written.
+/// The same parse as [`render_markdown`], so a member is notified of exactly the mentions they
+/// can see as links.
+pub fn mentioned_handles(src: &str) -> Vec<String> {
+    let mut options = Options::empty();
+    options.insert(Options::ENABLE_TABLES);
+    options.insert(Options::ENABLE_STRIKETHROUGH);
+    let mut found: Vec<String> = Vec::new();
+    for event in Rewriter::default().rewrite(Parser::new_ext(src, options)) {
+        if let Event::Start(Tag::Link { dest_url, .. }) = event
+            && let Some(handle) = dest_url.strip_prefix(PROFILE_PATH)
+            && !found.iter().any(|f| f.eq_ignore_ascii_case(handle))
+        {
+            found.push(handle.to_owned());
+        }
+    }
+    found
+}
+
 /// Rewrites Markdown events before HTML is produced (see the module documentation).
 #[derive(Default)]
 struct Rewriter {
     open: Vec<Opened>,
     /// How many links (or images turned into links) are open: a link inside a link is dropped.
     links: usize,
+    /// How many code blocks are open: `@handle` in code is not a mention.
+    code: usize,
 }
 
 fn demote(level: HeadingLevel) -> HeadingLevel {
@@ -162,6 +200,9 @@ impl Rewriter {
                 Event::End(end) => self.end(end, &mut out),
                 // Raw HTML is shown as text, never interpreted.
                 Event::Html(s) | Event::InlineHtml(s) => out.push(Event::Text(s)),
+                Event::Text(s) if self.links == 0 && self.code == 0 && s.contains('@') => {
+                    self.mentions(s, &mut out)
+                }
                 Event::InlineMath(s) | Event::DisplayMath(s) => out.push(Event::Code(s)),
                 Event::FootnoteReference(s) => {
                     out.push(Event::Text(CowStr::from(format!("[^{s}]"))))
@@ -175,6 +216,25 @@ impl Rewriter {
             }
         }
         out
+    }
+
+    /// Turns each `@handle` in a run of text into a link to that member's profile.
+    fn mentions<'a>(&mut self, text: CowStr<'a>, out: &mut Vec<Event<'a>>) {
+        for (part, handle) in crate::comforts::split_mentions(&text) {
+            match handle {
+                Some(h) => {
+                    out.push(Event::Start(Tag::Link {
+                        link_type: pulldown_cmark::LinkType::Inline,
+                        dest_url: CowStr::from(format!("{PROFILE_PATH}{h}")),
+                        title: CowStr::Borrowed(""),
+                        id: CowStr::Borrowed(""),
+                    }));
+                    out.push(Event::Text(CowStr::from(part.to_owned())));
+                    out.push(Event::End(TagEnd::Link));
+                }
+                None => out.push(Event::Text(CowStr::from(part.to_owned()))),
+            }
+        }
     }
 
     fn start<'a>(&mut self, tag: Tag<'a>, out: &mut Vec<Event<'a>>) {
@@ -227,6 +287,7 @@ impl Rewriter {
             }
             Tag::CodeBlock(_) => {
                 // Drop the language tag: it would become a class attribute.
+                self.code += 1;
                 self.open.push(Opened::Kept);
                 out.push(Event::Start(Tag::CodeBlock(
                     pulldown_cmark::CodeBlockKind::Indented,
@@ -248,7 +309,10 @@ impl Rewriter {
                         self.links = self.links.saturating_sub(1);
                         TagEnd::Link
                     }
-                    TagEnd::CodeBlock => TagEnd::CodeBlock,
+                    TagEnd::CodeBlock => {
+                        self.code = self.code.saturating_sub(1);
+                        TagEnd::CodeBlock
+                    }
                     other => other,
                 };
                 out.push(Event::End(end));
@@ -265,6 +329,38 @@ impl Rewriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mentions_link_to_profiles_outside_code_and_links() {
+        assert_eq!(
+            render_markdown("thanks @sam_w and @Jo.B."),
+            "<p>thanks <a href=\"/members/sam_w\" rel=\"nofollow noopener noreferrer\">@sam_w</a> and \
+             <a href=\"/members/Jo.B\" rel=\"nofollow noopener noreferrer\">@Jo.B</a>.</p>\n"
+        );
+        assert_eq!(render_markdown("`@sam_w`"), "<p><code>@sam_w</code></p>\n");
+        assert_eq!(
+            render_markdown("```\n@sam_w\n```"),
+            "<pre><code>@sam_w\n</code></pre>\n"
+        );
+        assert_eq!(
+            render_markdown("[hi @sam_w](https://e.org)"),
+            "<p><a href=\"https://e.org\" rel=\"nofollow noopener noreferrer\">hi @sam_w</a></p>\n"
+        );
+        assert_eq!(
+            mentioned_handles("@sam_w, @SAM_W, `@code` [@link](https://e.org) and @jo.b"),
+            ["sam_w", "jo.b"]
+        );
+        // Other relative links stay refused.
+        for src in [
+            "[x](/api/me)",
+            "[x](/members/../api)",
+            "[x](/members/a)",
+            "[x](members/bob)",
+        ] {
+            assert!(!render_markdown(src).contains("href"), "{src}");
+        }
+        assert!(render_markdown("[x](/members/bob)").contains("href=\"/members/bob\""));
+    }
 
     #[test]
     fn ordinary_markdown_renders() {

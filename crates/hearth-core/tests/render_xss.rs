@@ -128,7 +128,8 @@ fn problems(html: &str) -> Vec<String> {
                 let url = browser_url(value);
                 if !(url.starts_with("http://")
                     || url.starts_with("https://")
-                    || url.starts_with("mailto:"))
+                    || url.starts_with("mailto:")
+                    || (attr == "href" && is_profile_link(&url)))
                 {
                     out.push(format!(
                         "{attr}={value:?} does not use http, https or mailto"
@@ -237,4 +238,15 @@ fn every_corpus_payload_gets_a_moderation_verdict() {
             );
         }
     }
+}
+
+/// A mention's link to a member's profile on the same site: `/members/` and a handle's
+/// characters only, nothing that could leave the path (no `..`, `//`, `:`, `\\`).
+fn is_profile_link(url: &str) -> bool {
+    url.strip_prefix("/members/").is_some_and(|h| {
+        (3..=32).contains(&h.len())
+            && !h.contains("..")
+            && h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    })
 }

@@ -132,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::applications::router())
         .merge(routes::content::router())
+        .merge(routes::comforts::router())
         .merge(routes::realtime::router())
         .merge(routes::recovery::router())
         .merge(routes::safeguarding::router())
@@ -257,21 +258,31 @@ pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
 
 /// Runs until SIGTERM or Ctrl-C, then shuts down gracefully.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    // Take over the signals before start-up says "listening": a SIGTERM or SIGHUP that arrives
+    // in between must shut down gracefully or reload, not kill the process by default action.
+    #[cfg(unix)]
+    let (term, hup) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).context("cannot handle SIGTERM")?,
+            signal(SignalKind::hangup()).context("cannot handle SIGHUP")?,
+        )
+    };
     let running = start(config, hearth_app::system_clock()).await?;
-    spawn_reload_on_sighup(running.state.clone());
-    shutdown_signal().await;
+    #[cfg(unix)]
+    spawn_reload_on_sighup(running.state.clone(), hup);
+    #[cfg(unix)]
+    shutdown_signal(term).await;
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
     tracing::info!("shutting down");
     running.stop().await
 }
 
 /// `kill -HUP` re-reads the moderation rules; a broken file keeps the old rules and is logged.
-fn spawn_reload_on_sighup(state: AppState) {
-    #[cfg(unix)]
+#[cfg(unix)]
+fn spawn_reload_on_sighup(state: AppState, mut hup: tokio::signal::unix::Signal) {
     tokio::spawn(async move {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        else {
-            return;
-        };
         while hup.recv().await.is_some() {
             match state.app.reload_rules(None).await {
                 Ok(n) => tracing::info!(rules = n, "rules reloaded on SIGHUP"),
@@ -284,28 +295,14 @@ fn spawn_reload_on_sighup(state: AppState) {
             }
         }
     });
-    #[cfg(not(unix))]
-    let _ = state;
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
+/// Waits for SIGTERM (from systemd, or `kill`) or Ctrl-C.
+#[cfg(unix)]
+async fn shutdown_signal(mut term: tokio::signal::unix::Signal) {
     tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term.recv() => {},
     }
 }
 

@@ -19,6 +19,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 
 pub use error::StoreError;
 pub use repo::applications::ApplicationDecision;
+pub use repo::comforts::{FollowedThread, PostReactions, ProfileRecord, SearchHit, SearchQuery};
 pub use repo::concerns::{ConcernDecision, ConcernRecord, NewConcern};
 pub use repo::content::ThreadCursor;
 pub use repo::rights::{ErasePosts, MemberContent};
@@ -100,8 +101,12 @@ impl Store {
                  WHERE table_schema = current_schema() ORDER BY 1, 2"
             }
             _ => {
+                // FTS5's shadow tables (`search_posts_data`, ...) are its internals, holding the
+                // same words as the virtual table they belong to, which is listed.
                 "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p \
-                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2"
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+                 AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.sql LIKE 'CREATE VIRTUAL TABLE%' \
+                 AND m.name GLOB v.name || '_*') ORDER BY 1, 2"
             }
         };
         let rows = self

@@ -37,6 +37,8 @@ pub struct MemberRecord {
     pub approved_at: Option<DateTime<Utc>>,
     /// Whether an admin made this member a safeguarding lead (sees the concerns queue).
     pub safeguarding_lead: bool,
+    /// The member's short "about" text on their profile, if they wrote one.
+    pub about: Option<String>,
 }
 
 /// What is needed to create an account.

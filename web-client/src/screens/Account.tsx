@@ -1,10 +1,12 @@
-// The member's own account: what is stored about them, and changing the password.
+// The member's own account: what is stored about them, their profile's "about" text, the
+// members they have muted (with Unmute), and changing the password.
 
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, ApiError, formatDate, type SelfView } from '../api';
+import { api, ApiError, formatDate, type Mute, type Profile, type SelfView } from '../api';
 import {
   ErrorSummary,
+  Link,
   Loading,
   Notice,
   PageHeading,
@@ -13,6 +15,8 @@ import {
   asApiError,
   errorFor,
 } from '../components';
+import { loadMutes, setMuted } from '../mutes';
+import { AboutForm } from './Profile';
 
 /** `/account`. */
 export function Account() {
@@ -52,8 +56,95 @@ export function Account() {
           )}
         </dl>
       )}
+      {me && (
+        <p>
+          <Link href={`/members/${encodeURIComponent(me.handle)}`}>See your profile as others see it</Link>
+        </p>
+      )}
+      {me && <About handle={me.handle} />}
+      <Mutes />
       <ChangePassword />
     </>
+  );
+}
+
+/** The profile's "about" text, read from the profile itself. */
+function About(props: { handle: string }) {
+  const [about, setAbout] = useState<string | null | undefined>(undefined);
+  useEffect(() => {
+    api<{ profile: Profile }>('GET', `/api/members/${encodeURIComponent(props.handle)}`)
+      .then((b) => setAbout(b.profile.about))
+      .catch(() => setAbout(null));
+  }, [props.handle]);
+  if (about === undefined) return null;
+  return <AboutForm about={about} onSaved={setAbout} />;
+}
+
+/** The members one has muted, each with Unmute. Only the member sees this list. */
+function Mutes() {
+  const [list, setList] = useState<Mute[] | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState('');
+  const [done, setDone] = useState('');
+
+  useEffect(() => {
+    loadMutes()
+      .then(setList)
+      .catch((e) => setError(asApiError(e)));
+  }, []);
+
+  async function unmute(handle: string) {
+    if (busy) return;
+    setBusy(handle);
+    setError(null);
+    try {
+      await api('DELETE', `/api/members/${encodeURIComponent(handle)}/mute`);
+      setMuted(handle, false);
+      setList((old) => (old ?? []).filter((m) => m.handle !== handle));
+      setDone(`You unmuted ${handle}. Their posts show in full again.`);
+      document.getElementById('mutes-heading')?.focus();
+    } catch (e) {
+      setError(asApiError(e));
+    } finally {
+      setBusy('');
+    }
+  }
+
+  return (
+    <section class="section" aria-labelledby="mutes-heading" data-testid="mutes">
+      <h2 id="mutes-heading" tabIndex={-1}>
+        Members you muted
+      </h2>
+      <ErrorSummary error={error} />
+      <div role="status">{done && <p class="notice notice--success">{done}</p>}</div>
+      {!list && !error && <Loading what="the members you muted" />}
+      {list && list.length === 0 && (
+        <p class="placeholder">
+          Nobody. To mute someone, open their profile (select their name on a post) and press “Mute”.
+        </p>
+      )}
+      {list && list.length > 0 && (
+        <ul class="mute-list">
+          {list.map((m) => (
+            <li key={m.handle} class="mute-list__item">
+              <span>
+                <Link href={`/members/${encodeURIComponent(m.handle)}`}>{m.handle}</Link>
+                <span class="meta"> · since {formatDate(m.since, false)}</span>
+              </span>
+              <button
+                type="button"
+                class="button button--secondary button--small"
+                onClick={() => void unmute(m.handle)}
+                aria-disabled={busy === m.handle ? 'true' : undefined}
+              >
+                Unmute<span class="visually-hidden"> {m.handle}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <p class="hint">Muted members are not told. Their posts and chat messages are collapsed for you, and nobody else can see this list.</p>
+    </section>
   );
 }
 

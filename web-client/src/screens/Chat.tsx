@@ -1,6 +1,7 @@
 // Chat rooms: the list, and a room with its history (older pages on request), live messages,
 // who is here (handles only, refreshed every 15 s and when someone new speaks), and the sender's own messages marked with
 // what moderation decided (published, waiting with the reason, or not sent with the reason).
+// Messages from members one has muted are collapsed, each with a button to show it.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 
@@ -8,6 +9,7 @@ import { api, ApiError, formatDate, sentence, uuid, type ChatMessage, type Room 
 import { ErrorSummary, Link, Loading, PageHeading, asApiError } from '../components';
 import { useDraft } from '../drafts';
 import { SafeHtml } from '../forum';
+import { useMutedHandles } from '../mutes';
 import { useSession } from '../session';
 import { onAck, onSocketError, say, useConnection, useTopic } from '../socket';
 
@@ -77,6 +79,8 @@ export function RoomScreen(props: { id: string }) {
   const [draft, setDraft, clearDraft] = useDraft<{ body: string }>(`chat:${props.id}`, { body: '' });
   const [sendError, setSendError] = useState('');
   const [busyOlder, setBusyOlder] = useState(false);
+  const muted = useMutedHandles();
+  const [revealed, setRevealed] = useState<Set<string>>(new Set());
   const connection = useConnection();
   const logRef = useRef<HTMLOListElement>(null);
   const pendingRef = useRef<Pending[]>([]);
@@ -252,7 +256,17 @@ export function RoomScreen(props: { id: string }) {
       {loaded && sorted.length === 0 && pending.length === 0 && <p class="placeholder">No messages yet. Say hello.</p>}
       <div role="log" aria-live="polite" aria-label="Messages" class="chat-log">
       <ol class="chat" data-testid="chat" data-live={live ? 'on' : 'off'} ref={logRef}>
-        {sorted.map((m) => (
+        {sorted.map((m) =>
+          !m.mine && m.author && muted.has(m.author.toLowerCase()) && !revealed.has(m.id) ? (
+            <li key={m.id} class="chat__message chat__message--muted" data-testid="message" data-status={m.status} data-muted="true">
+              <p class="chat__muted">
+                A message from a member you muted.{' '}
+                <button type="button" class="link-button" onClick={() => setRevealed((r) => new Set(r).add(m.id))}>
+                  Show it
+                </button>
+              </p>
+            </li>
+          ) : (
           <li key={m.id} class={`chat__message${m.mine ? ' chat__message--mine' : ''}`} data-testid="message" data-status={m.status}>
             <p class="chat__meta">
               <span class="chat__author">{m.author ?? 'A former member'}</span>{' '}
@@ -263,7 +277,8 @@ export function RoomScreen(props: { id: string }) {
             <SafeHtml html={m.body_html} class="chat__body" />
             {m.mine && m.status === 'held' && <p class="chat__status chat__status--held">Waiting for a moderator: only you can see this.</p>}
           </li>
-        ))}
+          ),
+        )}
         {pending.map((p) => (
           <li key={p.clientId} class="chat__message chat__message--mine" data-testid="message" data-status={p.status}>
             <p class="chat__meta">

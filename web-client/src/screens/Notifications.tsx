@@ -1,9 +1,10 @@
 // The member's notifications: decisions on their own posts (signed by "the moderators", never
-// one of them) and replies. Opening this screen marks them read; the new ones stay marked.
+// one of them), replies in threads they follow (gathered per thread: "2 new replies in ...") and
+// mentions. Opening this screen marks them read; the new ones stay marked.
 
 import { useEffect, useState } from 'preact/hooks';
 
-import { ApiError, formatDate, type Notification } from '../api';
+import { api, ApiError, formatDate, type Notification, type Thread } from '../api';
 import { ErrorSummary, Link, Loading, PageHeading, asApiError } from '../components';
 import { fetchNotifications, markAllRead, onNotificationsChanged, unreadNow } from '../notifications';
 
@@ -11,9 +12,69 @@ const WORDS: Record<string, string> = {
   post_approved: 'A moderator approved your post. Everyone can see it now.',
   post_rejected: 'Your post was not published.',
   post_removed: 'Your post was removed.',
-  reply: 'Someone replied in a thread you are part of.',
   queue_overdue: 'Something in the moderation queue has waited a long time.',
 };
+
+/** A line of the list: one notification, or several replies in one thread gathered together. */
+interface Item {
+  n: Notification;
+  /** How many replies this line stands for (1 for anything else). */
+  count: number;
+}
+
+/** Replies in the same thread (and equally new or read) make one line, where the newest was. */
+function gather(list: Notification[]): Item[] {
+  const out: Item[] = [];
+  const replies = new Map<string, Item>();
+  for (const n of list) {
+    if (n.kind === 'reply' && n.thread_id) {
+      const key = `${n.thread_id}:${n.read}`;
+      const seen = replies.get(key);
+      if (seen) {
+        seen.count += 1;
+        continue;
+      }
+      const item = { n, count: 1 };
+      replies.set(key, item);
+      out.push(item);
+    } else {
+      out.push({ n, count: 1 });
+    }
+  }
+  return out;
+}
+
+/** Threads' titles, for the lines that name one (asked for once each). */
+const titles = new Map<string, string | null>();
+
+async function fetchTitles(list: Notification[]): Promise<void> {
+  const wanted = [
+    ...new Set(list.filter((n) => (n.kind === 'reply' || n.kind === 'mention') && n.thread_id).map((n) => n.thread_id as string)),
+  ].filter((id) => !titles.has(id));
+  await Promise.all(
+    wanted.map((id) =>
+      api<{ thread: Thread }>('GET', `/api/threads/${id}`)
+        .then((b) => titles.set(id, b.thread.title))
+        .catch(() => titles.set(id, null)),
+    ),
+  );
+}
+
+/** What a reply or mention says, with the thread's title as the link. */
+function Line(props: { item: Item }) {
+  const { n, count } = props.item;
+  const id = n.thread_id as string;
+  const title = titles.get(id);
+  const href = n.kind === 'mention' && n.post_id ? `/threads/${id}#p-${n.post_id}` : `/threads/${id}`;
+  const link = <Link href={href}>{title ? `“${title}”` : 'a thread'}</Link>;
+  if (n.kind === 'mention') return <>You were mentioned in {link}</>;
+  return (
+    <>
+      {`${count} ${n.read ? '' : 'new '}${count === 1 ? 'reply' : 'replies'} in `}
+      {link}
+    </>
+  );
+}
 
 /** `/notifications`. */
 export function Notifications() {
@@ -23,6 +84,7 @@ export function Notifications() {
   async function load() {
     try {
       const b = await fetchNotifications();
+      await fetchTitles(b.notifications);
       setList((old) => {
         // Keep the "New" marks of this visit even after they are marked read.
         const fresh = new Set((old ?? []).filter((n) => !n.read).map((n) => n.id));
@@ -52,13 +114,22 @@ export function Notifications() {
       <PageHeading>Notifications</PageHeading>
       <ErrorSummary error={error} />
       {!list && !error && <Loading what="notifications" />}
-      {list && list.length === 0 && <p class="placeholder">Nothing yet. Decisions about your posts and replies to you will show here.</p>}
+      {list && list.length === 0 && (
+        <p class="placeholder">
+          Nothing yet. Decisions about your posts, replies in threads you follow and mentions of you will show here.
+        </p>
+      )}
       {list && list.length > 0 && (
         <ul class="notifications" data-testid="notifications">
-          {list.map((n) => (
-            <li key={n.id} class={`notification${n.read ? '' : ' notification--new'}`}>
+          {gather(list).map(({ n, count }) => (
+            <li key={n.id} class={`notification${n.read ? '' : ' notification--new'}`} data-testid="notification" data-kind={n.kind}>
               <p class="notification__line">
-                {!n.read && <span class="badge badge--unread">New</span>} {WORDS[n.kind] ?? 'An update about your posts.'}
+                {!n.read && <span class="badge badge--unread">New</span>}{' '}
+                {(n.kind === 'reply' || n.kind === 'mention') && n.thread_id ? (
+                  <Line item={{ n, count }} />
+                ) : (
+                  WORDS[n.kind] ?? 'An update about your posts.'
+                )}
               </p>
               {n.message && (
                 <p class="notification__message">
@@ -67,7 +138,7 @@ export function Notifications() {
               )}
               <p class="meta">
                 <time dateTime={n.created_at}>{formatDate(n.created_at)}</time>
-                {n.thread_id && (
+                {n.thread_id && n.kind !== 'reply' && n.kind !== 'mention' && (
                   <>
                     {' · '}
                     <Link href={`/threads/${n.thread_id}`}>Go to the thread</Link>

@@ -1,12 +1,26 @@
 // A thread: its posts, oldest first, a page at a time, with new posts arriving live; the reply
-// composer; the author's own edit and delete; reporting; and the moderators' tools.
+// composer; the author's own edit and delete; reporting; supportive reactions (live); following
+// or muting the thread; posts by muted members collapsed; and the moderators' tools.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
-import { api, ApiError, formatDate, type Board, type Moderation, type Post, type Thread } from '../api';
+import {
+  api,
+  ApiError,
+  formatDate,
+  REACTIONS,
+  type Board,
+  type FollowState,
+  type Moderation,
+  type Post,
+  type ReactionKind,
+  type Reactions,
+  type Thread,
+} from '../api';
 import { ErrorSummary, Link, LiveNotice, Loading, PageHeading, SubmitButton, TextArea, asApiError, errorFor } from '../components';
 import { takeFlash } from '../flash';
 import { Composer, Outcome, SafeHtml, StatusNote, WithWarning } from '../forum';
+import { isMuted, useMutedHandles } from '../mutes';
 import { hasRole, useSession } from '../session';
 import { useTopic } from '../socket';
 
@@ -29,9 +43,18 @@ export function ThreadScreen(props: { id: string }) {
   const [flash] = useState<Moderation | null>(() => takeFlash(props.id));
   const [announce, setAnnounce] = useState('');
   const [boardName, setBoardName] = useState('');
+  // Replying follows the thread (unless the member chose otherwise): the control asks again.
+  const [followAgain, setFollowAgain] = useState(0);
   const isMod = hasRole(member, 'moderator');
+  // Loads the member's mutes, so a post arriving live from someone they muted stays collapsed.
+  useMutedHandles();
 
-  function upsert(list: Post[], fromEvent = false) {
+  /**
+   * Adds or updates posts. `list`: a page of the thread (the whole truth for the reader);
+   * `event`: the public view a live event carries; `answer`: the author's own post as an edit,
+   * delete or reply answered it (reactions there are not the post's own).
+   */
+  function upsert(list: Post[], source: 'list' | 'event' | 'answer' = 'answer') {
     setPosts((old) => {
       const m = new Map(old);
       for (const p of list) {
@@ -40,7 +63,12 @@ export function ThreadScreen(props: { id: string }) {
         // (Handles are unique, so a live post under one's own handle is one's own.)
         const mine = p.mine ?? before?.mine ?? (!!member && p.author === member.handle);
         const merged: Post = { ...before, ...p, mine };
-        if (fromEvent && merged.status === 'held' && !merged.mine && !isMod) {
+        if (source !== 'list' && before) {
+          merged.reactions = before.reactions ?? p.reactions;
+          merged.author_muted = before.author_muted ?? p.author_muted;
+        }
+        if (merged.author_muted === undefined) merged.author_muted = !mine && isMuted(p.author);
+        if (source === 'event' && merged.status === 'held' && !merged.mine && !isMod) {
           m.delete(p.id); // went back to the moderators (an edit being checked)
         } else {
           m.set(p.id, merged);
@@ -57,7 +85,7 @@ export function ThreadScreen(props: { id: string }) {
         api<Page>('GET', `/api/threads/${props.id}/posts?limit=${PAGE}`),
       ]);
       setThread(t.thread);
-      upsert(page.posts);
+      upsert(page.posts, 'list');
       api<{ boards: Board[] }>('GET', '/api/boards')
         .then((b) => setBoardName(b.boards.find((x) => x.id === t.thread.board_id)?.name ?? ''))
         .catch(() => {});
@@ -75,9 +103,22 @@ export function ThreadScreen(props: { id: string }) {
   const live = useTopic(
     `thread:${props.id}`,
     (e) => {
+      if (e.kind === 'reactions_changed') {
+        // New counts for everyone; what the reader left themselves stays as it was.
+        const id = String(e.post_id);
+        const counts = (e.counts ?? {}) as Reactions['counts'];
+        setPosts((old) => {
+          const before = old.get(id);
+          if (!before) return old;
+          const m = new Map(old);
+          m.set(id, { ...before, reactions: { counts, mine: before.reactions?.mine ?? [] } });
+          return m;
+        });
+        return;
+      }
       const p = e.post as Post | undefined;
       if (!p) return;
-      upsert([p], true);
+      upsert([p], 'event');
       if (e.kind === 'post_published' && !p.is_first) setAnnounce(`New post from ${p.author ?? 'a member'}.`);
     },
     () => void load(),
@@ -88,7 +129,7 @@ export function ThreadScreen(props: { id: string }) {
     setBusyMore(true);
     try {
       const page = await api<Page>('GET', `/api/threads/${props.id}/posts?limit=${PAGE}&after=${encodeURIComponent(next)}`);
-      upsert(page.posts);
+      upsert(page.posts, 'list');
       setNext(page.next);
     } catch (e) {
       setError(asApiError(e));
@@ -103,6 +144,7 @@ export function ThreadScreen(props: { id: string }) {
       ...(v.warning.trim() ? { content_warning: v.warning.trim() } : {}),
     });
     upsert([answer.post]);
+    setFollowAgain((n) => n + 1);
     return answer.moderation;
   }
 
@@ -112,6 +154,25 @@ export function ThreadScreen(props: { id: string }) {
     .filter((p) => !next || p.id <= next)
     .sort((a, b) => a.id.localeCompare(b.id));
   const canReply = thread && (!thread.locked || isMod);
+
+  function setReactions(id: string, reactions: Reactions) {
+    setPosts((old) => {
+      const before = old.get(id);
+      if (!before) return old;
+      const m = new Map(old);
+      m.set(id, { ...before, reactions });
+      return m;
+    });
+  }
+
+  // A link to one post (`#p-<id>`, from a notification or a search result): go to it once the
+  // posts are there.
+  useEffect(() => {
+    if (!loaded || !location.hash.startsWith('#p-')) return;
+    const el = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    el?.scrollIntoView({ block: 'start' });
+    el?.classList.add('post--target');
+  }, [loaded]);
 
   return (
     <>
@@ -132,6 +193,7 @@ export function ThreadScreen(props: { id: string }) {
           {thread.status === 'held' && <span class="badge badge--held">Waiting for a moderator</span>}
         </p>
       )}
+      {thread && <FollowControl threadId={props.id} refresh={followAgain} onAnnounce={setAnnounce} />}
       <Outcome moderation={flash} what="thread" />
       <ErrorSummary error={error} />
       <LiveNotice message={announce} />
@@ -140,7 +202,13 @@ export function ThreadScreen(props: { id: string }) {
         <ol class="posts" aria-label="Posts" data-testid="posts" data-live={live ? 'on' : 'off'}>
           {shown.map((p) => (
             <li key={p.id}>
-              <PostCard post={p} isMod={isMod} onChanged={(np) => upsert([np])} onAnnounce={setAnnounce} />
+              <PostCard
+                post={p}
+                isMod={isMod}
+                onChanged={(np) => upsert([np])}
+                onReactions={(r) => setReactions(p.id, r)}
+                onAnnounce={setAnnounce}
+              />
             </li>
           ))}
         </ol>
@@ -174,8 +242,208 @@ const REPORT_REASONS: [string, string][] = [
   ['other', 'Something else'],
 ];
 
-function PostCard(props: { post: Post; isMod: boolean; onChanged: (p: Post) => void; onAnnounce: (s: string) => void }) {
+/** Follow (notified of new replies), Following ✓ (press to stop), or mute the thread. */
+function FollowControl(props: { threadId: string; refresh: number; onAnnounce: (s: string) => void }) {
+  const [state, setState] = useState<FollowState | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+
+  useEffect(() => {
+    api<{ state: FollowState }>('GET', `/api/threads/${props.threadId}/follow`)
+      .then((b) => setState(b.state))
+      .catch(() => {});
+  }, [props.threadId, props.refresh]);
+
+  async function change(next: FollowState) {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const b = await api<{ state: FollowState }>('PUT', `/api/threads/${props.threadId}/follow`, { state: next });
+      setState(b.state);
+      props.onAnnounce(
+        b.state === 'following'
+          ? 'You are following this thread: you will be told about new replies.'
+          : b.state === 'muted'
+            ? 'Thread muted: you will not be told about new replies.'
+            : 'You are no longer following this thread.',
+      );
+    } catch (e) {
+      setError(asApiError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (!state) return null;
+  const disabled = busy ? 'true' : undefined;
+  return (
+    <>
+      <ErrorSummary error={error} />
+      <div class="follow" role="group" aria-label="Following this thread" data-testid="follow" data-state={state}>
+        {state === 'not_following' && (
+          <button type="button" class="button button--secondary button--small" onClick={() => change('following')} aria-disabled={disabled}>
+            Follow
+          </button>
+        )}
+        {state === 'following' && (
+          <button type="button" class="button button--secondary button--small follow__on" onClick={() => change('not_following')} aria-disabled={disabled}>
+            Following <span aria-hidden="true">✓</span>
+            <span class="visually-hidden"> (press to stop following)</span>
+          </button>
+        )}
+        {state === 'muted' && <span class="follow__note">Thread muted: no notifications about it.</span>}
+        {state === 'muted' ? (
+          <button type="button" class="link-button" onClick={() => change('not_following')} aria-disabled={disabled}>
+            Unmute thread
+          </button>
+        ) : (
+          <button type="button" class="link-button" onClick={() => change('muted')} aria-disabled={disabled}>
+            Mute thread
+          </button>
+        )}
+        {state !== 'muted' && (
+          <span class="follow__note">
+            {state === 'following' ? 'You are told about new replies.' : 'Follow to be told about new replies.'}
+          </span>
+        )}
+      </div>
+    </>
+  );
+}
+
+/** The supportive reactions: buttons on others' posts, counts and who reacted on one's own. */
+function ReactionBar(props: { post: Post; onReactions: (r: Reactions) => void }) {
   const { post } = props;
+  const [busy, setBusy] = useState<ReactionKind | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const counts = post.reactions?.counts ?? {};
+  const mine = post.reactions?.mine ?? [];
+  const total = REACTIONS.reduce((n, [k]) => n + (counts[k] ?? 0), 0);
+
+  async function toggle(kind: ReactionKind) {
+    if (busy) return;
+    setBusy(kind);
+    setError(null);
+    const on = mine.includes(kind);
+    try {
+      const a = await api<{ reactions: Reactions }>(on ? 'DELETE' : 'PUT', `/api/posts/${post.id}/reactions/${kind}`);
+      props.onReactions(a.reactions);
+    } catch (e) {
+      setError(asApiError(e));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  if (post.mine) {
+    if (total === 0) return null;
+    return (
+      <div class="reactions reactions--mine" data-testid="reactions">
+        <p class="reactions__counts">
+          <span class="visually-hidden">Reactions to your post: </span>
+          {REACTIONS.filter(([k]) => (counts[k] ?? 0) > 0).map(([k, label]) => (
+            <span key={k} class="reaction reaction--static" data-kind={k}>
+              {label} <span class="reaction__count">{counts[k]}</span>
+            </span>
+          ))}
+        </p>
+        <WhoReacted postId={post.id} total={total} />
+      </div>
+    );
+  }
+
+  const who = post.author ?? 'a former member';
+  return (
+    <>
+      <ErrorSummary error={error} />
+      <div class="reactions" role="group" aria-label={`Reactions to the post by ${who}`} data-testid="reactions">
+        {REACTIONS.map(([kind, label]) => {
+          const n = counts[kind] ?? 0;
+          const on = mine.includes(kind);
+          return (
+            <button
+              key={kind}
+              type="button"
+              class="reaction"
+              aria-pressed={on ? 'true' : 'false'}
+              aria-disabled={busy === kind ? 'true' : undefined}
+              data-kind={kind}
+              onClick={() => void toggle(kind)}
+            >
+              {label}
+              {n > 0 && (
+                <span class="reaction__count">
+                  <span class="visually-hidden">: </span>
+                  {n}
+                </span>
+              )}
+            </button>
+          );
+        })}
+      </div>
+    </>
+  );
+}
+
+/** Who reacted to one's own post: asked for only when opened. */
+function WhoReacted(props: { postId: string; total: number }) {
+  const [list, setList] = useState<{ handle: string; kind: ReactionKind }[] | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  async function load() {
+    try {
+      const b = await api<{ reactors: { handle: string; kind: ReactionKind }[] }>('GET', `/api/posts/${props.postId}/reactions`);
+      setList(b.reactors);
+    } catch (e) {
+      setError(asApiError(e));
+    }
+  }
+  // Counts change live: an open list is asked again.
+  const [open, setOpen] = useState(false);
+  useEffect(() => {
+    if (open) void load();
+  }, [open, props.total]);
+  const label = Object.fromEntries(REACTIONS) as Record<ReactionKind, string>;
+  return (
+    <details class="disclosure disclosure--inline who-reacted" onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+      <summary>
+        <span>Who reacted</span>
+      </summary>
+      <ErrorSummary error={error} />
+      {!list && !error && <Loading what="who reacted" />}
+      {list && (
+        <ul class="who-reacted__list" data-testid="who-reacted">
+          {list.map((r) => (
+            <li key={`${r.handle}:${r.kind}`}>
+              <Link href={`/members/${encodeURIComponent(r.handle)}`}>{r.handle}</Link>: {label[r.kind] ?? r.kind}
+            </li>
+          ))}
+        </ul>
+      )}
+      <p class="hint">Only you can see who reacted to your posts.</p>
+    </details>
+  );
+}
+
+function PostCard(props: {
+  post: Post;
+  isMod: boolean;
+  onChanged: (p: Post) => void;
+  onReactions: (r: Reactions) => void;
+  onAnnounce: (s: string) => void;
+}) {
+  const { post } = props;
+  const [reveal, setRevealState] = useState(false);
+  // The show/hide toggle keeps the focus: the other button takes it when one is pressed.
+  const toggled = useRef(false);
+  const toggleRef = useRef<HTMLButtonElement>(null);
+  const setReveal = (v: boolean) => {
+    toggled.current = true;
+    setRevealState(v);
+  };
+  useEffect(() => {
+    if (toggled.current) toggleRef.current?.focus();
+  }, [reveal]);
   const [editing, setEditing] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -213,11 +481,28 @@ function PostCard(props: { post: Post; isMod: boolean; onChanged: (p: Post) => v
     );
   }
 
+  const collapsed = !!post.author_muted && !post.mine;
+  if (collapsed && !reveal) {
+    return (
+      <article id={`p-${post.id}`} class="post post--muted" aria-labelledby={headingId} data-testid="post" data-status={post.status} data-muted="true">
+        <h3 id={headingId} class="visually-hidden">
+          A post by a member you muted
+        </h3>
+        <p class="post__muted">
+          You muted this member.{' '}
+          <button type="button" class="link-button" ref={toggleRef} onClick={() => setReveal(true)}>
+            Show the post
+          </button>
+        </p>
+      </article>
+    );
+  }
+
   return (
     <article id={`p-${post.id}`} class={`post post--${post.status}${post.mine ? ' post--mine' : ''}`} aria-labelledby={headingId} data-testid="post" data-status={post.status}>
       <header class="post__header">
         <h3 id={headingId} class="post__author">
-          {post.author ?? 'A former member'}
+          {post.author ? <Link href={`/members/${encodeURIComponent(post.author)}`}>{post.author}</Link> : 'A former member'}
           {post.mine && <span class="tag">You</span>}
         </h3>
         <p class="meta post__meta">
@@ -259,8 +544,15 @@ function PostCard(props: { post: Post; isMod: boolean; onChanged: (p: Post) => v
       )}
       {edited && !editing && <Outcome moderation={edited} what="edit" />}
       <ErrorSummary error={error} />
+      {!editing && post.status === 'published' && post.mine && <ReactionBar post={post} onReactions={props.onReactions} />}
       {!editing && (
         <div class="post__actions">
+          {post.status === 'published' && !post.mine && <ReactionBar post={post} onReactions={props.onReactions} />}
+          {collapsed && (
+            <button type="button" class="link-button" ref={toggleRef} onClick={() => setReveal(false)}>
+              Hide it again
+            </button>
+          )}
           {post.mine && post.status !== 'deleted' && (
             <>
               <button type="button" class="link-button" onClick={() => { setEdited(null); setEditing(true); }} aria-label={`Edit your post from ${formatDate(post.created_at)}`}>

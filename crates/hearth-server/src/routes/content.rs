@@ -247,9 +247,18 @@ async fn list_posts(
     let next = (posts.len() as u64 == limit)
         .then(|| posts.last().map(|p| p.id.to_string()))
         .flatten();
-    Ok(Json(
-        json!({"posts": posts.iter().map(|p| PostView::of(p, &who)).collect::<Vec<_>>(), "next": next}),
-    ))
+    let reactions = state.app.reactions_for(&who, &posts).await?;
+    let muted = state.app.muted_ids(&who).await?;
+    let views: Vec<PostView> = posts
+        .iter()
+        .map(|p| {
+            PostView::of(p, &who).with_comforts(
+                reactions.get(&p.id),
+                p.author_id.is_some_and(|a| muted.contains(&a)),
+            )
+        })
+        .collect();
+    Ok(Json(json!({"posts": views, "next": next})))
 }
 
 /// A post's text.

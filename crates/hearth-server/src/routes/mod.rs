@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod applications;
+pub mod comforts;
 pub mod content;
 pub mod health;
 pub mod moderation;

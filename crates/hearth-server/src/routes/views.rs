@@ -284,9 +284,26 @@ pub struct PostView {
     pub created_at: DateTime<Utc>,
     /// When last edited.
     pub edited_at: Option<DateTime<Utc>>,
+    /// The supportive reactions on it, and the reader's own.
+    pub reactions: crate::routes::comforts::ReactionsView,
+    /// Whether the reader has muted its author (the client shows it collapsed).
+    pub author_muted: bool,
 }
 
 impl PostView {
+    /// Adds the reactions and whether the reader muted the author.
+    pub fn with_comforts(
+        mut self,
+        reactions: Option<&hearth_app::PostReactions>,
+        author_muted: bool,
+    ) -> PostView {
+        if let Some(r) = reactions {
+            self.reactions = r.into();
+        }
+        self.author_muted = author_muted;
+        self
+    }
+
     /// The view of `p` for `reader`.
     pub fn of(p: &hearth_app::PostRecord, reader: &Identity) -> PostView {
         use hearth_core::content::PostStatus;
@@ -318,6 +335,8 @@ impl PostView {
             },
             created_at: p.created_at,
             edited_at: p.edited_at,
+            reactions: crate::routes::comforts::ReactionsView::none(),
+            author_muted: false,
         }
     }
 }

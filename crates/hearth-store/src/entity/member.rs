@@ -22,6 +22,7 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub approved_at: Option<DateTimeUtc>,
     pub safeguarding_lead: bool,
+    pub about: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -33,6 +33,7 @@ impl TryFrom<member::Model> for MemberRecord {
             created_at: m.created_at,
             approved_at: m.approved_at,
             safeguarding_lead: m.safeguarding_lead,
+            about: m.about,
         })
     }
 }
@@ -56,6 +57,7 @@ pub(crate) fn new_member_model(m: &NewMember) -> member::ActiveModel {
         created_at: Set(m.now),
         approved_at: Set(active.then_some(m.now)),
         safeguarding_lead: Set(false),
+        about: Set(None),
     }
 }
 
@@ -156,6 +158,12 @@ impl Store {
             m.suspended_until = Set(until);
         })
         .await
+    }
+
+    /// Sets or clears the member's profile text.
+    #[tracing::instrument(skip_all)]
+    pub async fn set_about(&self, id: MemberId, about: Option<String>) -> Result<MemberRecord> {
+        self.update_member(id, |m| m.about = Set(about)).await
     }
 
     /// Makes a member a safeguarding lead, or not.

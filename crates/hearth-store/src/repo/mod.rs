@@ -2,6 +2,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod comforts;
 pub mod concerns;
 pub mod content;
 pub mod invites;
