@@ -357,6 +357,9 @@ async fn followed_threads_notify_on_reply_and_muted_ones_do_not(app: TestApp) {
         .unwrap_or_else(|| panic!("followed thread listed: {f}"))
         .clone();
     assert_eq!(entry["unread_posts"], 2, "{entry}");
+    // One's own posts are never unread: the starter has only the admin's reply to read.
+    let (_, f) = starter.get("/api/me/following").await;
+    assert_eq!(f["threads"][0]["unread_posts"], 1, "{f}");
     follower.get(&format!("/api/threads/{t}/posts")).await;
     let (_, f) = follower.get("/api/me/following").await;
     assert_eq!(f["threads"][0]["unread_posts"], 0, "{f}");

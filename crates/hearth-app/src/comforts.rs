@@ -29,6 +29,12 @@ pub const MAX_SEARCH_CHARS: usize = 200;
 /// Most search results in one page.
 pub const MAX_SEARCH_PAGE: u64 = 50;
 
+/// Shown when the rules would hold an "about" text: a profile is on show at once, so it is
+/// refused instead, with what to change.
+pub const PROFILE_REFUSED: &str = "Your profile can't include anything that might identify you \
+or someone else, such as a name, a place, a phone number or an email address. Please change it \
+and save again.";
+
 /// A search as the member asked for it.
 #[derive(Clone, Debug, Default)]
 pub struct SearchInput {
@@ -288,8 +294,14 @@ impl App {
         who.require(Action::ManageOwnAccount)?;
         let about = validate_about(about).map_err(|e| AppError::invalid("about", e.to_string()))?;
         if let Some(text) = &about {
-            let verdict = self.moderate(who, TextKind::Profile, text, None).await?;
+            let mut verdict = self.moderate(who, TextKind::Profile, text, None).await?;
             if !matches!(verdict.outcome, Outcome::Publish) {
+                if verdict.outcome != Outcome::Reject {
+                    // The rules' words for a held post speak of a moderator reading it first;
+                    // a profile is not held but refused, so say what to change instead.
+                    verdict.outcome = Outcome::Reject;
+                    verdict.author_messages = vec![PROFILE_REFUSED.to_owned()];
+                }
                 return Err(AppError::RuleRejected(Box::new(verdict)));
             }
         }

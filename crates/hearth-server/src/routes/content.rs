@@ -328,9 +328,12 @@ async fn edit_post(
         .app
         .edit_post(&who, id, &b.body, b.content_warning.as_deref())
         .await?;
-    Ok(Json(
-        json!({"post": PostView::of(&post, &who), "moderation": moderation}),
-    ))
+    let reactions = state
+        .app
+        .reactions_for(&who, std::slice::from_ref(&post))
+        .await?;
+    let view = PostView::of(&post, &who).with_comforts(reactions.get(&post.id), false);
+    Ok(Json(json!({"post": view, "moderation": moderation})))
 }
 
 /// Deletes one's own post.

@@ -347,7 +347,8 @@ pub struct NotificationView {
     /// Id.
     #[schema(format = Uuid)]
     pub id: String,
-    /// post_approved, post_rejected, post_removed, reply, queue_overdue.
+    /// post_approved, post_rejected, post_removed, reply (in a followed thread), mention,
+    /// queue_overdue, concern_raised.
     pub kind: String,
     /// Thread concerned.
     pub thread_id: Option<String>,
@@ -355,7 +356,8 @@ pub struct NotificationView {
     pub post_id: Option<String>,
     /// Extra words (a reason, signed by "the moderators").
     pub message: Option<String>,
-    /// Who it is from: always the moderators as a team, never one of them.
+    /// Who it is from: "the forum" for replies and mentions; otherwise always the moderators
+    /// as a team, never one of them.
     pub from: &'static str,
     /// When.
     pub created_at: DateTime<Utc>,
@@ -371,7 +373,7 @@ impl From<&hearth_app::NotificationRecord> for NotificationView {
             thread_id: n.thread_id.map(|t| t.to_string()),
             post_id: n.post_id.map(|p| p.to_string()),
             message: n.message.clone(),
-            from: if n.kind == "reply" {
+            from: if matches!(n.kind.as_str(), "reply" | "mention") {
                 "the forum"
             } else {
                 "the moderators"

@@ -338,7 +338,7 @@ impl Store {
     }
 
     /// The threads a member follows that they can still see (published), most recently active
-    /// first, with their unread counts.
+    /// first, with their unread counts (others' published posts since their read marker).
     #[tracing::instrument(skip_all)]
     pub async fn followed_threads(
         &self,
@@ -350,12 +350,14 @@ impl Store {
         let mut q = Sql::new(backend);
         let m1 = q.bind(member.0);
         let m2 = q.bind(member.0);
+        let m3 = q.bind(member.0);
         let published = q.bind(PostStatus::Published.as_str());
         let published2 = q.bind(PostStatus::Published.as_str());
         let following = q.bind(FollowState::Following.as_str());
         q.push(&format!(
             "SELECT t.id AS id, \
                (SELECT COUNT(*) FROM posts p WHERE p.thread_id = t.id AND p.status = {published} \
+                 AND (p.author_id IS NULL OR p.author_id <> {m3}) \
                  AND (r.read_at IS NULL OR p.created_at > r.read_at)) AS unread \
              FROM thread_follows f \
              JOIN threads t ON t.id = f.thread_id \
