@@ -7,13 +7,14 @@ use hearth_core::content::{BoardVisibility, PostStatus};
 use hearth_core::ids::{BoardId, MemberId, PostId, ThreadId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    Statement, TransactionTrait,
 };
 
 use crate::entity::{board, member, post, queue_item, read_marker, thread};
 use crate::records::{BoardRecord, NewPost, PostRecord, QueueKind, ThreadRecord};
-use crate::repo::realtime::{NewEvent, append_event_on};
+use crate::repo::realtime::{NewEvent, append_events_on};
 use crate::{Result, Store, StoreError};
 
 fn status(s: &str) -> Result<PostStatus> {
@@ -311,10 +312,7 @@ impl Store {
         let h = HashMap::from([(first.author_id.0, author_handle.to_owned())]);
         let thread = thread_record(t, &h, None)?;
         let post = new_post_record(first, true, author_handle);
-        let mut seqs = Vec::new();
-        for e in announce(&thread, &post) {
-            seqs.push(append_event_on(&txn, &e.topic, e.payload, first.now).await?);
-        }
+        let seqs = append_events_on(&txn, announce(&thread, &post), first.now).await?;
         txn.commit().await?;
         Ok((thread, post, seqs))
     }
@@ -336,21 +334,52 @@ impl Store {
         F: FnOnce(&PostRecord, &ThreadRecord) -> Vec<NewEvent> + Send,
     {
         let txn = self.begin_write().await?;
-        new_post_model(new, false).insert(&txn).await?;
         let mut thread = thread.clone();
-        if new.status == PostStatus::Published {
-            let row = thread::Entity::update_many()
-                .col_expr(
-                    thread::Column::PostCount,
-                    Expr::col(thread::Column::PostCount).add(1),
-                )
-                .col_expr(thread::Column::LastActivityAt, Expr::value(new.now))
-                .filter(thread::Column::Id.eq(new.thread_id.0))
-                .exec_with_returning(&txn)
+        let published = new.status == PostStatus::Published;
+        let bumped = if published && txn.get_database_backend() == DbBackend::Postgres {
+            // One statement, one round trip: the INSERT runs as a data-modifying CTE.
+            let insert =
+                post::Entity::insert(new_post_model(new, false)).build(DbBackend::Postgres);
+            let mut values = insert.values.map(|v| v.0).unwrap_or_default();
+            let (at, id) = (values.len() + 1, values.len() + 2);
+            values.push(new.now.into());
+            values.push(new.thread_id.0.into());
+            let sql = format!(
+                "WITH p AS ({}) UPDATE threads SET post_count = post_count + 1, \
+                 last_activity_at = ${at} WHERE id = ${id} RETURNING *",
+                insert.sql
+            );
+            let row = txn
+                .query_one_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    sql,
+                    values,
+                ))
                 .await?
-                .into_iter()
-                .next()
                 .ok_or(StoreError::NotFound)?;
+            Some(thread::Model::from_query_result(&row, "")?)
+        } else {
+            new_post_model(new, false).insert(&txn).await?;
+            if published {
+                Some(
+                    thread::Entity::update_many()
+                        .col_expr(
+                            thread::Column::PostCount,
+                            Expr::col(thread::Column::PostCount).add(1),
+                        )
+                        .col_expr(thread::Column::LastActivityAt, Expr::value(new.now))
+                        .filter(thread::Column::Id.eq(new.thread_id.0))
+                        .exec_with_returning(&txn)
+                        .await?
+                        .into_iter()
+                        .next()
+                        .ok_or(StoreError::NotFound)?,
+                )
+            } else {
+                None
+            }
+        };
+        if let Some(row) = bumped {
             let h: HashMap<_, _> = thread
                 .author_id
                 .zip(thread.author_handle.clone())
@@ -363,10 +392,7 @@ impl Store {
             open_queue_item(&txn, kind, new.id, None, new.now).await?;
         }
         let post = new_post_record(new, false, author_handle);
-        let mut seqs = Vec::new();
-        for e in announce(&post, &thread) {
-            seqs.push(append_event_on(&txn, &e.topic, e.payload, new.now).await?);
-        }
+        let seqs = append_events_on(&txn, announce(&post, &thread), new.now).await?;
         txn.commit().await?;
         Ok((post, thread, seqs))
     }
