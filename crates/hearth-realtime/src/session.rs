@@ -23,7 +23,7 @@
 //!         }));
 //!         let sink = sink.with(|outgoing: Outgoing| async move {
 //!             Ok::<_, axum::Error>(match outgoing {
-//!                 Outgoing::Text(frame) => Message::Text(frame.as_ref().into()),
+//!                 Outgoing::Text(frame) => Message::Text(frame.as_str().into()),
 //!                 Outgoing::Close(reason) => Message::Close(Some(CloseFrame {
 //!                     code: reason.code,
 //!                     reason: reason.reason.into(),

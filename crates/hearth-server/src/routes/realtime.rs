@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -95,13 +95,17 @@ async fn open_socket(
                 Ok(Message::Close(_)) => Ok(Incoming::Close),
                 Err(err) => refused(&err, limit).map(Incoming::Refused).ok_or(err),
             });
-            let sink = Box::pin(sink.with(|outgoing: Outgoing| async move {
-                Ok::<_, axum::Error>(match outgoing {
-                    Outgoing::Text(frame) => Message::Text(frame.as_ref().into()),
-                    Outgoing::Close(reason) => Message::Close(Some(CloseFrame {
+            // Each socket gets the event's shared bytes (a reference count, and a UTF-8 check
+            // axum insists on), not a copy of the frame per socket.
+            let sink = Box::pin(sink.with(|outgoing: Outgoing| {
+                futures_util::future::ready(match outgoing {
+                    Outgoing::Text(frame) => Utf8Bytes::try_from(frame.to_bytes())
+                        .map(Message::Text)
+                        .map_err(axum::Error::new),
+                    Outgoing::Close(reason) => Ok(Message::Close(Some(CloseFrame {
                         code: reason.code,
                         reason: reason.reason.into(),
-                    })),
+                    }))),
                 })
             }));
             let handler = Arc::new(AppSocketHandler(state.app.clone()));
