@@ -1292,7 +1292,6 @@ mod missing_limits {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "bug: oversized and invalid UTF-8 websocket frames drop the TCP connection without a close frame (1009/1007): see report"]
     async fn socket_close_codes_sqlite() {
         if let Some(app) = TestApp::spawn(Backend::Sqlite).await {
             frames_over_the_limit_and_invalid_utf8_close_with_a_code(app).await;

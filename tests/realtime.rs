@@ -559,7 +559,70 @@ async fn metrics_count_sockets_and_the_queue(app: TestApp) {
     assert!(text.contains("hearth_database_up 1"));
 }
 
+/// Many replies to one thread at once (one transaction each for the post, the thread's count
+/// and both events): every one is stored, and the thread's and the board's events are numbered
+/// 1, 2, 3... with no gap and no number taken twice, each board event carrying its own count.
+/// On SQLite this is also several writers at once, which must wait for each other rather than
+/// fail with "database is locked".
+async fn concurrent_replies_number_events_without_gaps(app: TestApp) {
+    let admin = app.admin().await;
+    let (board, thread) = board_with_thread(&admin).await;
+    let (writers, each) = (6, 8);
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let admin = admin.clone();
+            let thread = thread.clone();
+            tokio::spawn(async move {
+                for i in 0..each {
+                    let (status, body) = admin
+                        .post(
+                            &format!("/api/threads/{thread}/posts"),
+                            json!({"body": format!("writer {w} reply {i}")}),
+                        )
+                        .await;
+                    assert_eq!(status, StatusCode::CREATED, "{body}");
+                    assert_eq!(body["moderation"]["status"], "published", "{body}");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let replies = writers * each;
+    let store = app.state().app.store();
+    let on_thread = store
+        .events_since(&format!("thread:{thread}"), 0, 10_000)
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = on_thread.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=replies as i64).collect::<Vec<_>>());
+    let on_board = store
+        .events_since(&format!("board:{board}"), 0, 10_000)
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = on_board.iter().map(|e| e.seq).collect();
+    // The thread's creation, then one update per reply.
+    assert_eq!(seqs, (1..=replies as i64 + 1).collect::<Vec<_>>());
+    let mut counts: Vec<i64> = on_board
+        .iter()
+        .map(|e| {
+            let v: Value = serde_json::from_str(&e.payload).unwrap();
+            v["thread"]["post_count"].as_i64().unwrap()
+        })
+        .collect();
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=replies as i64 + 1).collect::<Vec<_>>());
+    assert_eq!(
+        store.latest_seq(&format!("board:{board}")).await.unwrap(),
+        replies as i64 + 1
+    );
+    let (_, t) = admin.get(&format!("/api/threads/{thread}")).await;
+    assert_eq!(t["thread"]["post_count"], replies + 1, "{t}");
+}
+
 on_both_backends!(
+    concurrent_replies_number_events_without_gaps,
     posts_reach_subscribers_and_held_posts_reach_only_moderators,
     a_reconnecting_client_catches_up_in_order_without_gaps_or_duplicates,
     the_socket_refuses_foreign_origins_and_strangers,

@@ -12,6 +12,7 @@ mod m20261125_000002_content;
 mod m20261125_000003_realtime;
 mod m20261125_000004_password_resets;
 mod m20261125_000005_safeguarding;
+mod m20261125_000006_topic_seqs;
 mod m20261125_000007_comforts;
 
 /// The list of migrations, oldest first.
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_realtime::Migration),
             Box::new(m20261125_000004_password_resets::Migration),
             Box::new(m20261125_000005_safeguarding::Migration),
+            Box::new(m20261125_000006_topic_seqs::Migration),
             Box::new(m20261125_000007_comforts::Migration),
         ]
     }

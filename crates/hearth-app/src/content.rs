@@ -9,11 +9,11 @@ use hearth_core::ids::{BoardId, PostId, ThreadId};
 use hearth_core::moderation::{AuthorFacts, Outcome, Signpost, Submission, TextKind, Verdict};
 use hearth_core::policy::{Action, Role};
 use hearth_core::render::render_markdown;
-use hearth_realtime::Topic;
+use hearth_realtime::{Envelope, Topic};
 use hearth_store::records::{BoardRecord, NewPost, PostRecord, QueueKind, ThreadRecord};
-use hearth_store::{StoreError, ThreadCursor};
+use hearth_store::{NewEvent, StoreError, ThreadCursor};
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::realtime::{post_event_view, thread_event_view};
 
@@ -109,6 +109,57 @@ pub(crate) fn not_found(what: &'static str) -> impl Fn(StoreError) -> AppError {
     }
 }
 
+/// The events that announce a change to a public post: on its thread, and (when the thread
+/// is public) on its board, with the thread as it now stands. A post that is not published
+/// (held, rejected) is announced on neither: held content only ever reaches moderators.
+fn post_events(
+    post: &PostRecord,
+    thread: Option<&ThreadRecord>,
+    kind: &str,
+) -> Vec<(Topic, Value)> {
+    let mut out = Vec::with_capacity(2);
+    if kind == "post_published" && post.status != PostStatus::Published {
+        return out;
+    }
+    out.push((
+        Topic::Thread(post.thread_id),
+        json!({"kind": kind, "post": post_event_view(post)}),
+    ));
+    if let Some(thread) = thread.filter(|t| t.status == PostStatus::Published) {
+        let kind = if post.is_first && kind == "post_published" {
+            "thread_created"
+        } else {
+            "thread_updated"
+        };
+        out.push((
+            Topic::Board(thread.board_id),
+            json!({"kind": kind, "thread": thread_event_view(thread)}),
+        ));
+    }
+    out
+}
+
+/// The moderators' event for a post the rules held or flagged.
+fn queue_event(outcome: Outcome, post: &PostRecord) -> Option<(Topic, Value)> {
+    matches!(outcome, Outcome::Hold | Outcome::PublishAndFlag).then(|| {
+        (
+            Topic::ModQueue,
+            json!({"kind": "queue_item_added", "post_id": post.id.to_string(), "thread_id": post.thread_id.to_string()}),
+        )
+    })
+}
+
+/// Events as the store keeps them.
+fn stored_events(events: &[(Topic, Value)]) -> Vec<NewEvent> {
+    events
+        .iter()
+        .map(|(topic, event)| NewEvent {
+            topic: topic.to_string(),
+            payload: event.to_string(),
+        })
+        .collect()
+}
+
 impl App {
     /// Runs the rules over one piece of the author's text.
     pub(crate) async fn moderate(
@@ -118,12 +169,17 @@ impl App {
         text: &str,
         board: Option<&str>,
     ) -> Result<Verdict> {
-        let approved = self.store.count_published_posts(who.id).await?;
+        let rules = self.rules();
+        // Counting is a query: only when a new-member rule could apply to this author.
+        let approved = if rules.needs_approved_posts(who.role) {
+            self.store.count_published_posts(who.id).await?
+        } else {
+            0
+        };
         let facts = AuthorFacts {
             approved_posts: u32::try_from(approved).unwrap_or(u32::MAX),
             role: who.role,
         };
-        let rules = self.rules();
         Ok(rules.evaluate(&Submission {
             kind,
             text,
@@ -233,6 +289,29 @@ impl App {
         Ok(thread)
     }
 
+    /// A thread the member may see, as [`App::thread`], with its board, in one query (no read
+    /// marker).
+    async fn thread_in_board(
+        &self,
+        who: &Identity,
+        id: ThreadId,
+    ) -> Result<(ThreadRecord, BoardRecord)> {
+        who.require(Action::ReadForum)?;
+        let (thread, board) = self
+            .store
+            .thread_in_board(id)
+            .await
+            .map_err(not_found("thread"))?;
+        let visible = board.visibility.readable_by(who.role)
+            && (thread.status == PostStatus::Published
+                || thread.author_id == Some(who.id)
+                || who.role >= Role::Moderator);
+        if !visible {
+            return Err(AppError::NotFound("thread"));
+        }
+        Ok((thread, board))
+    }
+
     /// A page of a thread's posts, oldest first; marks the thread read up to now.
     pub async fn posts(
         &self,
@@ -292,18 +371,34 @@ impl App {
             verdict: verdict_json(&verdict)?,
             now,
         };
-        let (thread, post) = self
+        let outcome = verdict.outcome;
+        let mut events = Vec::new();
+        let (thread, post, seqs) = self
             .store
-            .create_thread(board.id, title, &new, queue_for(verdict.outcome))
+            .create_thread(
+                board.id,
+                title,
+                &new,
+                &who.handle,
+                queue_for(outcome),
+                |thread, post| {
+                    if post.status == PostStatus::Published {
+                        let event =
+                            json!({"kind": "thread_created", "thread": thread_event_view(thread)});
+                        events.push((Topic::Board(thread.board_id), event));
+                    }
+                    events.extend(queue_event(outcome, post));
+                    stored_events(&events)
+                },
+            )
             .await?;
-        tracing::info!(thread = %thread.id, status = verdict.outcome.status(), "thread created");
+        // Stored with the thread; from here on nothing may fail the answer.
+        tracing::info!(thread = %thread.id, status = outcome.status(), "thread created");
+        self.publish_stored(events, seqs).await;
         self.follow_as_writer(who.id, thread.id).await;
         if post.status == PostStatus::Published {
-            let event = json!({"kind": "thread_created", "thread": thread_event_view(&thread)});
-            self.publish_quietly(Topic::Board(board.id), event).await;
             self.after_published(&post, false).await;
         }
-        self.announce_queue(verdict.outcome, &post).await;
         self.concern_from_rules(&verdict, Some(post.id), None).await;
         Ok((thread, post, Moderation::from_verdict(&verdict)))
     }
@@ -317,7 +412,7 @@ impl App {
         content_warning: Option<&str>,
     ) -> Result<(PostRecord, Moderation)> {
         who.require(Action::Reply)?;
-        let thread = self.thread(who, thread).await?;
+        let (thread, board) = self.thread_in_board(who, thread).await?;
         if thread.status != PostStatus::Published {
             return Err(AppError::Conflict {
                 code: "thread_not_open",
@@ -332,7 +427,6 @@ impl App {
                         .to_owned(),
             });
         }
-        let board = self.store.board(thread.board_id).await?;
         let body = validate_body(body).map_err(invalid)?;
         let cw = validate_content_warning(content_warning).map_err(invalid)?;
         let verdict = self
@@ -353,16 +447,30 @@ impl App {
             verdict: verdict_json(&verdict)?,
             now,
         };
-        let post = self
+        // The post, the thread's new count and the events announcing them are one transaction:
+        // a stored reply always has its events, and a refused one has none.
+        let outcome = verdict.outcome;
+        let mut events = Vec::new();
+        let (post, thread, seqs) = self
             .store
-            .create_reply(&new, queue_for(verdict.outcome))
+            .create_reply(
+                &new,
+                &who.handle,
+                &thread,
+                queue_for(outcome),
+                |post, thread| {
+                    events = post_events(post, Some(thread), "post_published");
+                    events.extend(queue_event(outcome, post));
+                    stored_events(&events)
+                },
+            )
             .await?;
+        // Committed: from here on nothing may turn the answer into an error.
+        self.publish_stored(events, seqs).await;
         self.follow_as_writer(who.id, thread.id).await;
         if post.status == PostStatus::Published {
-            self.announce_post(&post, "post_published").await;
             self.after_published(&post, true).await;
         }
-        self.announce_queue(verdict.outcome, &post).await;
         self.concern_from_rules(&verdict, Some(post.id), None).await;
         Ok((post, Moderation::from_verdict(&verdict)))
     }
@@ -468,22 +576,41 @@ impl App {
     }
 
     /// Tells the thread's readers about a change to a public post, and its board's readers
-    /// about the thread's new activity.
+    /// about the thread's new activity. Used after changes stored without their events (edits,
+    /// deletions, moderators' decisions); a new post stores its events with it.
     pub(crate) async fn announce_post(&self, post: &PostRecord, kind: &str) {
-        let event = json!({"kind": kind, "post": post_event_view(post)});
-        self.publish_quietly(Topic::Thread(post.thread_id), event)
-            .await;
-        if let Ok(thread) = self.store.thread(post.thread_id, None).await
-            && thread.status == PostStatus::Published
-        {
-            let kind = if post.is_first && kind == "post_published" {
-                "thread_created"
-            } else {
-                "thread_updated"
-            };
-            let event = json!({"kind": kind, "thread": thread_event_view(&thread)});
-            self.publish_quietly(Topic::Board(thread.board_id), event)
-                .await;
+        let thread = match self.store.thread_in_board(post.thread_id).await {
+            Ok((thread, _)) => Some(thread),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a thread to announce its new activity");
+                None
+            }
+        };
+        for (topic, event) in post_events(post, thread.as_ref(), kind) {
+            self.publish_quietly(topic, event).await;
+        }
+    }
+
+    /// Publishes events already stored with the change they report (`seqs` as the store gave
+    /// them, in the same order). Never fails: the change is committed, and a lost publish is
+    /// made good by every instance filling gaps from the database.
+    pub(crate) async fn publish_stored(&self, events: Vec<(Topic, Value)>, seqs: Vec<i64>) {
+        let envelopes: Vec<Envelope> = events
+            .into_iter()
+            .zip(seqs)
+            .filter_map(|((topic, event), seq)| match Envelope::new(topic, seq, event) {
+                Ok(envelope) => Some(envelope),
+                Err(e) => {
+                    tracing::warn!(error = %e, %topic, "could not build a stored event's envelope");
+                    None
+                }
+            })
+            .collect();
+        if envelopes.is_empty() {
+            return;
+        }
+        if let Err(e) = self.bus.publish_all(&envelopes).await {
+            tracing::warn!(error = %e, "bus publish failed; other instances will catch up from the database");
         }
     }
 

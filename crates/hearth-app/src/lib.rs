@@ -189,11 +189,16 @@ impl App {
     /// Loads the person behind a session. A member who is no longer active (suspended, banned,
     /// erased) gets `Unauthenticated`, so their session stops working at once.
     pub async fn identify(&self, id: MemberId) -> Result<Identity> {
-        let member = match self.store.member(id).await {
-            Ok(m) => m,
-            Err(hearth_store::StoreError::NotFound) => return Err(AppError::Unauthenticated),
-            Err(e) => return Err(e.into()),
-        };
+        match self.store.member(id).await {
+            Ok(m) => self.identity_of(m),
+            Err(hearth_store::StoreError::NotFound) => Err(AppError::Unauthenticated),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The person behind a member row just read (with their session, in one query): as
+    /// [`App::identify`], `Unauthenticated` unless they are active now.
+    pub fn identity_of(&self, member: hearth_store::records::MemberRecord) -> Result<Identity> {
         let standing = member
             .standing
             .effective(member.suspended_until, self.now());

@@ -331,6 +331,45 @@ impl Bus {
         .await
     }
 
+    /// Publishes several events already stored in the database (say, a post's thread and board
+    /// events): local sockets get them at once, in order, and with Redis they go out in one
+    /// pipelined round trip. An error means as for [`Bus::publish`].
+    pub async fn publish_all(&self, envelopes: &[Envelope]) -> Result<(), BusError> {
+        for envelope in envelopes {
+            self.inner.hub.deliver(envelope.clone());
+        }
+        let Kind::Redis(publisher) = &self.inner.kind else {
+            return Ok(());
+        };
+        let mut pipe = redis::pipe();
+        for envelope in envelopes {
+            let payload = serde_json::to_string(&WireOut {
+                origin: publisher.origin,
+                body: BodyOut::Event {
+                    topic: envelope.topic(),
+                    seq: envelope.seq(),
+                    event: envelope.event(),
+                },
+            })
+            .map_err(|err| BusError::Encode(err.to_string()))?;
+            pipe.cmd("PUBLISH")
+                .arg(&publisher.channel)
+                .arg(payload)
+                .ignore();
+        }
+        let mut connection = publisher.connection.clone();
+        match tokio::time::timeout(
+            publisher.publish_timeout,
+            pipe.query_async::<()>(&mut connection),
+        )
+        .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(BusError::Unavailable(err.to_string())),
+            Err(_) => Err(BusError::Timeout(publisher.publish_timeout)),
+        }
+    }
+
     /// Closes `member`'s sockets on every instance (suspension, ban, sign-out everywhere).
     /// Local sockets close even if the broadcast fails; other instances then close theirs when
     /// they re-check members after reconnecting.

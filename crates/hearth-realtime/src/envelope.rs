@@ -3,10 +3,73 @@
 use std::fmt;
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use crate::protocol::{Topic, event_frame};
 
-/// A server frame's text, shared: the same allocation is queued on every socket that receives it.
-pub type Frame = Arc<str>;
+/// A server frame's text, shared: the same allocation is queued on every socket that receives
+/// it, and handed to the transport as it is ([`Frame::to_bytes`] is a reference count, not a
+/// copy), so fanning one event out to N sockets allocates nothing per socket.
+///
+/// Always valid UTF-8: it can only be made from a `str` or a `String`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Frame(Bytes);
+
+impl Frame {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Built only from `str`s, so this never falls back (and this crate has no `unsafe`).
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The text's bytes, shared with every other clone of this frame (for a transport's own
+    /// UTF-8 type, e.g. axum's `Utf8Bytes::try_from(Bytes)`).
+    pub fn to_bytes(&self) -> Bytes {
+        self.0.clone()
+    }
+
+    /// Whether two frames share one allocation (what fan-out promises).
+    pub fn ptr_eq(a: &Frame, b: &Frame) -> bool {
+        a.0.as_ptr() == b.0.as_ptr() && a.0.len() == b.0.len()
+    }
+}
+
+impl From<String> for Frame {
+    fn from(text: String) -> Self {
+        Frame(Bytes::from(text))
+    }
+}
+
+impl From<&str> for Frame {
+    fn from(text: &str) -> Self {
+        Frame(Bytes::copy_from_slice(text.as_bytes()))
+    }
+}
+
+impl std::ops::Deref for Frame {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Frame {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Debug for Frame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Frame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Why an envelope could not be built.
 #[derive(Debug, thiserror::Error)]

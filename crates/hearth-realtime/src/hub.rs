@@ -131,6 +131,19 @@ impl CloseReason {
         Self::new(1008, reason)
     }
 
+    /// A message over the size limit (1009, "message too big").
+    pub fn too_big(limit: usize) -> Self {
+        Self::new(
+            1009,
+            format!("message too big: a frame may be at most {limit} bytes"),
+        )
+    }
+
+    /// A text frame that is not valid UTF-8 (1007, "invalid frame payload data").
+    pub fn invalid_payload() -> Self {
+        Self::new(1007, "invalid payload: text frames must be UTF-8")
+    }
+
     /// The server is shutting down (1001, "going away").
     pub fn shutting_down() -> Self {
         Self::new(1001, "server restarting: reconnect")

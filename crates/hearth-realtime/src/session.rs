@@ -23,7 +23,7 @@
 //!         }));
 //!         let sink = sink.with(|outgoing: Outgoing| async move {
 //!             Ok::<_, axum::Error>(match outgoing {
-//!                 Outgoing::Text(frame) => Message::Text(frame.as_ref().into()),
+//!                 Outgoing::Text(frame) => Message::Text(frame.as_str().into()),
 //!                 Outgoing::Close(reason) => Message::Close(Some(CloseFrame {
 //!                     code: reason.code,
 //!                     reason: reason.reason.into(),
@@ -70,6 +70,10 @@ pub enum Incoming {
     Pong(Vec<u8>),
     /// The client closed the socket.
     Close,
+    /// The transport refused what the client sent (a frame over the size limit, a text frame
+    /// that is not UTF-8) and can read no further: the socket is closed with this reason
+    /// (1009 or 1007), rather than dropped without a close frame.
+    Refused(CloseReason),
 }
 
 /// A frame for the client.
@@ -214,6 +218,13 @@ where
                 writer.abort();
                 SessionEnd::Idle
             }
+            Ok(SessionEnd::ServerClosed(reason)) => {
+                // The reader refused the client's frame: the writer sends the close frame.
+                let _ = closer.try_send(reason.clone());
+                let _ = tokio::time::timeout(config.close_grace, &mut writer).await;
+                writer.abort();
+                SessionEnd::ServerClosed(wire_close(reason))
+            }
             Ok(end) => {
                 writer.abort();
                 end
@@ -337,6 +348,7 @@ where
         let text = match incoming {
             Incoming::Text(text) => text,
             Incoming::Close => return SessionEnd::ClientClosed,
+            Incoming::Refused(reason) => return SessionEnd::ServerClosed(reason),
             Incoming::Ping(_) | Incoming::Pong(_) => continue,
             Incoming::Binary(bytes) => {
                 let err = if bytes.len() > config.limits.max_frame_bytes {

@@ -42,8 +42,8 @@ async fn fans_out_to_every_subscriber_of_the_topic_only() {
     hub.deliver(envelope.clone());
     let fa = a_out.frames.recv().await.unwrap();
     let fb = b_out.frames.recv().await.unwrap();
-    assert!(std::sync::Arc::ptr_eq(&fa, envelope.frame()));
-    assert!(std::sync::Arc::ptr_eq(&fa, &fb));
+    assert!(hearth_realtime::Frame::ptr_eq(&fa, envelope.frame()));
+    assert!(hearth_realtime::Frame::ptr_eq(&fa, &fb));
 
     // Unsubscribed sockets stop receiving; dropped handles unregister.
     assert!(b.unsubscribe(topic));

@@ -274,6 +274,31 @@ async fn bad_frames_get_errors_and_the_socket_stays_open() {
     client.sync().await;
 }
 
+/// A frame the transport refuses (too big, not UTF-8) closes the socket with a close frame
+/// carrying the transport's code, and the session ends as closed by the server.
+#[tokio::test]
+async fn a_frame_the_transport_refuses_closes_with_its_code() {
+    let log = MemoryLog::new();
+    let hub = hub(&log);
+    for reason in [
+        CloseReason::too_big(16 * 1024),
+        CloseReason::invalid_payload(),
+    ] {
+        let mut client = connect(&hub, MemberId::new(), SessionConfig::default());
+        client.sync().await;
+        client
+            .to_server
+            .as_ref()
+            .unwrap()
+            .send(Ok(Incoming::Refused(reason.clone())))
+            .unwrap();
+        assert_eq!(client.next().await, Outgoing::Close(reason.clone()));
+        assert_eq!(client.end().await, SessionEnd::ServerClosed(reason));
+    }
+    assert_eq!(CloseReason::too_big(1).code, 1009);
+    assert_eq!(CloseReason::invalid_payload().code, 1007);
+}
+
 #[tokio::test]
 async fn chat_rate_limit_is_answered_with_rate_limited() {
     let log = MemoryLog::new();

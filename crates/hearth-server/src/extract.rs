@@ -1,6 +1,8 @@
 //! Extractors: JSON bodies that fail in our error format, and identity. A handler that takes
 //! [`Moderator`] cannot forget the check; one that takes [`Member`] cannot run signed out.
 
+use std::collections::HashMap;
+
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -84,26 +86,46 @@ where
     let session = Session::from_request_parts(parts, &state)
         .await
         .map_err(|_| ApiError::App(AppError::Internal("session layer missing".to_owned())))?;
-    let member: Option<MemberId> = session.get(SESSION_MEMBER).await.map_err(|e| {
-        // The session lives in the database: if that is away, say so (503), not 500.
-        let text = e.to_string();
-        if text.contains("database unavailable") {
-            AppError::Unavailable(text)
-        } else {
-            AppError::Internal(format!("session load: {text}"))
-        }
-    })?;
+    // The session and its member in one query, rather than the session layer loading the
+    // session and then `identify` loading the member. The session layer itself never loads the
+    // record then (it does so lazily), and saves it only if a handler changes it.
+    let loaded = match session.id() {
+        Some(id) => state
+            .app
+            .store()
+            .load_session_with_member(&id.to_string(), chrono::Utc::now())
+            .await
+            .map_err(AppError::from)?,
+        None => None,
+    };
+    let Some((row, member_row)) = loaded else {
+        // No session, or an unknown or expired one: let the session layer look too, so that it
+        // forgets the session and drops the cookie as it would have.
+        let _ = session.get::<MemberId>(SESSION_MEMBER).await;
+        return Err(AppError::Unauthenticated.into());
+    };
+    let data: HashMap<String, serde_json::Value> = serde_json::from_str(&row.data)
+        .map_err(|e| AppError::Internal(format!("session data: {e}")))?;
+    let member: Option<MemberId> = data
+        .get(SESSION_MEMBER)
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
     let Some(member) = member else {
         return Err(AppError::Unauthenticated.into());
     };
     // The absolute lifetime: however active, a session ends this long after sign-in.
-    let signed_in_at: Option<i64> = session.get(SESSION_SIGNED_IN_AT).await.ok().flatten();
+    let signed_in_at: Option<i64> = data.get(SESSION_SIGNED_IN_AT).and_then(|v| v.as_i64());
     let now = state.app.now().timestamp();
     if signed_in_at.is_none_or(|t| now - t > state.config.session_max_hours * 3600) {
         let _ = session.flush().await;
         return Err(AppError::Unauthenticated.into());
     }
-    match state.app.identify(member).await {
+    let who = match member_row {
+        Some(m) if m.id == member => state.app.identity_of(m),
+        // The row's member column disagrees with its data (not expected), or the account is
+        // gone: look the member up as the data names them.
+        _ => state.app.identify(member).await,
+    };
+    match who {
         Ok(who) => {
             parts.extensions.insert(who.clone());
             Ok(who)

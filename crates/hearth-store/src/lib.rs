@@ -22,6 +22,7 @@ pub use repo::applications::ApplicationDecision;
 pub use repo::comforts::{FollowedThread, PostReactions, ProfileRecord, SearchHit, SearchQuery};
 pub use repo::concerns::{ConcernDecision, ConcernRecord, NewConcern};
 pub use repo::content::ThreadCursor;
+pub use repo::realtime::NewEvent;
 pub use repo::rights::{ErasePosts, MemberContent};
 
 /// Shorthand for storage results.
@@ -68,6 +69,24 @@ impl Store {
             }
         }
         Ok(Store { db })
+    }
+
+    /// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock is
+    /// taken at the start (waiting up to `busy_timeout` for another writer), so a transaction
+    /// that reads before it writes cannot fail with "database is locked" when it upgrades.
+    pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction> {
+        use sea_orm::TransactionTrait;
+        if self.db.get_database_backend() == DbBackend::Sqlite {
+            Ok(self
+                .db
+                .begin_with_options(sea_orm::TransactionOptions {
+                    sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await?)
+        } else {
+            Ok(self.db.begin().await?)
+        }
     }
 
     /// Brings the schema up to date. Safe to run on every start and from several instances.

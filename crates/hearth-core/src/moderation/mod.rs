@@ -78,6 +78,14 @@ impl RuleSet {
         )
     }
 
+    /// Whether a verdict for an author with `role` can depend on how many of their posts were
+    /// approved (a new-member rule, `until_approved_posts`, that could apply to them). When it
+    /// cannot, callers need not count them: [`AuthorFacts::approved_posts`] is then ignored.
+    pub fn needs_approved_posts(&self, role: crate::policy::Role) -> bool {
+        role < crate::policy::Role::Moderator
+            && self.rules.iter().any(|r| r.until_approved_posts.is_some())
+    }
+
     /// The ready-made rejection reasons moderators pick from.
     pub fn ready_reasons(&self) -> &[ReadyReason] {
         &self.ready_reasons

@@ -257,6 +257,11 @@ fn author_conditions_new_members_and_staff() {
     assert_eq!(with(3, Role::Member), Outcome::Publish);
     assert_eq!(with(0, Role::Moderator), Outcome::Publish);
     assert_eq!(with(0, Role::Admin), Outcome::Publish);
+    // Callers count approved posts only when the answer could depend on it.
+    assert!(set.needs_approved_posts(Role::Member));
+    assert!(!set.needs_approved_posts(Role::Moderator));
+    assert!(!set.needs_approved_posts(Role::Admin));
+    assert!(!one_rule("everything = true").needs_approved_posts(Role::Member));
 
     // Other rules apply to staff too, unless they say skip_staff.
     let set = one_rule(r#"detect = ["phone"]"#);

@@ -5,14 +5,14 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::{SinkExt, StreamExt};
 use hearth_app::{AppError, AppSocketHandler};
 use hearth_core::ids::{MessageId, RoomId};
-use hearth_realtime::{Incoming, Outgoing, SessionConfig, run_session};
+use hearth_realtime::{CloseReason, Incoming, Outgoing, SessionConfig, run_session};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -87,22 +87,25 @@ async fn open_socket(
         .max_write_buffer_size(256 * 1024)
         .on_upgrade(move |socket| async move {
             let (sink, stream) = socket.split();
-            let stream = stream.map(|message| {
-                message.map(|message| match message {
-                    Message::Text(text) => Incoming::Text(text.as_str().to_owned()),
-                    Message::Binary(bytes) => Incoming::Binary(bytes.to_vec()),
-                    Message::Ping(bytes) => Incoming::Ping(bytes.to_vec()),
-                    Message::Pong(bytes) => Incoming::Pong(bytes.to_vec()),
-                    Message::Close(_) => Incoming::Close,
-                })
+            let stream = stream.map(move |message| match message {
+                Ok(Message::Text(text)) => Ok(Incoming::Text(text.as_str().to_owned())),
+                Ok(Message::Binary(bytes)) => Ok(Incoming::Binary(bytes.to_vec())),
+                Ok(Message::Ping(bytes)) => Ok(Incoming::Ping(bytes.to_vec())),
+                Ok(Message::Pong(bytes)) => Ok(Incoming::Pong(bytes.to_vec())),
+                Ok(Message::Close(_)) => Ok(Incoming::Close),
+                Err(err) => refused(&err, limit).map(Incoming::Refused).ok_or(err),
             });
-            let sink = Box::pin(sink.with(|outgoing: Outgoing| async move {
-                Ok::<_, axum::Error>(match outgoing {
-                    Outgoing::Text(frame) => Message::Text(frame.as_ref().into()),
-                    Outgoing::Close(reason) => Message::Close(Some(CloseFrame {
+            // Each socket gets the event's shared bytes (a reference count, and a UTF-8 check
+            // axum insists on), not a copy of the frame per socket.
+            let sink = Box::pin(sink.with(|outgoing: Outgoing| {
+                futures_util::future::ready(match outgoing {
+                    Outgoing::Text(frame) => Utf8Bytes::try_from(frame.to_bytes())
+                        .map(Message::Text)
+                        .map_err(axum::Error::new),
+                    Outgoing::Close(reason) => Ok(Message::Close(Some(CloseFrame {
                         code: reason.code,
                         reason: reason.reason.into(),
-                    })),
+                    }))),
                 })
             }));
             let handler = Arc::new(AppSocketHandler(state.app.clone()));
@@ -110,6 +113,24 @@ async fn open_socket(
                 run_session(state.app.bus().hub(), member, handler, stream, sink, config).await;
             tracing::debug!(?end, "websocket closed");
         }))
+}
+
+/// The close frame owed for a read error that is the client's doing. axum passes tungstenite's
+/// errors through (boxed in `axum::Error`): a frame or message over `max_frame_size` /
+/// `max_message_size` is `Capacity(MessageTooLong)`, a text message that is not UTF-8 is
+/// `Utf8`. Either way tungstenite has not closed the connection, so a close frame can still be
+/// written (RFC 6455 section 7.4.1: 1009, 1007). Anything else (a reset, a protocol error) ends
+/// the socket as before.
+fn refused(err: &axum::Error, limit: usize) -> Option<CloseReason> {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    use tokio_tungstenite::tungstenite::error::CapacityError;
+    match std::error::Error::source(err)?.downcast_ref::<WsError>()? {
+        WsError::Capacity(CapacityError::MessageTooLong { .. }) => {
+            Some(CloseReason::too_big(limit))
+        }
+        WsError::Utf8(_) => Some(CloseReason::invalid_payload()),
+        _ => None,
+    }
 }
 
 /// The chat rooms, with whether each is open and who is present.

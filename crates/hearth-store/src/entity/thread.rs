@@ -17,6 +17,33 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The board the thread is in (read in the same query as the thread when posting).
+    #[sea_orm(
+        belongs_to = "super::board::Entity",
+        from = "Column::BoardId",
+        to = "super::board::Column::Id"
+    )]
+    Board,
+    /// The thread's author, for their handle.
+    #[sea_orm(
+        belongs_to = "super::member::Entity",
+        from = "Column::AuthorId",
+        to = "super::member::Column::Id"
+    )]
+    Author,
+}
+
+impl Related<super::board::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Board.def()
+    }
+}
+
+impl Related<super::member::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Author.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -7,12 +7,14 @@ use hearth_core::content::{BoardVisibility, PostStatus};
 use hearth_core::ids::{BoardId, MemberId, PostId, ThreadId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    Statement, TransactionTrait,
 };
 
 use crate::entity::{board, member, post, queue_item, read_marker, thread};
 use crate::records::{BoardRecord, NewPost, PostRecord, QueueKind, ThreadRecord};
+use crate::repo::realtime::{NewEvent, append_events_on};
 use crate::{Result, Store, StoreError};
 
 fn status(s: &str) -> Result<PostStatus> {
@@ -105,6 +107,25 @@ fn new_post_model(p: &NewPost, is_first: bool) -> post::ActiveModel {
         created_at: Set(p.now),
         edited_at: Set(None),
         decided_at: Set(None),
+    }
+}
+
+/// The record of a post just written from `p`, without reading it back.
+fn new_post_record(p: &NewPost, is_first: bool, author_handle: &str) -> PostRecord {
+    PostRecord {
+        id: p.id,
+        thread_id: p.thread_id,
+        author_id: Some(p.author_id),
+        author_handle: Some(author_handle.to_owned()),
+        is_first,
+        status: p.status,
+        body_source: p.body_source.clone(),
+        body_html: p.body_html.clone(),
+        content_warning: p.content_warning.clone(),
+        verdict: p.verdict.clone(),
+        decision_reason: None,
+        created_at: p.now,
+        edited_at: None,
     }
 }
 
@@ -250,16 +271,23 @@ impl Store {
         )
     }
 
-    /// Starts a thread with its first post, and opens a queue item if asked, in one transaction.
+    /// Starts a thread with its first post, opens a queue item if asked, and stores the events
+    /// `announce` builds from the new thread and post, all in one transaction. Answers the
+    /// thread, the post, and each event's sequence number (in `announce`'s order).
     #[tracing::instrument(skip_all)]
-    pub async fn create_thread(
+    pub async fn create_thread<F>(
         &self,
         board: BoardId,
         title: String,
         first: &NewPost,
+        author_handle: &str,
         queue: Option<QueueKind>,
-    ) -> Result<(ThreadRecord, PostRecord)> {
-        let txn = self.db.begin().await?;
+        announce: F,
+    ) -> Result<(ThreadRecord, PostRecord, Vec<i64>)>
+    where
+        F: FnOnce(&ThreadRecord, &PostRecord) -> Vec<NewEvent> + Send,
+    {
+        let txn = self.begin_write().await?;
         let published = first.status == PostStatus::Published;
         let t = thread::ActiveModel {
             id: Set(first.thread_id.0),
@@ -275,35 +303,112 @@ impl Store {
         }
         .insert(&txn)
         .await?;
-        let p = new_post_model(first, true).insert(&txn).await?;
+        new_post_model(first, true).insert(&txn).await?;
         if let Some(kind) = queue {
             open_queue_item(&txn, kind, first.id, None, first.now).await?;
         }
-        // Read inside the transaction: once it commits, nothing may fail and misreport a stored
-        // thread as refused.
-        let h = handles(&txn, [first.author_id.0]).await?;
+        // Everything the answer needs is built before the commit: once it commits, nothing may
+        // fail and misreport a stored thread as refused.
+        let h = HashMap::from([(first.author_id.0, author_handle.to_owned())]);
+        let thread = thread_record(t, &h, None)?;
+        let post = new_post_record(first, true, author_handle);
+        let seqs = append_events_on(&txn, announce(&thread, &post), first.now).await?;
         txn.commit().await?;
-        Ok((thread_record(t, &h, None)?, post_record(p, &h)?))
+        Ok((thread, post, seqs))
     }
 
-    /// Adds a reply, updating the thread when it is published, and opens a queue item if asked.
+    /// Adds a reply to `thread` (as the caller read it) and opens a queue item if asked. A
+    /// published reply also moves the thread on (one more post, last activity now). The events
+    /// `announce` builds from the post and the thread as updated are stored in the same
+    /// transaction. Answers the post, the thread as updated, and each event's sequence number.
     #[tracing::instrument(skip_all)]
-    pub async fn create_reply(
+    pub async fn create_reply<F>(
         &self,
         new: &NewPost,
+        author_handle: &str,
+        thread: &ThreadRecord,
         queue: Option<QueueKind>,
-    ) -> Result<PostRecord> {
-        let txn = self.db.begin().await?;
-        let p = new_post_model(new, false).insert(&txn).await?;
-        if new.status == PostStatus::Published {
-            refresh_thread(&txn, new.thread_id, None, Some(new.now)).await?;
+        announce: F,
+    ) -> Result<(PostRecord, ThreadRecord, Vec<i64>)>
+    where
+        F: FnOnce(&PostRecord, &ThreadRecord) -> Vec<NewEvent> + Send,
+    {
+        let txn = self.begin_write().await?;
+        let mut thread = thread.clone();
+        let published = new.status == PostStatus::Published;
+        let bumped = if published && txn.get_database_backend() == DbBackend::Postgres {
+            // One statement, one round trip: the INSERT runs as a data-modifying CTE.
+            let insert =
+                post::Entity::insert(new_post_model(new, false)).build(DbBackend::Postgres);
+            let mut values = insert.values.map(|v| v.0).unwrap_or_default();
+            let (at, id) = (values.len() + 1, values.len() + 2);
+            values.push(new.now.into());
+            values.push(new.thread_id.0.into());
+            let sql = format!(
+                "WITH p AS ({}) UPDATE threads SET post_count = post_count + 1, \
+                 last_activity_at = ${at} WHERE id = ${id} RETURNING *",
+                insert.sql
+            );
+            let row = txn
+                .query_one_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    sql,
+                    values,
+                ))
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            Some(thread::Model::from_query_result(&row, "")?)
+        } else {
+            new_post_model(new, false).insert(&txn).await?;
+            if published {
+                Some(
+                    thread::Entity::update_many()
+                        .col_expr(
+                            thread::Column::PostCount,
+                            Expr::col(thread::Column::PostCount).add(1),
+                        )
+                        .col_expr(thread::Column::LastActivityAt, Expr::value(new.now))
+                        .filter(thread::Column::Id.eq(new.thread_id.0))
+                        .exec_with_returning(&txn)
+                        .await?
+                        .into_iter()
+                        .next()
+                        .ok_or(StoreError::NotFound)?,
+                )
+            } else {
+                None
+            }
+        };
+        if let Some(row) = bumped {
+            let h: HashMap<_, _> = thread
+                .author_id
+                .zip(thread.author_handle.clone())
+                .map(|(id, handle)| (id.0, handle))
+                .into_iter()
+                .collect();
+            thread = thread_record(row, &h, thread.read_at)?;
         }
         if let Some(kind) = queue {
             open_queue_item(&txn, kind, new.id, None, new.now).await?;
         }
-        let h = handles(&txn, [new.author_id.0]).await?;
+        let post = new_post_record(new, false, author_handle);
+        let seqs = append_events_on(&txn, announce(&post, &thread), new.now).await?;
         txn.commit().await?;
-        post_record(p, &h)
+        Ok((post, thread, seqs))
+    }
+
+    /// A thread (without a read marker) with its board and its author's handle, in one query.
+    #[tracing::instrument(skip_all)]
+    pub async fn thread_in_board(&self, id: ThreadId) -> Result<(ThreadRecord, BoardRecord)> {
+        let (t, b, author) = thread::Entity::find_by_id(id.0)
+            .find_also_related(board::Entity)
+            .find_also_related(member::Entity)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let b = b.ok_or_else(|| StoreError::Other(format!("thread {} has no board", t.id)))?;
+        let h: HashMap<_, _> = author.map(|m| (m.id, m.handle)).into_iter().collect();
+        Ok((thread_record(t, &h, None)?, board_record(b)?))
     }
 
     /// One thread, with the reader's read marker.

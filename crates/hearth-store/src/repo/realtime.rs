@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use hearth_core::content::PostStatus;
 use hearth_core::ids::{MemberId, MessageId, RoomId};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement,
 };
 
 use crate::entity::{event, message, room};
@@ -44,9 +44,126 @@ fn message_record(
     })
 }
 
+/// An event to store on a topic's log, in the same transaction as the change it reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    /// The topic (`thread:<id>`, `board:<id>`, ...).
+    pub topic: String,
+    /// The event, JSON.
+    pub payload: String,
+}
+
+/// Takes `topic`'s next sequence number from its `topic_seqs` counter row (created, carrying on
+/// from the log, if missing) and stores the event under it, on `db` (a transaction, or on
+/// PostgreSQL also a plain connection: there it is one statement, atomic by itself).
+///
+/// The counter row stays locked until the transaction ends, so a second writer to the same topic
+/// waits for the first to commit (or roll back) and then takes the next number: numbers are
+/// never skipped or taken twice, and a topic's events become visible in sequence order.
+pub(crate) async fn append_event_on(
+    db: &impl ConnectionTrait,
+    topic: &str,
+    payload: String,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let backend = db.get_database_backend();
+    // The SELECT only matters when the row is missing (a topic's first event): it carries on from
+    // any events stored before the counter existed. `WHERE` also settles SQLite's parse of
+    // `INSERT ... SELECT ... ON CONFLICT`.
+    const NEXT: &str = "INSERT INTO topic_seqs (topic, seq) \
+         SELECT $1, COALESCE(MAX(seq), 0) + 1 FROM events WHERE topic = $1 \
+         ON CONFLICT (topic) DO UPDATE SET seq = topic_seqs.seq + 1 RETURNING seq";
+    let seq = if backend == DbBackend::Postgres {
+        let sql = format!(
+            "WITH next AS ({NEXT}) INSERT INTO events (topic, seq, payload, created_at) \
+             SELECT $1, seq, $2, $3 FROM next RETURNING seq"
+        );
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [topic.into(), payload.into(), now.into()],
+            ))
+            .await?
+            .ok_or_else(|| StoreError::Other("no sequence number returned".to_owned()))?;
+        row.try_get::<i64>("", "seq")?
+    } else {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                NEXT.replace("$1", "?1"),
+                [topic.into()],
+            ))
+            .await?
+            .ok_or_else(|| StoreError::Other("no sequence number returned".to_owned()))?;
+        let seq = row.try_get::<i64>("", "seq")?;
+        event::ActiveModel {
+            topic: Set(topic.to_owned()),
+            seq: Set(seq),
+            payload: Set(payload),
+            created_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+        seq
+    };
+    Ok(seq)
+}
+
+/// Stores `events` (in order) as [`append_event_on`] does, answering their sequence numbers in
+/// the same order. On PostgreSQL, events on distinct topics go in one statement (one round trip
+/// however many there are); otherwise one after another.
+pub(crate) async fn append_events_on(
+    db: &impl ConnectionTrait,
+    events: Vec<NewEvent>,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    let backend = db.get_database_backend();
+    let distinct = events
+        .iter()
+        .enumerate()
+        .all(|(i, e)| events[..i].iter().all(|f| f.topic != e.topic));
+    if backend != DbBackend::Postgres || events.len() < 2 || !distinct {
+        let mut seqs = Vec::with_capacity(events.len());
+        for e in events {
+            seqs.push(append_event_on(db, &e.topic, e.payload, now).await?);
+        }
+        return Ok(seqs);
+    }
+    // $1 is the time; event i has its topic at $(2i+2) and its payload at $(2i+3).
+    let mut ctes = Vec::with_capacity(events.len() * 2);
+    let mut picks = Vec::with_capacity(events.len());
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(1 + events.len() * 2);
+    values.push(now.into());
+    for (i, e) in events.into_iter().enumerate() {
+        let (t, p) = (2 * i + 2, 2 * i + 3);
+        ctes.push(format!(
+            "n{i} AS (INSERT INTO topic_seqs (topic, seq) \
+             SELECT ${t}, COALESCE(MAX(seq), 0) + 1 FROM events WHERE topic = ${t} \
+             ON CONFLICT (topic) DO UPDATE SET seq = topic_seqs.seq + 1 RETURNING seq)"
+        ));
+        ctes.push(format!(
+            "e{i} AS (INSERT INTO events (topic, seq, payload, created_at) \
+             SELECT ${t}, seq, ${p}, $1 FROM n{i} RETURNING seq)"
+        ));
+        picks.push(format!("(SELECT seq FROM e{i}) AS s{i}"));
+        values.push(e.topic.into());
+        values.push(e.payload.into());
+    }
+    let sql = format!("WITH {} SELECT {}", ctes.join(", "), picks.join(", "));
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .ok_or_else(|| StoreError::Other("no sequence numbers returned".to_owned()))?;
+    (0..picks.len())
+        .map(|i| Ok(row.try_get::<i64>("", &format!("s{i}"))?))
+        .collect()
+}
+
 impl Store {
-    /// Appends an event to a topic's log with the next sequence number. Several instances may
-    /// append to one topic at once: the primary key (topic, seq) makes one of them retry.
+    /// Appends an event to a topic's log with the next sequence number (see
+    /// [`append_event_on`]). For an event that reports a change, prefer storing it in the
+    /// change's own transaction.
     #[tracing::instrument(skip_all)]
     pub async fn append_event(
         &self,
@@ -54,43 +171,39 @@ impl Store {
         payload: String,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        for _ in 0..20 {
-            let next = self.latest_seq(topic).await? + 1;
-            let inserted = event::ActiveModel {
-                topic: Set(topic.to_owned()),
-                seq: Set(next),
-                payload: Set(payload.clone()),
-                created_at: Set(now),
-            }
-            .insert(&self.db)
-            .await;
-            match inserted {
-                Ok(_) => return Ok(next),
-                Err(e)
-                    if matches!(
-                        e.sql_err(),
-                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-                    ) =>
-                {
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            }
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            return append_event_on(&self.db, topic, payload, now).await;
         }
-        Err(StoreError::Conflict {
-            what: "event sequence",
-        })
+        let txn = self.begin_write().await?;
+        let seq = append_event_on(&txn, topic, payload, now).await?;
+        txn.commit().await?;
+        Ok(seq)
     }
 
-    /// The latest sequence number on a topic (0 when it has none).
+    /// The latest sequence number handed out on a topic (0 when it has none). It comes from the
+    /// counter row, which is written in the same transaction as the event, so the event it names
+    /// is already readable; and it survives the purge of old events.
     #[tracing::instrument(skip_all)]
     pub async fn latest_seq(&self, topic: &str) -> Result<i64> {
-        Ok(event::Entity::find()
-            .filter(event::Column::Topic.eq(topic))
-            .order_by_desc(event::Column::Seq)
-            .one(&self.db)
-            .await?
-            .map_or(0, |e| e.seq))
+        let backend = self.db.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => {
+                "SELECT COALESCE(MAX(seq), 0) AS seq FROM (SELECT seq FROM topic_seqs WHERE topic = $1 \
+                 UNION ALL SELECT MAX(seq) FROM events WHERE topic = $1) AS s"
+            }
+            _ => {
+                "SELECT COALESCE(MAX(seq), 0) AS seq FROM (SELECT seq FROM topic_seqs WHERE topic = ?1 \
+                 UNION ALL SELECT MAX(seq) FROM events WHERE topic = ?1) AS s"
+            }
+        };
+        let row = self
+            .db
+            .query_one_raw(Statement::from_sql_and_values(backend, sql, [topic.into()]))
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get::<i64>("", "seq")?,
+            None => 0,
+        })
     }
 
     /// Events on a topic after `after`, oldest first, at most `limit`.

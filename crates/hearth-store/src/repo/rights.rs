@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use hearth_core::content::PostStatus;
 use hearth_core::ids::MemberId;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
 
 use crate::entity::{
     event, member, message, notification, post, read_marker, report, session, thread,
@@ -197,6 +199,19 @@ impl Store {
             .filter(event::Column::Topic.eq(format!("member:{}", id.0)))
             .exec(&txn)
             .await?;
+        // The member's own topic's counter names their account id: it goes with the account.
+        let backend = txn.get_database_backend();
+        let placeholder = if backend == sea_orm::DbBackend::Postgres {
+            "$1"
+        } else {
+            "?1"
+        };
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            format!("DELETE FROM topic_seqs WHERE topic = {placeholder}"),
+            [format!("member:{}", id.0).into()],
+        ))
+        .await?;
         if let Some(handle) = handle {
             let quoted = serde_json::to_string(&handle).unwrap_or_default();
             event::Entity::delete_many()

@@ -6,11 +6,40 @@ use chrono::{DateTime, Utc};
 use hearth_core::ids::MemberId;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
-use crate::entity::session;
-use crate::records::SessionRow;
+use crate::entity::{member, session};
+use crate::records::{MemberRecord, SessionRow};
 use crate::{Result, Store};
 
 impl Store {
+    /// Loads a live session together with the member its row names, in one query (every
+    /// signed-in request needs both). The member is `None` for a signed-out session, or when the
+    /// account no longer exists.
+    #[tracing::instrument(skip_all)]
+    pub async fn load_session_with_member(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(SessionRow, Option<MemberRecord>)>> {
+        let Some((s, m)) = session::Entity::find_by_id(id.to_owned())
+            .filter(session::Column::ExpiresAt.gt(now))
+            .find_also_related(member::Entity)
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let member = m.map(MemberRecord::try_from).transpose()?;
+        Ok(Some((
+            SessionRow {
+                id: s.id,
+                member_id: s.member_id.map(MemberId),
+                data: s.data,
+                expires_at: s.expires_at,
+            },
+            member,
+        )))
+    }
+
     /// Loads a live session.
     #[tracing::instrument(skip_all)]
     pub async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<SessionRow>> {
