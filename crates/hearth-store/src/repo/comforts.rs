@@ -112,6 +112,12 @@ pub struct SearchHit {
 const HEADLINE_OPTIONS: &str = "StartSel=\u{1}, StopSel=\u{2}, MaxWords=28, MinWords=10, \
                                 MaxFragments=2, FragmentDelimiter=\" … \"";
 
+/// On PostgreSQL, how many of the newest matches are ranked. A word found in tens of thousands of
+/// posts would otherwise make every search read and rank them all; members looking for a thread
+/// they half remember are served by the best of the most recent matches, and rarer words (which
+/// match fewer posts than this) are ranked in full.
+const RANKED_CANDIDATES: u64 = 2_000;
+
 /// SQL text with numbered placeholders in either dialect.
 struct Sql {
     backend: DbBackend,
@@ -622,18 +628,18 @@ impl Store {
         let select = "p.id AS post_id, p.thread_id AS thread_id, t.title AS title, \
                       t.board_id AS board_id, b.name AS board_name, p.author_id AS author_id, \
                       p.created_at AS created_at";
+        let mut tsq = String::new();
         if postgres {
-            let tsq = sql.bind(words.clone());
-            let (rank, filter) = if titles {
-                (
-                    "ts_rank(t.search_vector, q)",
-                    "t.search_vector @@ q AND p.is_first",
-                )
+            tsq = sql.bind(words.clone());
+            let filter = if titles {
+                "t.search_vector @@ q AND p.is_first"
             } else {
-                ("ts_rank(p.search_vector, q)", "p.search_vector @@ q")
+                "p.search_vector @@ q"
             };
+            // Candidates first, newest first and without ranking: ranking reads every matching
+            // row's vector, and a word in half the forum's posts would rank tens of thousands.
             sql.push(&format!(
-                "SELECT {select}, {rank}::float8 AS rank FROM posts p \
+                "SELECT {select} FROM posts p \
                  JOIN threads t ON t.id = p.thread_id JOIN boards b ON b.id = t.board_id, \
                  plainto_tsquery('english', {tsq}) q WHERE {filter}"
             ));
@@ -678,10 +684,28 @@ impl Store {
             let u = sql.bind(until);
             sql.push(&format!(" AND p.created_at < {u}"));
         }
-        let lim = sql.bind(i64::try_from(want).unwrap_or(i64::MAX));
-        sql.push(&format!(
-            " ORDER BY rank DESC, p.created_at DESC LIMIT {lim}"
-        ));
+        if postgres {
+            // Rank the newest RANKED_CANDIDATES matches (or as many as the page needs).
+            let cap = sql.bind(i64::try_from(want.max(RANKED_CANDIDATES)).unwrap_or(i64::MAX));
+            let lim = sql.bind(i64::try_from(want).unwrap_or(i64::MAX));
+            let (table, key) = if titles {
+                ("threads", "thread_id")
+            } else {
+                ("posts", "post_id")
+            };
+            sql.text = format!(
+                "SELECT c.*, ts_rank(x.search_vector, plainto_tsquery('english', {tsq}))::float8 AS rank \
+                 FROM ({inner} ORDER BY p.created_at DESC LIMIT {cap}) c \
+                 JOIN {table} x ON x.id = c.{key} \
+                 ORDER BY rank DESC, c.created_at DESC LIMIT {lim}",
+                inner = sql.text
+            );
+        } else {
+            let lim = sql.bind(i64::try_from(want).unwrap_or(i64::MAX));
+            sql.push(&format!(
+                " ORDER BY rank DESC, p.created_at DESC LIMIT {lim}"
+            ));
+        }
         let mut text = sql.text.clone();
         let mut values = sql.values.clone();
         if postgres {
