@@ -395,8 +395,50 @@ struct Traffic {
     unavailable: usize,
     /// Any answer that is neither 201 nor a clear 503: (label, status, body).
     other: Vec<(String, u16, String)>,
+    /// Sends that were answered 503 and, retried with the same `Idempotency-Key` once the
+    /// service was back, were found already stored: the database committed them as it went
+    /// away, before the server could hear so. At most the one send in flight at the crash.
+    replayed: BTreeSet<String>,
+    /// Sends answered 503 that their retry stored for the first time.
+    stored_on_retry: usize,
 }
 
+/// One post, sent with `key` as its `Idempotency-Key`: (status, `Idempotent-Replayed`, body).
+async fn send_post(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    thread: &str,
+    label: &str,
+    key: uuid::Uuid,
+) -> (u16, bool, String) {
+    let answer = http
+        .post(format!("{base}/api/threads/{thread}/posts"))
+        .header("Origin", base)
+        .header("Cookie", cookie)
+        .header("Idempotency-Key", key.to_string())
+        .json(&json!({ "body": label }))
+        .send()
+        .await;
+    match answer {
+        Ok(resp) => {
+            let replayed = resp
+                .headers()
+                .get("idempotent-replayed")
+                .is_some_and(|v| v == "true");
+            (
+                resp.status().as_u16(),
+                replayed,
+                resp.text().await.unwrap_or_default(),
+            )
+        }
+        Err(e) => (0, false, format!("request failed: {e}")),
+    }
+}
+
+/// Posts until `stop`, as a careful client would: each send has its own `Idempotency-Key`, and
+/// once the traffic stops, every send that was answered 503 is retried with its key (for at
+/// most 30 s) until it is answered 201, so that what was accepted is exactly what is stored.
 fn poster(
     base: String,
     cookie: String,
@@ -408,35 +450,49 @@ fn poster(
     let out = traffic.clone();
     let task = tokio::spawn(async move {
         let http = http();
+        let mut unanswered = Vec::new();
         let mut i = 0;
         while !stop.load(Ordering::SeqCst) {
             let label = format!("{prefix} message {i}");
+            let key = uuid::Uuid::new_v4();
             i += 1;
-            let answer = http
-                .post(format!("{base}/api/threads/{thread}/posts"))
-                .header("Origin", &base)
-                .header("Cookie", &cookie)
-                .json(&json!({ "body": label }))
-                .send()
-                .await;
-            let (status, body) = match answer {
-                Ok(resp) => (
-                    resp.status().as_u16(),
-                    resp.text().await.unwrap_or_default(),
-                ),
-                Err(e) => (0, format!("request failed: {e}")),
-            };
+            let (status, _, body) = send_post(&http, &base, &cookie, &thread, &label, key).await;
             {
                 let mut t = out.lock().unwrap();
                 match status {
                     201 => {
                         t.accepted.insert(label);
                     }
-                    503 if is_clear_unavailable(&body) => t.unavailable += 1,
+                    503 if is_clear_unavailable(&body) => {
+                        t.unavailable += 1;
+                        unanswered.push((label, key));
+                    }
                     _ => t.other.push((label, status, body)),
                 }
             }
             tokio::time::sleep(Duration::from_millis(60)).await;
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while let Some((label, key)) = unanswered.pop() {
+            let (status, replayed, body) =
+                send_post(&http, &base, &cookie, &thread, &label, key).await;
+            let mut t = out.lock().unwrap();
+            match status {
+                201 if replayed => {
+                    t.replayed.insert(label.clone());
+                    t.accepted.insert(label);
+                }
+                201 => {
+                    t.stored_on_retry += 1;
+                    t.accepted.insert(label);
+                }
+                503 if tokio::time::Instant::now() < deadline => {
+                    drop(t);
+                    unanswered.push((label, key));
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                _ => t.other.push((format!("{label} (retried)"), status, body)),
+            }
         }
     });
     (traffic, task)
@@ -709,7 +765,8 @@ async fn postgres_outage(strict_503: bool) {
 
     eprintln!(
         "PostgreSQL outage: posts accepted {}, stored {}, delivered {} (duplicates {}, socket \
-         reconnects {}); 503 answers during the outage {}; other answers {}; probes took {:?}; \
+         reconnects {}); 503 answers during the outage {} (retried with their Idempotency-Key: \
+         {} stored by the retry, {} found already stored); other answers {}; probes took {:?}; \
          ready again {:?} after restart",
         traffic.accepted.len(),
         stored_set.len(),
@@ -717,6 +774,8 @@ async fn postgres_outage(strict_503: bool) {
         received.duplicates,
         received.reconnects,
         traffic.unavailable,
+        traffic.stored_on_retry,
+        traffic.replayed.len(),
         traffic.other.len(),
         probe_time,
         recovery
@@ -758,6 +817,15 @@ async fn postgres_outage(strict_503: bool) {
     }
     if traffic.unavailable + traffic.other.len() == 0 {
         problems.push("no post of the traffic met the outage".to_owned());
+    }
+    // The poster sends one post at a time, so at most one send can have been committed by the
+    // database without the server hearing so; every other 503 stored nothing.
+    if traffic.replayed.len() > 1 {
+        problems.push(format!(
+            "{} sends answered 503 had been stored (at most the one in flight may be): {:?}",
+            traffic.replayed.len(),
+            traffic.replayed
+        ));
     }
     // Nothing half-written: exactly the accepted posts are stored, once each; the thread that
     // was refused does not exist.

@@ -889,6 +889,166 @@ async fn bulk_decisions_and_the_audit_log(app: TestApp) {
     assert!(entries.iter().all(|e| e["actor"].is_string()));
 }
 
+/// Sends `body` to `path` with `key` as its `Idempotency-Key`: (status, `Idempotent-Replayed`,
+/// body).
+async fn send_keyed(
+    client: &Client,
+    path: &str,
+    key: &str,
+    body: Value,
+) -> (StatusCode, String, Value) {
+    let resp = client
+        .request(reqwest::Method::POST, path)
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let replayed = resp
+        .headers()
+        .get("idempotent-replayed")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, replayed, resp.json().await.unwrap())
+}
+
+async fn a_retried_send_with_its_idempotency_key_stores_the_post_once(app: TestApp) {
+    let admin = app.admin().await;
+    let (board_id, thread_id) = open_thread(&admin).await;
+    let replies = format!("/api/threads/{thread_id}/posts");
+
+    // A reply, then its retry: one post, answered twice the same way.
+    let key = uuid::Uuid::new_v4().to_string();
+    let words = json!({"body": "Sent once, retried after the answer was lost."});
+    let (status, replayed, first) = send_keyed(&admin, &replies, &key, words.clone()).await;
+    assert_eq!(
+        (status, replayed.as_str()),
+        (StatusCode::CREATED, "false"),
+        "{first}"
+    );
+    let (status, replayed, again) =
+        send_keyed(&admin, &replies, &format!("\"{key}\""), words).await;
+    assert_eq!(
+        (status, replayed.as_str()),
+        (StatusCode::CREATED, "true"),
+        "{again}"
+    );
+    assert_eq!(again["post"]["id"], first["post"]["id"]);
+    assert_eq!(again["moderation"], first["moderation"]);
+    let (_, posts) = admin.get(&replies).await;
+    let copies = posts["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["body_html"].as_str().unwrap_or("").contains("Sent once"))
+        .count();
+    assert_eq!(copies, 1, "{posts}");
+    let (_, thread) = admin.get(&format!("/api/threads/{thread_id}")).await;
+    assert_eq!(thread["thread"]["post_count"], 2, "{thread}");
+
+    // The same key with other words is a client's mistake, not a retry.
+    let (status, _, body) = send_keyed(
+        &admin,
+        &replies,
+        &key,
+        json!({"body": "Something else entirely."}),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "idempotency_key_reused"),
+        "{body}"
+    );
+    // A key that is not a UUID is refused before anything is stored.
+    let (status, _, body) = send_keyed(
+        &admin,
+        &replies,
+        "not-a-uuid",
+        json!({"body": "Keyed badly."}),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid"),
+        "{body}"
+    );
+    assert_eq!(body["error"]["field"], "Idempotency-Key", "{body}");
+
+    // A new thread, retried: one thread.
+    let threads = format!("/api/boards/{board_id}/threads");
+    let key = uuid::Uuid::new_v4().to_string();
+    let new_thread = json!({"title": "Retried thread", "body": "Its first post."});
+    let (status, replayed, first) = send_keyed(&admin, &threads, &key, new_thread.clone()).await;
+    assert_eq!(
+        (status, replayed.as_str()),
+        (StatusCode::CREATED, "false"),
+        "{first}"
+    );
+    let (status, replayed, again) = send_keyed(&admin, &threads, &key, new_thread).await;
+    assert_eq!(
+        (status, replayed.as_str()),
+        (StatusCode::CREATED, "true"),
+        "{again}"
+    );
+    assert_eq!(again["thread"]["id"], first["thread"]["id"]);
+    let (_, list) = admin.get(&threads).await;
+    let titled = list["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["title"] == "Retried thread")
+        .count();
+    assert_eq!(titled, 1, "{list}");
+    // A reply's key cannot stand for a thread.
+    let (status, _, body) =
+        send_keyed(&admin, &replies, &key, json!({"body": "Its first post."})).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "idempotency_key_reused"),
+        "{body}"
+    );
+
+    // A new member's held reply, retried after the thread was locked: found, not refused, and
+    // one queue item. Keys are the sender's own: another member's send with the same key is new.
+    let (member, _) = app.member(&admin, "careful_sender").await;
+    let key = uuid::Uuid::new_v4().to_string();
+    let words = json!({"body": "Thank you for this thread."});
+    let (status, replayed, first) = send_keyed(&member, &replies, &key, words.clone()).await;
+    assert_eq!(
+        (status, replayed.as_str()),
+        (StatusCode::CREATED, "false"),
+        "{first}"
+    );
+    assert_eq!(first["moderation"]["status"], "held", "{first}");
+    let (status, body) = admin
+        .post(&format!("/api/mod/threads/{thread_id}/lock"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, replayed, again) = send_keyed(&member, &replies, &key, words.clone()).await;
+    assert_eq!(
+        (status, replayed.as_str()),
+        (StatusCode::CREATED, "true"),
+        "{again}"
+    );
+    assert_eq!(again["post"]["id"], first["post"]["id"]);
+    assert_eq!(again["moderation"]["status"], "held", "{again}");
+    let post_id = first["post"]["id"].as_str().unwrap();
+    let items = queue(&admin)
+        .await
+        .into_iter()
+        .filter(|i| i["post"]["id"] == post_id)
+        .count();
+    assert_eq!(items, 1, "one queue item for a post sent twice");
+    let (status, replayed, other) = send_keyed(&admin, &replies, &key, words).await;
+    assert_eq!(
+        (status, replayed.as_str()),
+        (StatusCode::CREATED, "false"),
+        "{other}"
+    );
+    assert_ne!(other["post"]["id"], first["post"]["id"]);
+}
+
 on_both_backends!(
     a_new_members_thread_is_held_until_a_moderator_approves_it,
     an_established_member_publishes_at_once_and_the_thread_author_hears_of_replies,
@@ -900,6 +1060,7 @@ on_both_backends!(
     members_edit_and_delete_their_own_posts_only,
     moderator_boards_are_invisible_to_members_and_bad_input_is_refused,
     bulk_decisions_and_the_audit_log,
+    a_retried_send_with_its_idempotency_key_stores_the_post_once,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

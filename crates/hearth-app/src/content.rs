@@ -14,6 +14,7 @@ use hearth_store::records::{BoardRecord, NewPost, PostRecord, QueueKind, ThreadR
 use hearth_store::{NewEvent, StoreError, ThreadCursor};
 use serde::Serialize;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::realtime::{post_event_view, thread_event_view};
 
@@ -48,6 +49,16 @@ impl Moderation {
             signpost: v.signposts.clone(),
         }
     }
+}
+
+/// Whether an answer is about a post stored by this request, or one that an earlier send with
+/// the same `Idempotency-Key` had already stored (its answer was lost, so the client retried).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// Stored now.
+    New,
+    /// Stored before, by a send with the same key; nothing was stored or announced again.
+    Replayed,
 }
 
 /// Combines the verdicts on a thread's title and its first post: the more severe wins, and
@@ -87,6 +98,38 @@ fn status_for(outcome: Outcome) -> PostStatus {
 
 fn verdict_json(v: &Verdict) -> Result<String> {
     serde_json::to_string(v).map_err(|e| AppError::Internal(format!("verdict json: {e}")))
+}
+
+/// The answer to a key used again for a different post: the client has a bug, and handing it
+/// the other post would tell it that this one was stored.
+fn key_reused() -> AppError {
+    AppError::Conflict {
+        code: "idempotency_key_reused",
+        message: "this Idempotency-Key was already used for a different post; send a new key \
+                  for a new post"
+            .to_owned(),
+    }
+}
+
+/// Two sends with one key at once: the second finds the first's post being stored. As the
+/// Idempotency-Key draft (IETF httpapi) asks, that is a 409, and a later retry finds the post.
+fn in_flight(e: StoreError) -> AppError {
+    match e {
+        StoreError::Conflict { what: "client_key" } => AppError::Conflict {
+            code: "idempotency_key_in_flight",
+            message: "a send with this Idempotency-Key is still being stored; try again in a \
+                      moment"
+                .to_owned(),
+        },
+        other => other.into(),
+    }
+}
+
+/// The author's view of a stored post's moderation, as it was answered when it was sent.
+fn moderation_of(post: &PostRecord) -> Result<Moderation> {
+    let verdict: Verdict = serde_json::from_str(&post.verdict)
+        .map_err(|e| AppError::Internal(format!("stored verdict of {}: {e}", post.id)))?;
+    Ok(Moderation::from_verdict(&verdict))
 }
 
 fn invalid(e: hearth_core::content::ContentError) -> AppError {
@@ -344,11 +387,20 @@ impl App {
         title: &str,
         body: &str,
         content_warning: Option<&str>,
-    ) -> Result<(ThreadRecord, PostRecord, Moderation)> {
+        client_key: Option<Uuid>,
+    ) -> Result<(ThreadRecord, PostRecord, Moderation, Sent)> {
         who.require(Action::CreateThread)?;
         let board = self.board(who, board).await?;
         let title = validate_title(title).map_err(invalid)?;
         let body = validate_body(body).map_err(invalid)?;
+        if let Some(post) = self.sent_before(who, client_key, &body).await? {
+            let thread = self.thread(who, post.thread_id).await?;
+            if !post.is_first || thread.board_id != board.id {
+                return Err(key_reused());
+            }
+            let moderation = moderation_of(&post)?;
+            return Ok((thread, post, moderation, Sent::Replayed));
+        }
         let cw = validate_content_warning(content_warning).map_err(invalid)?;
         let verdict = combine(
             self.moderate(who, TextKind::ThreadTitle, &title, Some(&board.name))
@@ -369,6 +421,7 @@ impl App {
             content_warning: cw,
             status: status_for(verdict.outcome),
             verdict: verdict_json(&verdict)?,
+            client_key,
             now,
         };
         let outcome = verdict.outcome;
@@ -391,7 +444,8 @@ impl App {
                     stored_events(&events)
                 },
             )
-            .await?;
+            .await
+            .map_err(in_flight)?;
         // Stored with the thread; from here on nothing may fail the answer.
         tracing::info!(thread = %thread.id, status = outcome.status(), "thread created");
         self.publish_stored(events, seqs).await;
@@ -400,7 +454,7 @@ impl App {
             self.after_published(&post, false).await;
         }
         self.concern_from_rules(&verdict, Some(post.id), None).await;
-        Ok((thread, post, Moderation::from_verdict(&verdict)))
+        Ok((thread, post, Moderation::from_verdict(&verdict), Sent::New))
     }
 
     /// Replies to a thread. Locked threads take replies only from moderators.
@@ -410,9 +464,19 @@ impl App {
         thread: ThreadId,
         body: &str,
         content_warning: Option<&str>,
-    ) -> Result<(PostRecord, Moderation)> {
+        client_key: Option<Uuid>,
+    ) -> Result<(PostRecord, Moderation, Sent)> {
         who.require(Action::Reply)?;
         let (thread, board) = self.thread_in_board(who, thread).await?;
+        // A retried send finds its post even if the thread has been locked since.
+        let body = validate_body(body).map_err(invalid)?;
+        if let Some(post) = self.sent_before(who, client_key, &body).await? {
+            if post.thread_id != thread.id || post.is_first {
+                return Err(key_reused());
+            }
+            let moderation = moderation_of(&post)?;
+            return Ok((post, moderation, Sent::Replayed));
+        }
         if thread.status != PostStatus::Published {
             return Err(AppError::Conflict {
                 code: "thread_not_open",
@@ -427,7 +491,6 @@ impl App {
                         .to_owned(),
             });
         }
-        let body = validate_body(body).map_err(invalid)?;
         let cw = validate_content_warning(content_warning).map_err(invalid)?;
         let verdict = self
             .moderate(who, TextKind::Post, &body, Some(&board.name))
@@ -445,6 +508,7 @@ impl App {
             content_warning: cw,
             status: status_for(verdict.outcome),
             verdict: verdict_json(&verdict)?,
+            client_key,
             now,
         };
         // The post, the thread's new count and the events announcing them are one transaction:
@@ -464,7 +528,8 @@ impl App {
                     stored_events(&events)
                 },
             )
-            .await?;
+            .await
+            .map_err(in_flight)?;
         // Committed: from here on nothing may turn the answer into an error.
         self.publish_stored(events, seqs).await;
         self.follow_as_writer(who.id, thread.id).await;
@@ -472,7 +537,7 @@ impl App {
             self.after_published(&post, true).await;
         }
         self.concern_from_rules(&verdict, Some(post.id), None).await;
-        Ok((post, Moderation::from_verdict(&verdict)))
+        Ok((post, Moderation::from_verdict(&verdict), Sent::New))
     }
 
     /// Edits one's own post. The new text is checked again: an edit the rules hold takes the
@@ -620,6 +685,28 @@ impl App {
             let event = json!({"kind": "queue_item_added", "post_id": post.id.to_string(), "thread_id": post.thread_id.to_string()});
             self.publish_quietly(Topic::ModQueue, event).await;
         }
+    }
+
+    /// The post an earlier send with this `Idempotency-Key` stored, if any. A key names one
+    /// send: the same key with other words (unless the post was edited or deleted since) is a
+    /// client's mistake, refused rather than answered with the other post.
+    async fn sent_before(
+        &self,
+        who: &Identity,
+        client_key: Option<Uuid>,
+        body: &str,
+    ) -> Result<Option<PostRecord>> {
+        let Some(key) = client_key else {
+            return Ok(None);
+        };
+        let Some(post) = self.store.post_by_client_key(who.id, key).await? else {
+            return Ok(None);
+        };
+        let unchanged = post.edited_at.is_none() && post.status != PostStatus::Deleted;
+        if unchanged && post.body_source != body {
+            return Err(key_reused());
+        }
+        Ok(Some(post))
     }
 
     async fn own_post(&self, who: &Identity, id: PostId) -> Result<PostRecord> {

@@ -30,7 +30,7 @@ use hearth_store::Store;
 pub use accounts::{ApplicationInput, ApplyOutcome, UNDER_AGE_MESSAGE};
 pub use admin::{MemberPatch, Sanction};
 pub use comforts::{MAX_SEARCH_CHARS, MAX_SEARCH_PAGE, Profile, SearchInput, SearchPage};
-pub use content::{HELD_MESSAGE, Moderation};
+pub use content::{HELD_MESSAGE, Moderation, Sent};
 pub use error::{AppError, Result};
 pub use hearth_store::ConcernRecord;
 pub use hearth_store::ThreadCursor;

@@ -67,6 +67,41 @@ where
     }
 }
 
+/// The request's `Idempotency-Key` header, if it has one: a UUID the client picks for one send
+/// and sends again with any retry of it, so a post whose answer was lost (a dropped connection,
+/// a database gone just as it committed) is found rather than stored twice. The header's value
+/// may be bare or quoted (the IETF draft writes it as a structured-field string).
+pub struct IdempotencyKey(pub Option<uuid::Uuid>);
+
+/// The header's name.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+impl<S> FromRequestParts<S> for IdempotencyKey
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(IDEMPOTENCY_KEY) else {
+            return Ok(IdempotencyKey(None));
+        };
+        value
+            .to_str()
+            .ok()
+            .map(|v| v.trim().trim_matches('"'))
+            .and_then(|v| uuid::Uuid::parse_str(v).ok())
+            .map(|key| IdempotencyKey(Some(key)))
+            .ok_or_else(|| {
+                ApiError::App(AppError::invalid(
+                    "Idempotency-Key",
+                    "the Idempotency-Key header must be a UUID, such as \
+                     \"5f0c8a52-1b7e-4f43-9a57-0b9b1f3c2d11\"",
+                ))
+            })
+    }
+}
+
 /// The signed-in person, whatever their role.
 pub struct Member(pub Identity);
 /// A signed-in moderator or admin.

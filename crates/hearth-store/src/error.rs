@@ -26,7 +26,9 @@ pub enum StoreError {
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
         if let Some(SqlErr::UniqueConstraintViolation(msg)) = err.sql_err() {
-            let what = if msg.contains("handle") {
+            let what = if msg.contains("client_key") {
+                "client_key"
+            } else if msg.contains("handle") {
                 "handle"
             } else if msg.contains("email") {
                 "email"

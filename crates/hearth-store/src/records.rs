@@ -260,6 +260,9 @@ mod content {
         pub status: PostStatus,
         /// The verdict, JSON.
         pub verdict: String,
+        /// The key the sender picked for this post, if any: a retry with the same key finds
+        /// this post instead of storing another.
+        pub client_key: Option<uuid::Uuid>,
         /// When.
         pub now: DateTime<Utc>,
     }

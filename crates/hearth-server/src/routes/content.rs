@@ -13,10 +13,10 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::Result;
-use crate::extract::{ApiJson, ApiQuery, Member};
+use crate::extract::{ApiJson, ApiQuery, IdempotencyKey, Member};
 use crate::routes::IdPath;
 use crate::routes::openapi::{
-    BadRequest, BoardsAnswer, Forbidden, MarkedReadAnswer, ModeratedPostAnswer, NotFound,
+    BadRequest, BoardsAnswer, Conflict, Forbidden, MarkedReadAnswer, ModeratedPostAnswer, NotFound,
     NotSignedIn, NotificationsAnswer, PostAnswer, PostsAnswer, RateLimited, RuleRejected,
     StatusMessageAnswer, ThreadAnswer, ThreadCreatedAnswer, ThreadsAnswer, TooLarge,
     UnsupportedMediaType,
@@ -93,6 +93,22 @@ async fn within_post_limit<T>(
     Ok(out)
 }
 
+/// What the `Idempotency-Key` header is for, in the API document.
+const IDEMPOTENCY_KEY_DOC: &str = "A UUID the client picks for this one send and sends again with \
+any retry of it (after a dropped connection or a 503). A retry finds what the first send stored \
+instead of storing it twice; the same key with other words answers 409 `idempotency_key_reused`.";
+
+/// `Idempotent-Replayed: true` on the answer to a retry that found what an earlier send stored,
+/// `false` on one that stored now.
+fn replayed_header(sent: hearth_app::Sent) -> [(&'static str, &'static str); 1] {
+    let replayed = if sent == hearth_app::Sent::Replayed {
+        "true"
+    } else {
+        "false"
+    };
+    [("idempotent-replayed", replayed)]
+}
+
 fn encode_cursor(t: &hearth_app::ThreadRecord) -> String {
     format!(
         "{}.{}.{}",
@@ -167,29 +183,39 @@ struct NewThreadBody {
     path = "/api/boards/{id}/threads",
     tag = "content",
     security(("session_cookie" = [])),
-    params(("id" = uuid::Uuid, Path, description = "The board's id.")),
+    params(
+        ("id" = uuid::Uuid, Path, description = "The board's id."),
+        ("Idempotency-Key" = Option<uuid::Uuid>, Header, description = IDEMPOTENCY_KEY_DOC),
+    ),
     request_body = NewThreadBody,
     responses(
-        (status = 201, description = "Created (published or held: see `moderation`).", body = ThreadCreatedAnswer),
-        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType, RuleRejected, RateLimited,
+        (status = 201, description = "Created (published or held: see `moderation`), or found: a retry with the same `Idempotency-Key` answers the thread it made, with `Idempotent-Replayed: true`.", body = ThreadCreatedAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType, RuleRejected, RateLimited,
     )
 )]
 async fn create_thread(
     State(state): State<AppState>,
     Member(who): Member,
     IdPath(board): IdPath<BoardId>,
+    IdempotencyKey(key): IdempotencyKey,
     ApiJson(b): ApiJson<NewThreadBody>,
-) -> Result<(StatusCode, Json<Value>)> {
-    let (thread, post, moderation) = within_post_limit(
+) -> Result<(StatusCode, [(&'static str, &'static str); 1], Json<Value>)> {
+    let (thread, post, moderation, sent) = within_post_limit(
         &state,
         &who,
-        state
-            .app
-            .create_thread(&who, board, &b.title, &b.body, b.content_warning.as_deref()),
+        state.app.create_thread(
+            &who,
+            board,
+            &b.title,
+            &b.body,
+            b.content_warning.as_deref(),
+            key,
+        ),
     )
     .await?;
     Ok((
         StatusCode::CREATED,
+        replayed_header(sent),
         Json(
             json!({"thread": ThreadView::from(&thread), "post": PostView::of(&post, &who), "moderation": moderation}),
         ),
@@ -278,29 +304,34 @@ struct PostBody {
     path = "/api/threads/{id}/posts",
     tag = "content",
     security(("session_cookie" = [])),
-    params(("id" = uuid::Uuid, Path, description = "The thread's id.")),
+    params(
+        ("id" = uuid::Uuid, Path, description = "The thread's id."),
+        ("Idempotency-Key" = Option<uuid::Uuid>, Header, description = IDEMPOTENCY_KEY_DOC),
+    ),
     request_body = PostBody,
     responses(
-        (status = 201, description = "Created (published or held: see `moderation`).", body = ModeratedPostAnswer),
-        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType, RuleRejected, RateLimited,
+        (status = 201, description = "Created (published or held: see `moderation`), or found: a retry with the same `Idempotency-Key` answers the post it made, with `Idempotent-Replayed: true`.", body = ModeratedPostAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType, RuleRejected, RateLimited,
     )
 )]
 async fn create_post(
     State(state): State<AppState>,
     Member(who): Member,
     IdPath(id): IdPath<ThreadId>,
+    IdempotencyKey(key): IdempotencyKey,
     ApiJson(b): ApiJson<PostBody>,
-) -> Result<(StatusCode, Json<Value>)> {
-    let (post, moderation) = within_post_limit(
+) -> Result<(StatusCode, [(&'static str, &'static str); 1], Json<Value>)> {
+    let (post, moderation, sent) = within_post_limit(
         &state,
         &who,
         state
             .app
-            .reply(&who, id, &b.body, b.content_warning.as_deref()),
+            .reply(&who, id, &b.body, b.content_warning.as_deref(), key),
     )
     .await?;
     Ok((
         StatusCode::CREATED,
+        replayed_header(sent),
         Json(json!({"post": PostView::of(&post, &who), "moderation": moderation})),
     ))
 }

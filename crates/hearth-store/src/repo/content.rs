@@ -107,6 +107,7 @@ fn new_post_model(p: &NewPost, is_first: bool) -> post::ActiveModel {
         created_at: Set(p.now),
         edited_at: Set(None),
         decided_at: Set(None),
+        client_key: Set(p.client_key),
     }
 }
 
@@ -541,6 +542,26 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         let h = handles(&self.db, p.author_id).await?;
         post_record(p, &h)
+    }
+
+    /// The post `author` already made with the key `client_key`, if any: what a retried send
+    /// finds instead of storing the same post twice.
+    #[tracing::instrument(skip_all)]
+    pub async fn post_by_client_key(
+        &self,
+        author: MemberId,
+        client_key: uuid::Uuid,
+    ) -> Result<Option<PostRecord>> {
+        let Some(p) = post::Entity::find()
+            .filter(post::Column::AuthorId.eq(author.0))
+            .filter(post::Column::ClientKey.eq(client_key))
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let h = handles(&self.db, p.author_id).await?;
+        post_record(p, &h).map(Some)
     }
 
     /// How many of a member's posts are published (for the new-member rules).
