@@ -29,8 +29,13 @@ export const SESSION_ENDED = 'hearth:session-ended';
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Calls the API. Resolves with the parsed JSON body (or null for 204); rejects with ApiError. */
-export async function api<T = unknown>(method: Method, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+export async function api<T = unknown>(
+  method: Method,
+  path: string,
+  body?: unknown,
+  extraHeaders?: Record<string, string>,
+): Promise<T> {
+  const headers: Record<string, string> = { ...extraHeaders, Accept: 'application/json' };
   const init: RequestInit = {
     method,
     headers,
@@ -90,6 +95,41 @@ export async function api<T = unknown>(method: Method, path: string, body?: unkn
     throw failure;
   }
   throw new ApiError(response.status, 'unexpected', GENERIC_MESSAGE);
+}
+
+/**
+ * The `Idempotency-Key` of one unsent text. Sending the same text again after a lost answer (the
+ * network dropped, or the server answered 503) reuses the key, so the server finds the post it
+ * may already have stored instead of storing it twice; other text, or a send that succeeded,
+ * takes a new key.
+ */
+export class SendKey {
+  private text = '';
+  private key = '';
+
+  /** The key for sending `text`. */
+  for(text: string): Record<string, string> {
+    if (!this.key || text !== this.text) {
+      this.text = text;
+      this.key = newKey();
+    }
+    return { 'Idempotency-Key': this.key };
+  }
+
+  /** The send went through: the next one is a new post. */
+  done(): void {
+    this.key = '';
+  }
+}
+
+/** A random (version 4) UUID, also where `crypto.randomUUID` is missing (plain http). */
+function newKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** A server sentence as a sentence: capital first letter, closing full stop. Words unchanged. */

@@ -2,9 +2,9 @@
 // pinned/locked badges, a page at a time; live as threads start or get replies; and the
 // composer for a new thread.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
-import { api, ApiError, formatDate, type Board, type Moderation, type Post, type Thread } from '../api';
+import { api, ApiError, SendKey, formatDate, type Board, type Moderation, type Post, type Thread } from '../api';
 import { ErrorSummary, Link, Loading, PageHeading, asApiError } from '../components';
 import { Composer } from '../forum';
 import { navigate } from '../router';
@@ -76,12 +76,21 @@ export function BoardScreen(props: { id: string }) {
     }
   }
 
+  const sendKey = useRef(new SendKey());
+
   async function start(v: { title: string; body: string; warning: string }): Promise<Moderation> {
-    const answer = await api<{ thread: Thread; post: Post; moderation: Moderation }>('POST', `/api/boards/${props.id}/threads`, {
+    const fields = {
       title: v.title.trim(),
       body: v.body,
       ...(v.warning.trim() ? { content_warning: v.warning.trim() } : {}),
-    });
+    };
+    const answer = await api<{ thread: Thread; post: Post; moderation: Moderation }>(
+      'POST',
+      `/api/boards/${props.id}/threads`,
+      fields,
+      sendKey.current.for(JSON.stringify(fields)),
+    );
+    sendKey.current.done();
     setFlash(answer.thread.id, answer.moderation);
     navigate(`/threads/${answer.thread.id}`);
     return answer.moderation;

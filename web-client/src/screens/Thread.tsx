@@ -9,6 +9,7 @@ import {
   ApiError,
   formatDate,
   REACTIONS,
+  SendKey,
   type Board,
   type FollowState,
   type Moderation,
@@ -138,11 +139,20 @@ export function ThreadScreen(props: { id: string }) {
     }
   }
 
+  const sendKey = useRef(new SendKey());
+
   async function reply(v: { body: string; warning: string }): Promise<Moderation> {
-    const answer = await api<{ post: Post; moderation: Moderation }>('POST', `/api/threads/${props.id}/posts`, {
+    const fields = {
       body: v.body,
       ...(v.warning.trim() ? { content_warning: v.warning.trim() } : {}),
-    });
+    };
+    const answer = await api<{ post: Post; moderation: Moderation }>(
+      'POST',
+      `/api/threads/${props.id}/posts`,
+      fields,
+      sendKey.current.for(JSON.stringify(fields)),
+    );
+    sendKey.current.done();
     upsert([answer.post]);
     setFollowAgain((n) => n + 1);
     return answer.moderation;
