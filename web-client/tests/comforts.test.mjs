@@ -396,7 +396,8 @@ describe('comforts in the browser', () => {
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     const refused = page.getByTestId('about-refused');
     await refused.waitFor();
-    assert.match(await refused.innerText(), /contact details/i);
+    // The reason names what to change (the server's PROFILE_REFUSED sentence).
+    assert.match(await refused.innerText(), /can.t include anything that might identify you[^]*phone number/i);
     assert.equal(await about.inputValue(), 'Text me on 07700 900123 any time.', 'the words stay');
     assert.equal(await page.getByTestId('about').innerText(), 'Tea and long walks help me most.', 'unchanged');
     await checkScreen(page, 'profile-own');
