@@ -111,7 +111,7 @@ export class SendKey {
   for(text: string): Record<string, string> {
     if (!this.key || text !== this.text) {
       this.text = text;
-      this.key = newKey();
+      this.key = uuid();
     }
     return { 'Idempotency-Key': this.key };
   }
@@ -120,16 +120,6 @@ export class SendKey {
   done(): void {
     this.key = '';
   }
-}
-
-/** A random (version 4) UUID, also where `crypto.randomUUID` is missing (plain http). */
-function newKey(): string {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** A server sentence as a sentence: capital first letter, closing full stop. Words unchanged. */
