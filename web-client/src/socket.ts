@@ -53,8 +53,13 @@ const pongWaiters: Array<(() => void) | null> = [];
 const ackListeners = new Set<(ack: Ack) => void>();
 const errorListeners = new Set<(error: SocketError) => void>();
 const stateListeners = new Set<(state: Connection) => void>();
-/** Frames to send once the socket opens (a `say` typed while reconnecting). */
-const outbox: string[] = [];
+/**
+ * Chat messages (`say` frames, by `client_id`) not yet acknowledged, oldest first. Each is sent
+ * again whenever a socket opens: one typed while reconnecting has not gone yet, and one whose
+ * socket dropped before the ack came may or may not have been stored. The server knows a
+ * `client_id` it has stored and acknowledges it again without storing it twice.
+ */
+const unacked = new Map<string, string>();
 
 function setState(next: Connection): void {
   if (state === next) return;
@@ -89,7 +94,7 @@ function connect(): void {
     everOpen = true;
     setState('open');
     resubscribeAll(reconnected);
-    while (outbox.length) socket.send(outbox.shift() as string);
+    for (const frame of unacked.values()) socket.send(frame);
     window.clearInterval(pingTimer);
     pingTimer = window.setInterval(() => ping(), PING_MS);
   };
@@ -172,10 +177,17 @@ function receive(data: unknown): void {
       break;
     }
     case 'ack':
+      unacked.delete(String(frame.client_id));
       for (const l of ackListeners) l(frame as unknown as Ack);
       break;
     case 'error': {
       const err = { code: String(frame.code), message: String(frame.message) };
+      if (err.code === 'rate_limited') {
+        // Refused before it was read: the oldest message still sending is the one (the chat
+        // screen shows it as not sent), and it is not sent again.
+        const oldest = unacked.keys().next();
+        if (!oldest.done) unacked.delete(oldest.value);
+      }
       if (err.code === 'catch_up_failed') {
         // The server could not replay what we missed: every screen fetches afresh.
         for (const set of listeners.values()) for (const l of set) l.onResync?.();
@@ -211,7 +223,7 @@ export function stop(): void {
   s?.close();
   lastSeq.clear();
   confirmed.clear();
-  outbox.length = 0;
+  unacked.clear();
   pongWaiters.length = 0;
   setState('idle');
 }
@@ -247,10 +259,11 @@ export function subscribe(topic: string, listener: Listener): () => void {
   };
 }
 
-/** Sends a chat message; queued if the socket is reconnecting. */
+/** Sends a chat message; kept, and sent again on the next socket, until it is acknowledged. */
 export function say(room: string, body: string, clientId: string): void {
   const frame = { type: 'say', room, body, client_id: clientId };
-  if (!send(frame)) outbox.push(JSON.stringify(frame));
+  unacked.set(clientId, JSON.stringify(frame));
+  send(frame);
 }
 
 export function onAck(l: (ack: Ack) => void): () => void {

@@ -316,6 +316,44 @@ describe('the forum in the browser', () => {
     collect(annPage, boPage, fresh);
   });
 
+  test('a chat message whose answer was lost is sent again on the next connection and kept once', async () => {
+    const cy = await makeMember(server, admin.cookie, 'Chatter_Cy');
+    await establish(server, admin.cookie, cy.cookie, threadId);
+    const page = await pageFor(cy, { allowSocketErrors: true });
+    // Between the page and the server: once `cutAfterSay` is set, the next message the page
+    // sends reaches the server, but the page's connection drops at once, so neither the ack
+    // nor the message's own event comes back (a phone losing signal just after sending). The
+    // server's side is closed a second later, when it has surely stored the message.
+    let cutAfterSay = false;
+    let cut = 0;
+    await page.routeWebSocket(/\/api\/ws$/, (ws) => {
+      const real = ws.connectToServer();
+      ws.onMessage((frame) => {
+        real.send(frame);
+        if (cutAfterSay && String(frame).includes('"type":"say"')) {
+          cutAfterSay = false;
+          cut += 1;
+          ws.close();
+          setTimeout(() => real.close(), 1000);
+        }
+      });
+    });
+    await page.goto(`/rooms/${roomId}`);
+    await page.locator('[data-testid="chat"][data-live="on"]').waitFor({ state: 'attached' });
+    cutAfterSay = true;
+    await page.getByLabel('Your message').fill('Is anyone else still awake?');
+    await page.getByLabel('Your message').press('Enter');
+    // Sent again on the next socket and answered there: nothing left sending, shown once.
+    await page.locator('[data-testid="message"][data-status="sending"]').waitFor({ state: 'detached', timeout: 20_000 });
+    assert.equal(cut, 1, 'the connection was cut after the message was sent');
+    await page.waitForTimeout(500);
+    assert.equal(await page.getByTestId('message').filter({ hasText: 'still awake' }).count(), 1, 'shown once');
+    const history = await apiCall(server.origin, 'GET', `/api/rooms/${roomId}/messages?limit=50`, undefined, cy.cookie);
+    assert.equal(history.status, 200);
+    assert.equal(history.body.messages.filter((m) => m.body_html.includes('still awake')).length, 1, 'stored once');
+    collect(page);
+  });
+
   test('a member edits and deletes their own post, reports another, and content warnings stay closed', async () => {
     const ann = await signInApi(server.origin, 'Chatter_Ann'); // established: not held
     const page = await pageFor(ann, { phone: true });

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use hearth_core::content::PostStatus;
 use hearth_core::ids::{MemberId, MessageId, RoomId};
-use hearth_core::moderation::{Outcome, TextKind};
+use hearth_core::moderation::{Outcome, TextKind, Verdict};
 use hearth_core::policy::{self, Action, Role, Standing};
 use hearth_realtime::{
     Ack, Bus, CloseReason, Envelope, HookError, HubHooks, MemberAccess, ProtocolError,
@@ -399,6 +399,7 @@ impl App {
         member: MemberId,
         room_id: RoomId,
         body: &str,
+        client_key: Option<Uuid>,
     ) -> Result<(MessageRecord, Outcome, Vec<String>)> {
         let who = self.identify(member).await?;
         who.require(Action::Chat)?;
@@ -406,18 +407,23 @@ impl App {
             StoreError::NotFound => AppError::NotFound("room"),
             other => other.into(),
         })?;
-        if !self.room_state(&room).await?.open && who.role < Role::Moderator {
-            return Err(AppError::Refused {
-                code: "room_closed",
-                message: "this room is open only while a moderator is here".to_owned(),
-            });
-        }
         let text = body.trim();
         if text.is_empty() || text.chars().count() > CHAT_MAX {
             return Err(AppError::invalid(
                 "body",
                 "a message must be 1 to 2000 characters long",
             ));
+        }
+        // A `say` resent after a dropped connection finds its message, even if the room has
+        // closed or slow mode would refuse a new one since.
+        if let Some(said) = self.said_before(&who, room_id, text, client_key).await? {
+            return Ok(said);
+        }
+        if !self.room_state(&room).await?.open && who.role < Role::Moderator {
+            return Err(AppError::Refused {
+                code: "room_closed",
+                message: "this room is open only while a moderator is here".to_owned(),
+            });
         }
         let approved = self.store.count_published_posts(who.id).await?;
         let new_member = approved < 3 && who.role < Role::Moderator;
@@ -472,19 +478,32 @@ impl App {
         };
         let message = self
             .store
-            .insert_message(&MessageRecord {
-                id: MessageId::new(),
-                room_id,
-                author_id: Some(who.id),
-                author_handle: Some(who.handle.clone()),
-                body: text.to_owned(),
-                body_html: hearth_core::render::render_plain(text),
-                status,
-                verdict: serde_json::to_string(&verdict)
-                    .map_err(|e| AppError::Internal(e.to_string()))?,
-                created_at: now,
-            })
-            .await?;
+            .insert_message(
+                &MessageRecord {
+                    id: MessageId::new(),
+                    room_id,
+                    author_id: Some(who.id),
+                    author_handle: Some(who.handle.clone()),
+                    body: text.to_owned(),
+                    body_html: hearth_core::render::render_plain(text),
+                    status,
+                    verdict: serde_json::to_string(&verdict)
+                        .map_err(|e| AppError::Internal(e.to_string()))?,
+                    created_at: now,
+                },
+                client_key,
+            )
+            .await;
+        let message = match message {
+            Err(StoreError::Conflict { what: "client_key" }) => {
+                // The same `say` twice at once: the other one stored it.
+                return self
+                    .said_before(&who, room_id, text, client_key)
+                    .await?
+                    .ok_or_else(|| AppError::Internal("a keyed message vanished".to_owned()));
+            }
+            other => other?,
+        };
         if status == PostStatus::Published {
             self.publish_quietly(
                 Topic::Room(room_id),
@@ -510,6 +529,40 @@ impl App {
 }
 
 impl App {
+    /// The message an earlier `say` with this `client_id` stored, answered as it was then; none
+    /// for a new `client_id`. The same `client_id` for other words, or another room, is the
+    /// client's mistake and is refused.
+    async fn said_before(
+        &self,
+        who: &Identity,
+        room_id: RoomId,
+        text: &str,
+        client_key: Option<Uuid>,
+    ) -> Result<Option<(MessageRecord, Outcome, Vec<String>)>> {
+        let Some(key) = client_key else {
+            return Ok(None);
+        };
+        let Some(message) = self.store.message_by_client_key(who.id, key).await? else {
+            return Ok(None);
+        };
+        if message.room_id != room_id
+            || (message.status != PostStatus::Deleted && message.body != text)
+        {
+            return Err(AppError::Conflict {
+                code: "client_id_reused",
+                message: "this client_id was already used for another message; send a new one"
+                    .to_owned(),
+            });
+        }
+        let verdict: Verdict = serde_json::from_str(&message.verdict)
+            .map_err(|e| AppError::Internal(format!("stored verdict of {}: {e}", message.id)))?;
+        let mut reasons = verdict.author_messages;
+        if verdict.outcome == Outcome::Hold && reasons.is_empty() {
+            reasons.push(crate::HELD_MESSAGE.to_owned());
+        }
+        Ok(Some((message, verdict.outcome, reasons)))
+    }
+
     /// Chat messages waiting for a moderator, oldest first.
     pub async fn held_messages(&self, who: &Identity) -> Result<Vec<MessageRecord>> {
         who.require(Action::ModerateQueue)?;
@@ -625,8 +678,8 @@ impl SocketHandler for AppSocketHandler {
         may_hold(&self.0.store, member, who.role, topic).await
     }
 
-    async fn say(&self, member: MemberId, room: RoomId, body: String, _client_id: Uuid) -> Ack {
-        match self.0.say(member, room, &body).await {
+    async fn say(&self, member: MemberId, room: RoomId, body: String, client_id: Uuid) -> Ack {
+        match self.0.say(member, room, &body, Some(client_id)).await {
             Ok((_, Outcome::Reject, reasons)) => Ack::rejected(reasons.join(" ")),
             Ok((_, Outcome::Hold, reasons)) => Ack::held(reasons.join(" ")),
             Ok(_) => Ack::published(),

@@ -12,6 +12,7 @@ pub struct Model {
     pub status: String,
     pub verdict: String,
     pub created_at: DateTimeUtc,
+    pub client_key: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

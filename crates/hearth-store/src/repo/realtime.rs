@@ -283,9 +283,13 @@ impl Store {
         ))
     }
 
-    /// Stores a chat message.
+    /// Stores a chat message, with the `client_id` its sender gave it, if any.
     #[tracing::instrument(skip_all)]
-    pub async fn insert_message(&self, m: &MessageRecord) -> Result<MessageRecord> {
+    pub async fn insert_message(
+        &self,
+        m: &MessageRecord,
+        client_key: Option<uuid::Uuid>,
+    ) -> Result<MessageRecord> {
         let row = message::ActiveModel {
             id: Set(m.id.0),
             room_id: Set(m.room_id.0),
@@ -295,10 +299,31 @@ impl Store {
             status: Set(m.status.as_str().to_owned()),
             verdict: Set(m.verdict.clone()),
             created_at: Set(m.created_at),
+            client_key: Set(client_key),
         }
         .insert(&self.db)
         .await?;
         message_record(row, &handles(&self.db, m.author_id.map(|a| a.0)).await?)
+    }
+
+    /// The message `author` already sent with `client_id` `client_key`, if any: what a resent
+    /// `say` finds instead of storing the message twice.
+    #[tracing::instrument(skip_all)]
+    pub async fn message_by_client_key(
+        &self,
+        author: MemberId,
+        client_key: uuid::Uuid,
+    ) -> Result<Option<MessageRecord>> {
+        let Some(row) = message::Entity::find()
+            .filter(message::Column::AuthorId.eq(author.0))
+            .filter(message::Column::ClientKey.eq(client_key))
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let h = handles(&self.db, row.author_id).await?;
+        message_record(row, &h).map(Some)
     }
 
     /// A room's messages that `reader` may see (published, and their own held ones), newest
