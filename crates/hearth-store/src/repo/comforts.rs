@@ -572,8 +572,25 @@ impl Store {
             return Ok((Vec::new(), false));
         }
         let want = q.offset + q.limit + 1;
-        let titles = self.search_part(q, true, want).await?;
-        let posts = self.search_part(q, false, want).await?;
+        let (titles, posts) = if self.db.get_database_backend() == DbBackend::Postgres {
+            // The words are a bound parameter, and after five runs PostgreSQL may plan a
+            // prepared statement once for every word: a plan good for a word in half the posts
+            // (read the newest first) is ruinous for a rare one, and the reverse. Plan each
+            // search for its own words.
+            use sea_orm::TransactionTrait;
+            let txn = self.db.begin().await?;
+            txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+                .await?;
+            let titles = search_part(&txn, q, true, want).await?;
+            let posts = search_part(&txn, q, false, want).await?;
+            txn.commit().await?;
+            (titles, posts)
+        } else {
+            (
+                search_part(&self.db, q, true, want).await?,
+                search_part(&self.db, q, false, want).await?,
+            )
+        };
         let mut seen = HashSet::new();
         let mut merged: Vec<SearchHit> = Vec::new();
         for hit in titles.into_iter().chain(posts) {
@@ -603,164 +620,163 @@ impl Store {
         }
         Ok((page, more))
     }
+}
 
-    /// One half of a search: title matches or post matches, best first, at most `want`.
-    async fn search_part(
-        &self,
-        q: &SearchQuery,
-        titles: bool,
-        want: u64,
-    ) -> Result<Vec<SearchHit>> {
-        let backend = self.db.get_database_backend();
-        let mut sql = Sql::new(backend);
-        let postgres = backend == DbBackend::Postgres;
-        let words = q.words.join(" ");
-        let fts = if postgres {
-            String::new()
-        } else {
-            // FTS5: each word quoted (so nothing is an operator), all must match.
-            q.words
-                .iter()
-                .map(|w| format!("\"{}\"", w.replace('"', "")))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let select = "p.id AS post_id, p.thread_id AS thread_id, t.title AS title, \
+/// One half of a search: title matches or post matches, best first, at most `want`.
+async fn search_part(
+    db: &impl ConnectionTrait,
+    q: &SearchQuery,
+    titles: bool,
+    want: u64,
+) -> Result<Vec<SearchHit>> {
+    let backend = db.get_database_backend();
+    let mut sql = Sql::new(backend);
+    let postgres = backend == DbBackend::Postgres;
+    let words = q.words.join(" ");
+    let fts = if postgres {
+        String::new()
+    } else {
+        // FTS5: each word quoted (so nothing is an operator), all must match.
+        q.words
+            .iter()
+            .map(|w| format!("\"{}\"", w.replace('"', "")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let select = "p.id AS post_id, p.thread_id AS thread_id, t.title AS title, \
                       t.board_id AS board_id, b.name AS board_name, p.author_id AS author_id, \
                       p.created_at AS created_at";
-        let mut tsq = String::new();
-        if postgres {
-            tsq = sql.bind(words.clone());
-            let filter = if titles {
-                "t.search_vector @@ q AND p.is_first"
-            } else {
-                "p.search_vector @@ q"
-            };
-            // Candidates first, newest first and without ranking: ranking reads every matching
-            // row's vector, and a word in half the forum's posts would rank tens of thousands.
-            sql.push(&format!(
-                "SELECT {select} FROM posts p \
+    let mut tsq = String::new();
+    if postgres {
+        tsq = sql.bind(words.clone());
+        let filter = if titles {
+            "t.search_vector @@ q AND p.is_first"
+        } else {
+            "p.search_vector @@ q"
+        };
+        // Candidates first, newest first and without ranking: ranking reads every matching
+        // row's vector, and a word in half the forum's posts would rank tens of thousands.
+        sql.push(&format!(
+            "SELECT {select} FROM posts p \
                  JOIN threads t ON t.id = p.thread_id JOIN boards b ON b.id = t.board_id, \
                  plainto_tsquery('english', {tsq}) q WHERE {filter}"
-            ));
-        } else if titles {
-            let m = sql.bind(fts.clone());
-            sql.push(&format!(
-                "SELECT {select}, -bm25(search_threads) AS rank, \
+        ));
+    } else if titles {
+        let m = sql.bind(fts.clone());
+        sql.push(&format!(
+            "SELECT {select}, -bm25(search_threads) AS rank, \
                  highlight(search_threads, 1, char(1), char(2)) AS title_marked, \
                  substr(p.body_source, 1, 240) AS snippet \
                  FROM search_threads JOIN threads t ON t.id = search_threads.thread_id \
                  JOIN posts p ON p.thread_id = t.id AND p.is_first \
                  JOIN boards b ON b.id = t.board_id WHERE search_threads MATCH {m}"
-            ));
-        } else {
-            let m = sql.bind(fts.clone());
-            sql.push(&format!(
-                "SELECT {select}, -bm25(search_posts) AS rank, \
+        ));
+    } else {
+        let m = sql.bind(fts.clone());
+        sql.push(&format!(
+            "SELECT {select}, -bm25(search_posts) AS rank, \
                  snippet(search_posts, 1, char(1), char(2), '…', 24) AS snippet \
                  FROM search_posts JOIN posts p ON p.id = search_posts.post_id \
                  JOIN threads t ON t.id = p.thread_id \
                  JOIN boards b ON b.id = t.board_id WHERE search_posts MATCH {m}"
-            ));
-        }
-        let published = sql.bind(PostStatus::Published.as_str());
-        let published2 = sql.bind(PostStatus::Published.as_str());
-        sql.push(&format!(
-            " AND p.status = {published} AND t.status = {published2}"
         ));
-        if !q.staff_boards {
-            let members = sql.bind("members");
-            sql.push(&format!(" AND b.visibility = {members}"));
-        }
-        if let Some(board) = q.board {
-            let b = sql.bind(board.0);
-            sql.push(&format!(" AND t.board_id = {b}"));
-        }
-        if let Some(from) = q.from {
-            let f = sql.bind(from);
-            sql.push(&format!(" AND p.created_at >= {f}"));
-        }
-        if let Some(until) = q.until {
-            let u = sql.bind(until);
-            sql.push(&format!(" AND p.created_at < {u}"));
-        }
-        if postgres {
-            // Rank the newest RANKED_CANDIDATES matches (or as many as the page needs).
-            let cap = sql.bind(i64::try_from(want.max(RANKED_CANDIDATES)).unwrap_or(i64::MAX));
-            let lim = sql.bind(i64::try_from(want).unwrap_or(i64::MAX));
-            let (table, key) = if titles {
-                ("threads", "thread_id")
-            } else {
-                ("posts", "post_id")
-            };
-            sql.text = format!(
-                "SELECT c.*, ts_rank(x.search_vector, plainto_tsquery('english', {tsq}))::float8 AS rank \
+    }
+    let published = sql.bind(PostStatus::Published.as_str());
+    let published2 = sql.bind(PostStatus::Published.as_str());
+    sql.push(&format!(
+        " AND p.status = {published} AND t.status = {published2}"
+    ));
+    if !q.staff_boards {
+        let members = sql.bind("members");
+        sql.push(&format!(" AND b.visibility = {members}"));
+    }
+    if let Some(board) = q.board {
+        let b = sql.bind(board.0);
+        sql.push(&format!(" AND t.board_id = {b}"));
+    }
+    if let Some(from) = q.from {
+        let f = sql.bind(from);
+        sql.push(&format!(" AND p.created_at >= {f}"));
+    }
+    if let Some(until) = q.until {
+        let u = sql.bind(until);
+        sql.push(&format!(" AND p.created_at < {u}"));
+    }
+    if postgres {
+        // Rank the newest RANKED_CANDIDATES matches (or as many as the page needs).
+        let cap = sql.bind(i64::try_from(want.max(RANKED_CANDIDATES)).unwrap_or(i64::MAX));
+        let lim = sql.bind(i64::try_from(want).unwrap_or(i64::MAX));
+        let (table, key) = if titles {
+            ("threads", "thread_id")
+        } else {
+            ("posts", "post_id")
+        };
+        sql.text = format!(
+            "SELECT c.*, ts_rank(x.search_vector, plainto_tsquery('english', {tsq}))::float8 AS rank \
                  FROM ({inner} ORDER BY p.created_at DESC LIMIT {cap}) c \
                  JOIN {table} x ON x.id = c.{key} \
                  ORDER BY rank DESC, c.created_at DESC LIMIT {lim}",
-                inner = sql.text
-            );
-        } else {
-            let lim = sql.bind(i64::try_from(want).unwrap_or(i64::MAX));
-            sql.push(&format!(
-                " ORDER BY rank DESC, p.created_at DESC LIMIT {lim}"
-            ));
-        }
-        let mut text = sql.text.clone();
-        let mut values = sql.values.clone();
-        if postgres {
-            // The headlines are costly: make them for the chosen rows only.
-            values.push(Value::from(words));
-            let q2 = format!("${}", values.len());
-            values.push(Value::from(HEADLINE_OPTIONS));
-            let opts = format!("${}", values.len());
-            let title_marked = if titles {
-                format!(
-                    "ts_headline('english', hit.title, plainto_tsquery('english', {q2}), \
+            inner = sql.text
+        );
+    } else {
+        let lim = sql.bind(i64::try_from(want).unwrap_or(i64::MAX));
+        sql.push(&format!(
+            " ORDER BY rank DESC, p.created_at DESC LIMIT {lim}"
+        ));
+    }
+    let mut text = sql.text.clone();
+    let mut values = sql.values.clone();
+    if postgres {
+        // The headlines are costly: make them for the chosen rows only.
+        values.push(Value::from(words));
+        let q2 = format!("${}", values.len());
+        values.push(Value::from(HEADLINE_OPTIONS));
+        let opts = format!("${}", values.len());
+        let title_marked = if titles {
+            format!(
+                "ts_headline('english', hit.title, plainto_tsquery('english', {q2}), \
                      'HighlightAll=true, StartSel=\u{1}, StopSel=\u{2}')"
-                )
-            } else {
-                "NULL".to_owned()
-            };
-            let snippet = if titles {
-                "substr(p2.body_source, 1, 240)".to_owned()
-            } else {
-                format!(
-                    "ts_headline('english', p2.body_source, plainto_tsquery('english', {q2}), {opts})"
-                )
-            };
-            text = format!(
-                "SELECT hit.*, {title_marked} AS title_marked, {snippet} AS snippet \
+            )
+        } else {
+            "NULL".to_owned()
+        };
+        let snippet = if titles {
+            "substr(p2.body_source, 1, 240)".to_owned()
+        } else {
+            format!(
+                "ts_headline('english', p2.body_source, plainto_tsquery('english', {q2}), {opts})"
+            )
+        };
+        text = format!(
+            "SELECT hit.*, {title_marked} AS title_marked, {snippet} AS snippet \
                  FROM ({text}) hit JOIN posts p2 ON p2.id = hit.post_id \
                  ORDER BY hit.rank DESC, hit.created_at DESC"
-            );
-        }
-        let rows = self
-            .db
-            .query_all_raw(Statement::from_sql_and_values(backend, text, values))
-            .await?;
-        let mut hits = Vec::with_capacity(rows.len());
-        for row in rows {
-            let author: Option<uuid::Uuid> = row.try_get("", "author_id")?;
-            let title_marked: Option<String> = if titles {
-                row.try_get("", "title_marked")?
-            } else {
-                None
-            };
-            hits.push(SearchHit {
-                post_id: PostId(row.try_get("", "post_id")?),
-                thread_id: ThreadId(row.try_get("", "thread_id")?),
-                thread_title: row.try_get("", "title")?,
-                title_marked,
-                board_id: BoardId(row.try_get("", "board_id")?),
-                board_name: row.try_get("", "board_name")?,
-                // Resolved to a handle once the page is chosen.
-                author_handle: author.map(|a| a.to_string()),
-                created_at: row.try_get("", "created_at")?,
-                snippet_marked: row.try_get("", "snippet")?,
-                title_match: titles,
-            });
-        }
-        Ok(hits)
+        );
     }
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(backend, text, values))
+        .await?;
+    let mut hits = Vec::with_capacity(rows.len());
+    for row in rows {
+        let author: Option<uuid::Uuid> = row.try_get("", "author_id")?;
+        let title_marked: Option<String> = if titles {
+            row.try_get("", "title_marked")?
+        } else {
+            None
+        };
+        hits.push(SearchHit {
+            post_id: PostId(row.try_get("", "post_id")?),
+            thread_id: ThreadId(row.try_get("", "thread_id")?),
+            thread_title: row.try_get("", "title")?,
+            title_marked,
+            board_id: BoardId(row.try_get("", "board_id")?),
+            board_name: row.try_get("", "board_name")?,
+            // Resolved to a handle once the page is chosen.
+            author_handle: author.map(|a| a.to_string()),
+            created_at: row.try_get("", "created_at")?,
+            snippet_marked: row.try_get("", "snippet")?,
+            title_match: titles,
+        });
+    }
+    Ok(hits)
 }
