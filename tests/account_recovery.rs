@@ -118,6 +118,23 @@ async fn the_reset_page_is_a_plain_form(app: TestApp) {
     let token = link.split("token=").nth(1).unwrap().to_owned();
     let page = reqwest::get(&link).await.unwrap().text().await.unwrap();
     assert!(page.contains("<form") && page.contains(&token));
+    // Served without the web client, it still has the site's look and the quick exit.
+    assert!(
+        page.contains(r#"href="/plain.css""#)
+            && page.contains(r#"src="/plain.js""#)
+            && page.contains(r#"class="quick-exit" href="https://www.bbc.co.uk/weather""#),
+        "{page}"
+    );
+    for (path, kind, needle) in [
+        ("/plain.css", "text/css", ".quick-exit"),
+        ("/plain.js", "text/javascript", "location.replace"),
+    ] {
+        let resp = reqwest::get(format!("{}{path}", app.base)).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        let content_type = resp.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(content_type.starts_with(kind), "{path}: {content_type}");
+        assert!(resp.text().await.unwrap().contains(needle), "{path}");
+    }
     let resp = reqwest::Client::new()
         .post(format!("{}/reset", app.base))
         .header("Origin", &app.base)

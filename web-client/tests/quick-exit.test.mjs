@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { NEUTRAL_SITE, launchBrowser, newContext, startServer } from './harness.mjs';
+import { NEUTRAL_SITE, checkScreen, launchBrowser, newContext, startServer } from './harness.mjs';
 
 let server;
 let browser;
@@ -40,6 +40,30 @@ describe('quick exit', () => {
       await context.close();
     });
   }
+
+  test('the pages served without the app (password reset) have the quick exit too', async () => {
+    const context = await newContext(browser, server, { phone: true });
+    const page = await context.newPage();
+    await page.goto('/sign-in');
+    await page.goto('/reset?token=not-a-real-token');
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    await checkScreen(page, 'reset');
+    const before = await page.evaluate(() => history.length);
+    const button = page.getByRole('link', { name: 'Quick exit' });
+    const box = await button.boundingBox();
+    assert.ok(box && box.height >= 44 && box.y < 80, `a large tap target at the top: ${JSON.stringify(box)}`);
+    await button.click();
+    await page.waitForURL(NEUTRAL_SITE);
+    assert.equal(await page.evaluate(() => history.length), before, 'history entry replaced');
+
+    await page.goto(`${server.origin}/reset?token=not-a-real-token`);
+    const password = page.getByLabel('New password');
+    await password.fill('typing');
+    await password.press('Escape');
+    await password.press('Escape');
+    await page.waitForURL(NEUTRAL_SITE);
+    await context.close();
+  });
 
   test('Escape twice leaves, even while typing; Escape once does not', async () => {
     const context = await newContext(browser, server);

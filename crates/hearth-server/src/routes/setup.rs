@@ -23,6 +23,8 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/setup", get(get_setup_page).post(submit_setup_form))
+        .route("/plain.css", get(get_plain_css))
+        .route("/plain.js", get(get_plain_js))
         .route("/api/setup", post(create_first_admin))
 }
 
@@ -79,12 +81,49 @@ pub(crate) fn escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// Where quick exit goes (the web client's `NEUTRAL_SITE`): an everyday page that draws no
+/// attention.
+const NEUTRAL_SITE: &str = "https://www.bbc.co.uk/weather";
+
+/// The look of the pages served without the web client.
+const PLAIN_CSS: &str = include_str!("plain/plain.css");
+/// Their quick exit: the button and Escape twice, replacing the history entry.
+const PLAIN_JS: &str = include_str!("plain/plain.js");
+
+/// A page served without the web client (setup, password reset): plain HTML that works without
+/// script, with the site's own stylesheet and the quick exit every page has. The title says
+/// nothing about the forum.
 pub(crate) fn page(body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Set up</title></head><body><main>{body}</main></body></html>"
+         <title>Set up</title><link rel=\"stylesheet\" href=\"/plain.css\">\
+         <script src=\"/plain.js\" defer></script></head><body>\
+         <header><a class=\"quick-exit\" href=\"{NEUTRAL_SITE}\" rel=\"noreferrer\">Quick exit</a></header>\
+         <main>{body}</main>\
+         <footer><p>In danger now? Call 999. To leave this page quickly, press Esc twice.</p></footer>\
+         </body></html>"
     ))
+}
+
+/// Serves one of the plain pages' two files.
+fn plain_file(content_type: &'static str, text: &'static str) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+async fn get_plain_css() -> Response {
+    plain_file("text/css; charset=utf-8", PLAIN_CSS)
+}
+
+async fn get_plain_js() -> Response {
+    plain_file("text/javascript; charset=utf-8", PLAIN_JS)
 }
 
 async fn get_setup_page(Query(q): Query<TokenQuery>) -> Html<String> {
