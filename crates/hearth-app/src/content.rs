@@ -125,11 +125,18 @@ fn in_flight(e: StoreError) -> AppError {
     }
 }
 
+/// The verdict stored with a post or message (`what` names it for the log if it is corrupt).
+pub(crate) fn stored_verdict(json: &str, what: impl std::fmt::Display) -> Result<Verdict> {
+    serde_json::from_str(json)
+        .map_err(|e| AppError::Internal(format!("stored verdict of {what}: {e}")))
+}
+
 /// The author's view of a stored post's moderation, as it was answered when it was sent.
 fn moderation_of(post: &PostRecord) -> Result<Moderation> {
-    let verdict: Verdict = serde_json::from_str(&post.verdict)
-        .map_err(|e| AppError::Internal(format!("stored verdict of {}: {e}", post.id)))?;
-    Ok(Moderation::from_verdict(&verdict))
+    Ok(Moderation::from_verdict(&stored_verdict(
+        &post.verdict,
+        post.id,
+    )?))
 }
 
 fn invalid(e: hearth_core::content::ContentError) -> AppError {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use hearth_core::content::PostStatus;
 use hearth_core::ids::{MemberId, MessageId, RoomId};
-use hearth_core::moderation::{Outcome, TextKind, Verdict};
+use hearth_core::moderation::{Outcome, TextKind};
 use hearth_core::policy::{self, Action, Role, Standing};
 use hearth_realtime::{
     Ack, Bus, CloseReason, Envelope, HookError, HubHooks, MemberAccess, ProtocolError,
@@ -520,10 +520,7 @@ impl App {
         }
         self.concern_from_rules(&verdict, None, Some(message.id))
             .await;
-        let mut reasons = verdict.author_messages.clone();
-        if status == PostStatus::Held && reasons.is_empty() {
-            reasons.push(crate::HELD_MESSAGE.to_owned());
-        }
+        let reasons = crate::Moderation::from_verdict(&verdict).reasons;
         Ok((message, verdict.outcome, reasons))
     }
 }
@@ -554,12 +551,8 @@ impl App {
                     .to_owned(),
             });
         }
-        let verdict: Verdict = serde_json::from_str(&message.verdict)
-            .map_err(|e| AppError::Internal(format!("stored verdict of {}: {e}", message.id)))?;
-        let mut reasons = verdict.author_messages;
-        if verdict.outcome == Outcome::Hold && reasons.is_empty() {
-            reasons.push(crate::HELD_MESSAGE.to_owned());
-        }
+        let verdict = crate::content::stored_verdict(&message.verdict, message.id)?;
+        let reasons = crate::Moderation::from_verdict(&verdict).reasons;
         Ok(Some((message, verdict.outcome, reasons)))
     }
 

@@ -2,15 +2,16 @@
 // within a second, leaves for the neutral site and replaces this page's history entry. Without
 // script the button is still a plain link to the same site.
 (() => {
-  const NEUTRAL_SITE = 'https://www.bbc.co.uk/weather';
+  // Where to go is the button's own link, set by the server (one neutral site for every page).
   const leave = () => {
+    const target = document.querySelector('a.quick-exit')?.href ?? 'about:blank';
     try {
       document.title = 'Weather';
       document.body.replaceChildren();
     } catch {
       // Never let tidying up stand in the way of leaving.
     }
-    window.location.replace(NEUTRAL_SITE);
+    window.location.replace(target);
   };
   document.addEventListener('click', (e) => {
     const link = e.target instanceof Element ? e.target.closest('a.quick-exit') : null;
