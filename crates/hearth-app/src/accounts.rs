@@ -266,6 +266,9 @@ impl App {
             .store
             .delete_member_sessions(who.id, keep_session)
             .await?;
+        // The ended sessions' sockets close too, on every instance; this one's stay open.
+        self.end_other_socket_sessions(who.id, keep_session, "your password was changed")
+            .await;
         self.audit(
             Some(who.id),
             "password_changed",

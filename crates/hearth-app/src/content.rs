@@ -16,8 +16,6 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::realtime::{post_event_view, thread_event_view};
-
 use crate::{App, AppError, Identity, Result};
 
 /// What the author is told about their post's moderation.
@@ -159,9 +157,12 @@ pub(crate) fn not_found(what: &'static str) -> impl Fn(StoreError) -> AppError {
     }
 }
 
-/// The events that announce a change to a public post: on its thread, and (when the thread
-/// is public) on its board, with the thread as it now stands. A post that is not published
-/// (held, rejected) is announced on neither: held content only ever reaches moderators.
+/// The events that announce a change to a post: on its thread, and on its board (the thread's
+/// new activity, or its disappearance when its first post went). They are references (kinds
+/// and ids): each reader gets the post and thread as they stand when the event reaches them,
+/// through the read model, so a post that is held, removed or deleted later is never shown
+/// from an old event. A new post that is not published (held) is announced on neither: held
+/// content only ever reaches moderators.
 fn post_events(
     post: &PostRecord,
     thread: Option<&ThreadRecord>,
@@ -173,20 +174,22 @@ fn post_events(
     }
     out.push((
         Topic::Thread(post.thread_id),
-        json!({"kind": kind, "post": post_event_view(post)}),
+        json!({"kind": kind, "post_id": post.id.to_string(), "thread_id": post.thread_id.to_string()}),
     ));
-    if let Some(thread) = thread.filter(|t| t.status == PostStatus::Published) {
+    if let Some(thread) = thread.filter(|t| t.status == PostStatus::Published || post.is_first) {
         let kind = if post.is_first && kind == "post_published" {
             "thread_created"
         } else {
             "thread_updated"
         };
-        out.push((
-            Topic::Board(thread.board_id),
-            json!({"kind": kind, "thread": thread_event_view(thread)}),
-        ));
+        out.push((Topic::Board(thread.board_id), thread_ref(kind, thread)));
     }
     out
+}
+
+/// The stored event for a thread on its board's topic: the kind and its id.
+pub(crate) fn thread_ref(kind: &str, thread: &ThreadRecord) -> Value {
+    json!({"kind": kind, "thread_id": thread.id.to_string()})
 }
 
 /// The moderators' event for a post the rules held or flagged.
@@ -443,8 +446,7 @@ impl App {
                 queue_for(outcome),
                 |thread, post| {
                     if post.status == PostStatus::Published {
-                        let event =
-                            json!({"kind": "thread_created", "thread": thread_event_view(thread)});
+                        let event = thread_ref("thread_created", thread);
                         events.push((Topic::Board(thread.board_id), event));
                     }
                     events.extend(queue_event(outcome, post));
@@ -607,7 +609,21 @@ impl App {
                 // Someone newly mentioned hears of it; nobody is told twice.
                 self.after_published(&updated, false).await;
             }
-            (PostStatus::Published, _) => self.announce_post(&updated, "post_hidden").await,
+            // The event names the post only: readers get its tombstone, never the held text.
+            (PostStatus::Published, _) => {
+                if updated.is_first {
+                    // The thread itself is out of view now: only its author and staff may
+                    // keep it open.
+                    if let Err(e) = self
+                        .bus
+                        .recheck_topic(Topic::Thread(updated.thread_id))
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not ask other instances to re-check a hidden thread");
+                    }
+                }
+                self.announce_post(&updated, "post_hidden").await
+            }
             _ => {}
         }
         if updated.status == PostStatus::Held {

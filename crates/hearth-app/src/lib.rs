@@ -13,11 +13,13 @@ mod content;
 mod error;
 mod moderation;
 mod passwords;
+pub mod read_model;
 mod realtime;
 mod recovery;
 mod rights;
 mod safeguarding;
 mod secrets;
+pub mod sessions;
 mod setup;
 
 use std::sync::Arc;
@@ -80,6 +82,8 @@ pub struct AppConfig {
     pub concern_response_hours: i64,
     /// Days a decided safeguarding concern is kept.
     pub concern_retention_days: i64,
+    /// Hours a sign-in session lasts however active (its absolute lifetime).
+    pub session_max_hours: i64,
 }
 
 impl Default for AppConfig {
@@ -95,6 +99,7 @@ impl Default for AppConfig {
             reset_link_hours: 24,
             concern_response_hours: 24,
             concern_retention_days: 730,
+            session_max_hours: 24 * 7,
         }
     }
 }

@@ -9,6 +9,7 @@ use hearth_core::ids::{BoardId, PostId, QueueItemId, ThreadId};
 use hearth_core::moderation::{ReadyReason, RuleProblem, RuleSet, RuleSummary, Verdict};
 use hearth_core::policy::Action;
 use hearth_core::render::render_markdown;
+use hearth_realtime::Topic;
 use hearth_store::StoreError;
 use hearth_store::records::{
     NewNotification, NotificationRecord, QueueDecision, QueueItemRecord, ThreadRecord,
@@ -275,9 +276,12 @@ impl App {
         }
         let reason = self.reason_text(&reason)?;
         let now = self.now();
-        self.store
+        let removed = self
+            .store
             .set_post_status(id, PostStatus::Removed, Some(reason.clone()), now)
             .await?;
+        // Every open page of the thread replaces the post with its placeholder at once.
+        self.announce_post(&removed, "post_removed").await;
         if let Some(author) = post.author_id {
             self.notify(NewNotification {
                 member_id: author,
@@ -317,6 +321,10 @@ impl App {
                 (None, None, Some(b), "thread_moved")
             }
         };
+        let before = self.store.thread(id, None).await.map_err(|e| match e {
+            StoreError::NotFound => AppError::NotFound("thread"),
+            other => other.into(),
+        })?;
         let thread = self
             .store
             .update_thread(id, pinned, locked, board)
@@ -325,6 +333,24 @@ impl App {
                 StoreError::NotFound => AppError::NotFound("thread"),
                 other => other.into(),
             })?;
+        if board.is_some_and(|b| b != before.board_id) {
+            // Who may hold the thread can only have narrowed or stayed: re-check its
+            // subscribers on every instance before anything more is said on it, and take it
+            // off its old board's open pages.
+            if let Err(e) = self.bus.recheck_topic(Topic::Thread(id)).await {
+                tracing::warn!(error = %e, "could not ask other instances to re-check a moved thread");
+            }
+            self.publish_quietly(
+                Topic::Board(before.board_id),
+                crate::content::thread_ref("thread_withdrawn", &thread),
+            )
+            .await;
+        }
+        self.publish_quietly(
+            Topic::Board(thread.board_id),
+            crate::content::thread_ref("thread_updated", &thread),
+        )
+        .await;
         self.audit(
             Some(who.id),
             name,

@@ -17,6 +17,7 @@ use hearth_store::{Store, StoreError};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::read_model::Renderer;
 use crate::{App, AppError, Clock, Identity, Result};
 
 /// Longest chat message, in characters.
@@ -94,13 +95,52 @@ impl HubHooks for StoreHooks {
             .events_since(&topic.to_string(), after_seq, EVENT_PAGE)
             .await
             .map_err(|e| HookError(e.to_string()))?;
-        rows.into_iter()
-            .map(|r| {
-                let event: Value =
-                    serde_json::from_str(&r.payload).map_err(|e| HookError(e.to_string()))?;
-                Envelope::new(topic, r.seq, event).map_err(|e| HookError(e.to_string()))
-            })
-            .collect()
+        // Each stored reference is rendered as its thing stands now: a catch-up never replays
+        // an earlier version, a held edit, or anything since withdrawn.
+        let mut renderer = Renderer::new(&self.store);
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let stored: Value =
+                serde_json::from_str(&r.payload).map_err(|e| HookError(e.to_string()))?;
+            let event = renderer
+                .render(topic, &stored)
+                .await
+                .map_err(|e| HookError(e.to_string()))?;
+            out.push(Envelope::new(topic, r.seq, event).map_err(|e| HookError(e.to_string()))?);
+        }
+        Ok(out)
+    }
+
+    async fn render(&self, envelope: Envelope) -> std::result::Result<Envelope, HookError> {
+        let topic = envelope.topic();
+        let event = Renderer::new(&self.store)
+            .render(topic, envelope.event())
+            .await
+            .map_err(|e| HookError(e.to_string()))?;
+        Envelope::new(topic, envelope.seq(), event).map_err(|e| HookError(e.to_string()))
+    }
+
+    async fn recheck_topic(
+        &self,
+        topic: Topic,
+        members: Vec<MemberId>,
+    ) -> std::result::Result<Vec<MemberId>, HookError> {
+        let mut keep = Vec::with_capacity(members.len());
+        for member in members {
+            let record = match self.store.member(member).await {
+                Ok(m) => m,
+                Err(StoreError::NotFound) => continue,
+                Err(e) => return Err(HookError(e.to_string())),
+            };
+            match may_hold(&self.store, member, record.role, topic).await {
+                Ok(()) => keep.push(member),
+                Err(ProtocolError::Unavailable | ProtocolError::Internal) => {
+                    return Err(HookError("cannot check permissions now".to_owned()));
+                }
+                Err(_) => {}
+            }
+        }
+        Ok(keep)
     }
 
     async fn latest_seq(&self, topic: Topic) -> std::result::Result<i64, HookError> {
@@ -179,6 +219,12 @@ pub fn thread_event_view(t: &ThreadRecord) -> Value {
     })
 }
 
+/// The stored event for a chat message on its room's topic: its id only. Rendered for the
+/// room's members by the read model when it is sent.
+pub(crate) fn message_ref(id: MessageId) -> Value {
+    json!({"kind": "message", "message_id": id.to_string()})
+}
+
 /// The public view of a chat message.
 pub fn message_view(m: &MessageRecord) -> Value {
     json!({
@@ -250,13 +296,14 @@ impl App {
     /// dropped rather than telling the member their stored post or decision was refused.
     pub(crate) async fn notify(&self, n: NewNotification) {
         let member = n.member_id;
+        // Kinds and ids only: the words (a moderator's reason) are read over REST, so they are
+        // never kept in the event log nor carried by the bus.
         let event = json!({
             "kind": "notification",
             "notification": {
                 "kind": n.kind,
                 "thread_id": n.thread_id.map(|t| t.to_string()),
                 "post_id": n.post_id.map(|p| p.to_string()),
-                "message": n.message,
                 "from": if matches!(n.kind, "reply" | "mention") { "the forum" } else { "the moderators" },
                 "created_at": n.at,
             }
@@ -505,16 +552,13 @@ impl App {
             other => other?,
         };
         if status == PostStatus::Published {
-            self.publish_quietly(
-                Topic::Room(room_id),
-                json!({"kind": "message", "message": message_view(&message)}),
-            )
-            .await;
+            self.publish_quietly(Topic::Room(room_id), message_ref(message.id))
+                .await;
         }
         if verdict.outcome != Outcome::Publish {
             self.publish_quietly(
                 Topic::ModQueue,
-                json!({"kind": "chat_review", "outcome": verdict.outcome.status(), "message": message_view(&message), "body": message.body, "rules": verdict.hits}),
+                json!({"kind": "chat_review", "outcome": verdict.outcome.status(), "message_id": message.id.to_string()}),
             )
             .await;
         }
@@ -598,11 +642,8 @@ impl App {
             other => other?,
         };
         if approve {
-            self.publish_quietly(
-                Topic::Room(message.room_id),
-                json!({"kind": "message", "message": message_view(&message)}),
-            )
-            .await;
+            self.publish_quietly(Topic::Room(message.room_id), message_ref(message.id))
+                .await;
         }
         if let Some(author) = message.author_id {
             self.notify(NewNotification {
@@ -651,8 +692,31 @@ pub struct RoomState {
 }
 
 /// The websocket's handler: every subscribe is authorised against the member's current role,
-/// every `say` goes through the same use case as any other text.
-pub struct AppSocketHandler(pub App);
+/// every `say` goes through the same use case as any other text, and neither is accepted once
+/// the sign-in session the socket was opened with has ended.
+pub struct AppSocketHandler {
+    app: App,
+    /// The session the socket belongs to (`None`: not bound, for tests of the handler alone).
+    session: Option<String>,
+}
+
+impl AppSocketHandler {
+    /// The handler for a socket opened with the sign-in session `session_id`.
+    pub fn new(app: App, session_id: Option<String>) -> Self {
+        AppSocketHandler {
+            app,
+            session: session_id,
+        }
+    }
+
+    /// Whether the socket's session still stands (unbound sockets always do).
+    async fn session_stands(&self) -> std::result::Result<bool, AppError> {
+        match &self.session {
+            None => Ok(true),
+            Some(id) => Ok(self.app.live_session(id).await?.is_some()),
+        }
+    }
+}
 
 #[async_trait]
 impl SocketHandler for AppSocketHandler {
@@ -661,18 +725,31 @@ impl SocketHandler for AppSocketHandler {
         member: MemberId,
         topic: Topic,
     ) -> std::result::Result<(), ProtocolError> {
-        let who = match self.0.identify(member).await {
+        match self.session_stands().await {
+            Ok(true) => {}
+            Ok(false) => return Err(ProtocolError::Forbidden { topic }),
+            Err(AppError::Unavailable(_)) => return Err(ProtocolError::Unavailable),
+            Err(_) => return Err(ProtocolError::Internal),
+        }
+        let who = match self.app.identify(member).await {
             Ok(w) => w,
             Err(AppError::Unavailable(_)) => return Err(ProtocolError::Unavailable),
             Err(_) => return Err(ProtocolError::Forbidden { topic }),
         };
         policy::authorize(who.actor(), Action::ReadForum)
             .map_err(|_| ProtocolError::Forbidden { topic })?;
-        may_hold(&self.0.store, member, who.role, topic).await
+        may_hold(&self.app.store, member, who.role, topic).await
     }
 
     async fn say(&self, member: MemberId, room: RoomId, body: String, client_id: Uuid) -> Ack {
-        match self.0.say(member, room, &body, Some(client_id)).await {
+        match self.session_stands().await {
+            Ok(true) => {}
+            Ok(false) => {
+                return Ack::rejected("your session has ended: please sign in again");
+            }
+            Err(_) => return Ack::rejected("something went wrong on our side; please try again"),
+        }
+        match self.app.say(member, room, &body, Some(client_id)).await {
             Ok((_, Outcome::Reject, reasons)) => Ack::rejected(reasons.join(" ")),
             Ok((_, Outcome::Hold, reasons)) => Ack::held(reasons.join(" ")),
             Ok(_) => Ack::published(),

@@ -106,8 +106,14 @@ pub struct RedisBusConfig {
 }
 
 impl RedisBusConfig {
-    /// The default pub/sub channel.
+    /// The default pub/sub channel, for a bus made without a deployment id (tests of the bus).
     pub const DEFAULT_CHANNEL: &'static str = "hearth:events";
+
+    /// The channel of one deployment: two deployments sharing a Redis server never hear each
+    /// other, because each listens only on the channel named with its own id.
+    pub fn channel_for(deployment: &str) -> String {
+        format!("hearth:{deployment}:events")
+    }
 
     /// Defaults for everything but the URL.
     pub fn new(url: impl Into<String>) -> Self {
@@ -212,9 +218,20 @@ enum BodyOut<'a> {
         member: MemberId,
         code: u16,
         reason: &'a str,
+        /// The session whose sockets stay open (a password change keeps its own).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        keep: Option<&'a str>,
+    },
+    DisconnectSession {
+        tag: &'a str,
+        code: u16,
+        reason: &'a str,
     },
     RoleChanged {
         member: MemberId,
+    },
+    RecheckTopic {
+        topic: Topic,
     },
 }
 
@@ -236,9 +253,19 @@ enum BodyIn {
         member: MemberId,
         code: u16,
         reason: String,
+        #[serde(default)]
+        keep: Option<String>,
+    },
+    DisconnectSession {
+        tag: String,
+        code: u16,
+        reason: String,
     },
     RoleChanged {
         member: MemberId,
+    },
+    RecheckTopic {
+        topic: Topic,
     },
 }
 
@@ -320,9 +347,12 @@ impl Bus {
 
     /// Publishes an event already stored in the database. Local sockets get it at once; with
     /// Redis, an error means other instances will get it late (by gap fill), not never.
+    ///
+    /// The envelope is the event as stored (ids and kinds): that is what crosses Redis. Each
+    /// instance renders it through the read model before its own sockets see it.
     pub async fn publish(&self, envelope: Envelope) -> Result<(), BusError> {
         // Local sockets first: they should not wait on Redis, and cannot be affected by it.
-        self.inner.hub.deliver(envelope.clone());
+        self.inner.hub.deliver_rendered(envelope.clone()).await;
         self.send_remote(BodyOut::Event {
             topic: envelope.topic(),
             seq: envelope.seq(),
@@ -336,7 +366,7 @@ impl Bus {
     /// pipelined round trip. An error means as for [`Bus::publish`].
     pub async fn publish_all(&self, envelopes: &[Envelope]) -> Result<(), BusError> {
         for envelope in envelopes {
-            self.inner.hub.deliver(envelope.clone());
+            self.inner.hub.deliver_rendered(envelope.clone()).await;
         }
         let Kind::Redis(publisher) = &self.inner.kind else {
             return Ok(());
@@ -378,13 +408,46 @@ impl Bus {
         member: MemberId,
         reason: CloseReason,
     ) -> Result<(), BusError> {
-        self.inner.hub.disconnect_member(member, reason.clone());
+        self.disconnect_member_except(member, None, reason).await
+    }
+
+    /// Closes `member`'s sockets on every instance except those of the session tagged `keep`
+    /// (a password change ends the member's other sessions, not the one that changed it).
+    pub async fn disconnect_member_except(
+        &self,
+        member: MemberId,
+        keep: Option<&str>,
+        reason: CloseReason,
+    ) -> Result<(), BusError> {
+        self.inner
+            .hub
+            .disconnect_member_except(member, keep, reason.clone());
         self.send_remote(BodyOut::DisconnectMember {
             member,
             code: reason.code,
             reason: &reason.reason,
+            keep,
         })
         .await
+    }
+
+    /// Closes the sockets of one sign-in session on every instance (sign-out, expiry).
+    pub async fn disconnect_session(&self, tag: &str, reason: CloseReason) -> Result<(), BusError> {
+        self.inner.hub.disconnect_session(tag, reason.clone());
+        self.send_remote(BodyOut::DisconnectSession {
+            tag,
+            code: reason.code,
+            reason: &reason.reason,
+        })
+        .await
+    }
+
+    /// Tells every instance to re-check who may hold `topic` (a thread moved or hidden, a
+    /// board's audience narrowed). The local re-check is finished before this returns, so an
+    /// event published after it never reaches a socket that lost the right to it here.
+    pub async fn recheck_topic(&self, topic: Topic) -> Result<(), BusError> {
+        self.inner.hub.recheck_topic(topic).await;
+        self.send_remote(BodyOut::RecheckTopic { topic }).await
     }
 
     /// Tells every instance that `member`'s role or standing changed, so each re-checks the
@@ -510,7 +573,7 @@ impl Subscriber {
                     let Some(message) = message else {
                         return "connection closed".to_owned();
                     };
-                    self.handle(message.get_payload_bytes());
+                    self.handle(message.get_payload_bytes()).await;
                 }
                 _ = health.tick() => {
                     let ping = sink.ping::<redis::Value>();
@@ -524,7 +587,9 @@ impl Subscriber {
         }
     }
 
-    fn handle(&self, payload: &[u8]) {
+    /// Applies one bus message. Awaited in the pump, so messages apply in the order Redis
+    /// delivered them: a topic re-check finishes before a later event on that topic is rendered.
+    async fn handle(&self, payload: &[u8]) {
         let message: WireIn = match serde_json::from_slice(payload) {
             Ok(message) => message,
             Err(err) => {
@@ -542,17 +607,26 @@ impl Subscriber {
         }
         match message.body {
             BodyIn::Event { topic, seq, event } => match Envelope::new(topic, seq, event) {
-                Ok(envelope) => self.hub.deliver(envelope),
+                Ok(envelope) => self.hub.deliver_rendered(envelope).await,
                 Err(err) => warn!(%topic, seq, error = %err, "bad event on the bus"),
             },
             BodyIn::DisconnectMember {
                 member,
                 code,
                 reason,
+                keep,
             } => {
-                self.hub
-                    .disconnect_member(member, CloseReason::new(code, reason));
+                self.hub.disconnect_member_except(
+                    member,
+                    keep.as_deref(),
+                    CloseReason::new(code, reason),
+                );
             }
+            BodyIn::DisconnectSession { tag, code, reason } => {
+                self.hub
+                    .disconnect_session(&tag, CloseReason::new(code, reason));
+            }
+            BodyIn::RecheckTopic { topic } => self.hub.recheck_topic(topic).await,
             BodyIn::RoleChanged { member } => {
                 let hub = self.hub.clone();
                 tokio::spawn(async move { hub.recheck_member(member).await });

@@ -184,6 +184,41 @@ pub trait HubHooks: Send + Sync + 'static {
         member: MemberId,
         held: Vec<Topic>,
     ) -> Result<MemberAccess, HookError>;
+
+    /// Turns an event as it is stored and carried by the bus (ids and kinds, never member text)
+    /// into what the topic's holders may see of it *now*: the read model's view of the thing it
+    /// names, or a tombstone when that thing has become invisible. Called once per live event
+    /// per instance, before fan-out; [`HubHooks::events_since`] answers rendered events itself.
+    /// The default passes the event through (hubs whose events carry their own view).
+    async fn render(&self, event: Envelope) -> Result<Envelope, HookError> {
+        Ok(event)
+    }
+
+    /// Which of `members` may still hold `topic`, after something narrowed who may (a thread
+    /// moved to a staff board, hidden, a board's audience changed). An error drops them all:
+    /// when in doubt, fail closed.
+    async fn recheck_topic(
+        &self,
+        topic: Topic,
+        members: Vec<MemberId>,
+    ) -> Result<Vec<MemberId>, HookError> {
+        let _ = topic;
+        Ok(members)
+    }
+}
+
+/// Which sign-in session a socket belongs to: an opaque tag (a digest of the session id, never
+/// the id itself, since these cross the bus) and when the session runs out unless it is
+/// renewed, as seconds since the Unix epoch. Ending the session closes exactly its sockets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionBinding {
+    /// The session's tag.
+    pub tag: Arc<str>,
+    /// The session's id, kept in this process only (to look the session up again); never
+    /// sent anywhere.
+    pub id: Arc<str>,
+    /// When to look at the session again (its idle or absolute expiry, whichever is sooner).
+    pub check_at: i64,
 }
 
 /// A socket's id within this hub.
@@ -380,6 +415,9 @@ struct State {
 
 struct SocketEntry {
     member: MemberId,
+    /// The session the socket was opened with; `None` only for sockets made without one (tests
+    /// of the hub itself).
+    session: Option<SessionBinding>,
     queue: mpsc::Sender<Frame>,
     close: mpsc::Sender<CloseReason>,
     topics: HashSet<Topic>,
@@ -467,6 +505,16 @@ impl Hub {
     /// Registers a socket for `member`. The session keeps the handle (dropping it unregisters)
     /// and gives the output to its writer task.
     pub fn register(&self, member: MemberId) -> (SocketHandle, SocketOutput) {
+        self.register_session(member, None)
+    }
+
+    /// Registers a socket for `member` opened with the sign-in session `session`: ending that
+    /// session ([`Hub::disconnect_session`]) closes it.
+    pub fn register_session(
+        &self,
+        member: MemberId,
+        session: Option<SessionBinding>,
+    ) -> (SocketHandle, SocketOutput) {
         let (queue_tx, queue_rx) = mpsc::channel(self.inner.config.queue_capacity.max(1));
         // Capacity 1: only the first close request matters.
         let (close_tx, close_rx) = mpsc::channel(1);
@@ -478,6 +526,7 @@ impl Hub {
                 id,
                 SocketEntry {
                     member,
+                    session,
                     queue: queue_tx.clone(),
                     close: close_tx.clone(),
                     topics: HashSet::new(),
@@ -713,6 +762,149 @@ impl Hub {
             jobs
         };
         self.spawn_fills(jobs);
+    }
+
+    /// Renders a stored event through [`HubHooks::render`] (the reader-aware view of what it
+    /// names, as it stands now) and delivers it as [`Hub::deliver`] does. If it cannot be
+    /// rendered (the database is away) nothing is sent: the next event on the topic shows a gap,
+    /// which is filled from the database.
+    pub async fn deliver_rendered(&self, envelope: Envelope) {
+        let topic = envelope.topic();
+        if !self.state().topics.contains_key(&topic) {
+            return; // Nobody here listens: no need to look anything up.
+        }
+        match self.inner.hooks.render(envelope).await {
+            Ok(rendered) => self.deliver(rendered),
+            Err(err) => {
+                warn!(%topic, error = %err, "could not render an event; it will be filled from the database")
+            }
+        }
+    }
+
+    /// Closes every socket opened with the session tagged `tag` (sign-out, the session expired).
+    /// Returns how many.
+    pub fn disconnect_session(&self, tag: &str, reason: CloseReason) -> usize {
+        let mut state = self.state();
+        let ids: Vec<SocketId> = state
+            .sockets
+            .iter()
+            .filter(|(_, s)| s.session.as_ref().is_some_and(|b| &*b.tag == tag))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &ids {
+            state.kick(*id, reason.clone());
+        }
+        ids.len()
+    }
+
+    /// Closes `member`'s sockets except those opened with the session tagged `keep` (a password
+    /// change ends the member's other sessions). Returns how many.
+    pub fn disconnect_member_except(
+        &self,
+        member: MemberId,
+        keep: Option<&str>,
+        reason: CloseReason,
+    ) -> usize {
+        let mut state = self.state();
+        let ids: Vec<SocketId> = state
+            .members
+            .get(&member)
+            .map(|ids| ids.iter().copied().collect())
+            .unwrap_or_default();
+        let mut closed = 0;
+        for id in ids {
+            let kept = keep.is_some_and(|keep| {
+                state
+                    .sockets
+                    .get(&id)
+                    .and_then(|s| s.session.as_ref())
+                    .is_some_and(|b| &*b.tag == keep)
+            });
+            if !kept {
+                state.kick(id, reason.clone());
+                closed += 1;
+            }
+        }
+        closed
+    }
+
+    /// The (tag, id) of sessions with a socket here whose check time is at or before `now`
+    /// (seconds since the epoch), each once. Whoever looks them up then calls
+    /// [`Hub::renew_session`] or [`Hub::disconnect_session`].
+    pub fn sessions_due(&self, now: i64) -> Vec<(Arc<str>, Arc<str>)> {
+        let state = self.state();
+        let mut tags: Vec<(Arc<str>, Arc<str>)> = state
+            .sockets
+            .values()
+            .filter_map(|s| s.session.as_ref())
+            .filter(|b| b.check_at <= now)
+            .map(|b| (b.tag.clone(), b.id.clone()))
+            .collect();
+        tags.sort();
+        tags.dedup();
+        tags
+    }
+
+    /// Moves the next check of a session's sockets to `check_at` (the session was renewed).
+    pub fn renew_session(&self, tag: &str, check_at: i64) {
+        let mut state = self.state();
+        for socket in state.sockets.values_mut() {
+            if let Some(b) = socket.session.as_mut()
+                && &*b.tag == tag
+            {
+                b.check_at = check_at;
+            }
+        }
+    }
+
+    /// Asks the application which of `topic`'s local subscribers may still hold it, and drops
+    /// the rest with a `forbidden` error frame (see [`HubHooks::recheck_topic`]).
+    pub async fn recheck_topic(&self, topic: Topic) {
+        let members: Vec<MemberId> = {
+            let state = self.state();
+            let Some(t) = state.topics.get(&topic) else {
+                return;
+            };
+            let set: BTreeSet<MemberId> = t
+                .subscribers
+                .keys()
+                .filter_map(|id| state.sockets.get(id))
+                .map(|s| s.member)
+                .collect();
+            set.into_iter().collect()
+        };
+        let asked: HashSet<MemberId> = members.iter().copied().collect();
+        let allowed: HashSet<MemberId> = match self.inner.hooks.recheck_topic(topic, members).await
+        {
+            Ok(allowed) => allowed.into_iter().collect(),
+            Err(err) => {
+                warn!(%topic, error = %err, "topic re-check failed; dropping its subscribers");
+                HashSet::new()
+            }
+        };
+        let mut state = self.state();
+        let ids: Vec<SocketId> = state
+            .topics
+            .get(&topic)
+            .map(|t| t.subscribers.keys().copied().collect())
+            .unwrap_or_default();
+        for id in ids {
+            let Some(member) = state.sockets.get(&id).map(|s| s.member) else {
+                continue;
+            };
+            if !asked.contains(&member) || allowed.contains(&member) {
+                continue;
+            }
+            state.remove_subscription(id, topic);
+            let frame: Frame = ProtocolError::Forbidden { topic }
+                .to_message()
+                .to_text()
+                .into();
+            if let Some(Doom::TooSlow) = state.try_queue(id, frame) {
+                state.kick(id, CloseReason::too_slow());
+                Counters::bump(&self.inner.counters.slow_disconnects);
+            }
+        }
     }
 
     /// Re-fetches every topic this instance has subscribers for from where it last was. The bus

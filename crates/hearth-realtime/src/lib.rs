@@ -22,12 +22,15 @@ pub mod session;
 pub use bus::{Bus, BusError, BusState, RedisBusConfig};
 pub use envelope::{Envelope, EnvelopeError, Frame};
 pub use hub::{
-    CloseReason, HookError, Hub, HubConfig, HubHooks, HubStats, MemberAccess, SocketHandle,
-    SocketId, SocketOutput, SubscribeError, Subscribed,
+    CloseReason, HookError, Hub, HubConfig, HubHooks, HubStats, MemberAccess, SessionBinding,
+    SocketHandle, SocketId, SocketOutput, SubscribeError, Subscribed,
 };
 pub use protocol::{
     AckStatus, ClientMessage, ProtocolError, ProtocolLimits, ServerMessage, Topic, TopicParseError,
     parse_client_message,
 };
 pub use rate::RateLimit;
-pub use session::{Ack, Incoming, Outgoing, SessionConfig, SessionEnd, SocketHandler, run_session};
+pub use session::{
+    Ack, Incoming, Outgoing, SessionConfig, SessionEnd, SocketHandler, run_bound_session,
+    run_session,
+};

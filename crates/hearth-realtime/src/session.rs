@@ -49,7 +49,9 @@ use tracing::{debug, warn};
 use uuid::Uuid;
 
 use crate::envelope::Frame;
-use crate::hub::{CloseReason, Hub, SocketHandle, SocketOutput, SubscribeError, Subscribed};
+use crate::hub::{
+    CloseReason, Hub, SessionBinding, SocketHandle, SocketOutput, SubscribeError, Subscribed,
+};
 use crate::protocol::{
     AckStatus, ClientMessage, ProtocolError, ProtocolLimits, ServerMessage, Topic,
     parse_client_message,
@@ -200,8 +202,28 @@ where
     E: Send + 'static,
     H: SocketHandler + ?Sized,
 {
+    run_bound_session(hub, member, None, handler, stream, sink, config).await
+}
+
+/// As [`run_session`], for a socket opened with a sign-in session: the hub closes it when that
+/// session ends (see [`Hub::disconnect_session`]).
+pub async fn run_bound_session<St, Si, E, H>(
+    hub: &Hub,
+    member: MemberId,
+    session: Option<SessionBinding>,
+    handler: Arc<H>,
+    stream: St,
+    sink: Si,
+    config: SessionConfig,
+) -> SessionEnd
+where
+    St: Stream<Item = Result<Incoming, E>> + Send + Unpin + 'static,
+    Si: Sink<Outgoing> + Send + Unpin + 'static,
+    E: Send + 'static,
+    H: SocketHandler + ?Sized,
+{
     // Registered before the first frame is read: nothing published from here on is missed.
-    let (socket, output) = hub.register(member);
+    let (socket, output) = hub.register_session(member, session);
     let id = socket.id();
     let closer = socket.close_sender();
     let mut writer = tokio::spawn(write_loop(sink, output, config));

@@ -18,6 +18,10 @@ pub struct Config {
     pub database_url: String,
     /// Redis URL (`REDIS_URL`): unset means one instance with in-process fan-out.
     pub redis_url: Option<String>,
+    /// This deployment's id (`HEARTH_DEPLOYMENT_ID`), which names its Redis channel so that two
+    /// deployments sharing a Redis server never hear each other. Unset: one is made at random
+    /// on first start and kept in the database, so every instance of a deployment agrees.
+    pub deployment_id: Option<String>,
     /// The moderation rules file (`HEARTH_RULES`).
     pub rules: PathBuf,
     /// The origin browsers use (`HEARTH_PUBLIC_URL`); defaults to `http://<listen>`. Origin
@@ -74,6 +78,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: "sqlite://hearth-data/hearth.db?mode=rwc".to_owned(),
             redis_url: None,
+            deployment_id: None,
             rules: PathBuf::from("moderation-rules.toml"),
             public_url: None,
             session_idle_minutes: 120,
@@ -119,6 +124,7 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("database_url", &redact(&self.database_url))
             .field("redis_url", &self.redis_url.as_deref().map(redact))
+            .field("deployment_id", &self.deployment_id)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact))
             .field("rules", &self.rules)
             .field("public_url", &self.public_url())
@@ -202,6 +208,9 @@ impl Config {
         if let Some(v) = get("REDIS_URL") {
             self.redis_url = Some(v);
         }
+        if let Some(v) = get("HEARTH_DEPLOYMENT_ID") {
+            self.deployment_id = Some(v);
+        }
         if let Some(v) = get("HEARTH_RULES") {
             self.rules = PathBuf::from(v);
         }
@@ -283,6 +292,17 @@ impl Config {
             && !(r.starts_with("redis://") || r.starts_with("rediss://"))
         {
             return Err(bad("REDIS_URL", "must start with redis:// or rediss://"));
+        }
+        if let Some(d) = &self.deployment_id
+            && (!(1..=64).contains(&d.len())
+                || !d
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        {
+            return Err(bad(
+                "HEARTH_DEPLOYMENT_ID",
+                "must be 1 to 64 letters, digits, '-' or '_'",
+            ));
         }
         if let Some(p) = &self.public_url
             && !(p.starts_with("http://") || p.starts_with("https://"))

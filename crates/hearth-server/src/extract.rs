@@ -17,8 +17,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Session keys.
-pub(crate) const SESSION_MEMBER: &str = "member_id";
-pub(crate) const SESSION_SIGNED_IN_AT: &str = "signed_in_at";
+pub(crate) use hearth_app::sessions::{SESSION_MEMBER, SESSION_SIGNED_IN_AT};
 
 /// A JSON body; any problem with it answers our JSON error (400, 413 or 415).
 pub struct ApiJson<T>(pub T);

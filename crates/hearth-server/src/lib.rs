@@ -33,6 +33,18 @@ pub use config::Config;
 use error::ApiError;
 use state::{AppState, Throttles};
 
+/// This deployment's id: the configured one, or the one made at random on the first start and
+/// kept in the database (every instance of the deployment reads the same).
+async fn deployment_id(store: &Store, configured: Option<&str>) -> anyhow::Result<String> {
+    if let Some(id) = configured {
+        return Ok(id.to_owned());
+    }
+    store
+        .setting_or_insert("deployment_id", uuid::Uuid::new_v4().simple().to_string())
+        .await
+        .context("cannot read or create the deployment id")
+}
+
 /// Connects to the database, migrates it, and builds the shared state.
 pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
     let store = Store::connect(&config.database_url)
@@ -54,7 +66,10 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
     );
     let bus = match &config.redis_url {
         Some(url) => {
-            hearth_realtime::Bus::redis(hub, hearth_realtime::RedisBusConfig::new(url.clone()))
+            let deployment = deployment_id(&store, config.deployment_id.as_deref()).await?;
+            let mut redis = hearth_realtime::RedisBusConfig::new(url.clone());
+            redis.channel = hearth_realtime::RedisBusConfig::channel_for(&deployment);
+            hearth_realtime::Bus::redis(hub, redis)
                 .context("REDIS_URL: cannot set up the Redis bus")?
         }
         None => hearth_realtime::Bus::in_process(hub),
@@ -73,6 +88,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
             reset_link_hours: config.reset_link_hours,
             concern_response_hours: config.concern_response_hours,
             concern_retention_days: config.concern_retention_days,
+            session_max_hours: config.session_max_hours,
         },
         rules,
         bus,
@@ -238,6 +254,7 @@ pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
         );
     }
     spawn_housekeeping(state.clone());
+    spawn_socket_session_sweep(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let service = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
@@ -308,6 +325,23 @@ async fn shutdown_signal(mut term: tokio::signal::unix::Signal) {
 
 /// Enforces retention (expired sessions, age-gate refusals, old events and notifications) and
 /// alerts moderators about overdue queue items, every five minutes.
+/// Closes, every second, the sockets whose sign-in session has run out by the clock (idle or
+/// absolute expiry); ends by an action close theirs at once through the bus.
+fn spawn_socket_session_sweep(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match state.app.sweep_socket_sessions().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(sockets = n, "closed sockets of ended sessions"),
+                Err(e) => tracing::warn!(error = %e, "socket session sweep failed; will retry"),
+            }
+        }
+    });
+}
+
 fn spawn_housekeeping(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5 * 60));

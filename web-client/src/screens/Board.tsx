@@ -55,6 +55,12 @@ export function BoardScreen(props: { id: string }) {
   useTopic(
     `board:${props.id}`,
     (e) => {
+      if (e.kind === 'thread_withdrawn') {
+        // Moved away, or no longer visible: off this board's list.
+        const id = String(e.thread_id ?? '');
+        setThreads((old) => (old ?? []).filter((x) => x.id !== id));
+        return;
+      }
       const t = e.thread as Thread | undefined;
       if (!t || (e.kind !== 'thread_created' && e.kind !== 'thread_updated')) return;
       setThreads((old) => merge(old ?? [], [{ ...t, unread: true }]));

@@ -126,6 +126,17 @@ export function RoomScreen(props: { id: string }) {
   const live = useTopic(
     `room:${props.id}`,
     (e) => {
+      if (e.kind === 'message_withdrawn') {
+        const id = String(e.message_id ?? '');
+        setMessages((old) => {
+          const before = old.get(id);
+          if (!before || before.mine) return old;
+          const m = new Map(old);
+          m.delete(id);
+          return m;
+        });
+        return;
+      }
       const msg = e.message as ChatMessage | undefined;
       if (e.kind !== 'message' || !msg) return;
       if (msg.author && msg.author === member?.handle) {

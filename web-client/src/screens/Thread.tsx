@@ -117,6 +117,19 @@ export function ThreadScreen(props: { id: string }) {
         });
         return;
       }
+      if (e.kind === 'post_withdrawn') {
+        // No longer visible to readers (held again, or gone): take it off the page. The
+        // author's own copy and a moderator's stay, as REST would show them.
+        const id = String(e.post_id ?? '');
+        setPosts((old) => {
+          const before = old.get(id);
+          if (!before || before.mine || isMod) return old;
+          const m = new Map(old);
+          m.delete(id);
+          return m;
+        });
+        return;
+      }
       const p = e.post as Post | undefined;
       if (!p) return;
       upsert([p], 'event');

@@ -159,16 +159,15 @@ async fn get_session(Member(who): Member) -> Json<Value> {
     )
 )]
 async fn delete_session(State(state): State<AppState>, session: Session) -> Result<StatusCode> {
-    let member: Option<hearth_core::ids::MemberId> =
-        session.get(SESSION_MEMBER).await.ok().flatten();
+    let ending = session.id().map(|id| id.to_string());
     session
         .flush()
         .await
         .map_err(|e| AppError::Internal(format!("session flush: {e}")))?;
-    // Signed out: this member's live sockets close too (other devices reconnect by themselves
-    // if their own sessions still stand).
-    if let Some(member) = member {
-        state.app.disconnect_member(member, "signed out").await;
+    // Signed out: this session's live sockets close too, on every instance; the member's
+    // other sessions (another device) and their sockets stand.
+    if let Some(id) = ending {
+        state.app.end_socket_session(&id, "signed out").await;
     }
     Ok(StatusCode::NO_CONTENT)
 }

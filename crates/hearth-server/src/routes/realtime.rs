@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use futures_util::{SinkExt, StreamExt};
 use hearth_app::{AppError, AppSocketHandler};
 use hearth_core::ids::{MessageId, RoomId};
-use hearth_realtime::{CloseReason, Incoming, Outgoing, SessionConfig, run_session};
+use hearth_realtime::{CloseReason, Incoming, Outgoing, SessionConfig, run_bound_session};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -55,6 +55,7 @@ pub fn router() -> Router<AppState> {
 async fn open_socket(
     State(state): State<AppState>,
     headers: HeaderMap,
+    session: tower_sessions::Session,
     Member(who): Member,
     ws: std::result::Result<
         WebSocketUpgrade,
@@ -73,6 +74,15 @@ async fn open_socket(
             e.body_text()
         ))
     })?;
+    // The socket belongs to this sign-in session: it closes when the session ends.
+    let session_id = session.id().map(|id| id.to_string());
+    let binding = match &session_id {
+        Some(id) => state.app.socket_binding(id).await?,
+        None => None,
+    };
+    let Some(binding) = binding else {
+        return Err(AppError::Unauthenticated.into());
+    };
     let config = SessionConfig::default();
     let limit = config.limits.max_frame_bytes;
     let member = who.id;
@@ -108,9 +118,17 @@ async fn open_socket(
                     }))),
                 })
             }));
-            let handler = Arc::new(AppSocketHandler(state.app.clone()));
-            let end =
-                run_session(state.app.bus().hub(), member, handler, stream, sink, config).await;
+            let handler = Arc::new(AppSocketHandler::new(state.app.clone(), session_id));
+            let end = run_bound_session(
+                state.app.bus().hub(),
+                member,
+                Some(binding),
+                handler,
+                stream,
+                sink,
+                config,
+            )
+            .await;
             tracing::debug!(?end, "websocket closed");
         }))
 }

@@ -356,6 +356,17 @@ impl Store {
         rows.into_iter().map(|m| message_record(m, &h)).collect()
     }
 
+    /// One chat message.
+    #[tracing::instrument(skip_all)]
+    pub async fn message(&self, id: MessageId) -> Result<MessageRecord> {
+        let m = message::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await?
+            .ok_or(crate::StoreError::NotFound)?;
+        let h = handles(&self.db, m.author_id).await?;
+        message_record(m, &h)
+    }
+
     /// Chat messages waiting for a moderator (held or flagged by the rules), oldest first.
     #[tracing::instrument(skip_all)]
     pub async fn held_messages(&self, limit: u64) -> Result<Vec<MessageRecord>> {
