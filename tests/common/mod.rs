@@ -9,6 +9,8 @@ use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+pub mod ws;
+
 /// Which database a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -134,6 +136,46 @@ impl TestClock {
     }
 }
 
+/// Which bus a test's server uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BusKind {
+    /// In-process fan-out (one instance).
+    Local,
+    /// Redis pub/sub (`HEARTH_TEST_REDIS`, default `redis://127.0.0.1:6379`).
+    Redis,
+}
+
+/// The Redis server tests use.
+pub fn redis_url() -> String {
+    std::env::var("HEARTH_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// Whether Redis answers; panics when it does not and services are required, else prints a
+/// SKIPPED line and answers false.
+pub async fn redis_available() -> bool {
+    let url = redis_url();
+    let ok = async {
+        let client = redis::Client::open(url.as_str()).ok()?;
+        let mut c = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            client.get_multiplexed_async_connection(),
+        )
+        .await
+        .ok()?
+        .ok()?;
+        redis::cmd("PING").query_async::<String>(&mut c).await.ok()
+    }
+    .await
+    .is_some();
+    if !ok {
+        if services_required() {
+            panic!("Redis is required (HEARTH_REQUIRE_SERVICES=1) but {url} is unreachable");
+        }
+        eprintln!("SKIPPED: Redis not reachable at {url}; set HEARTH_TEST_REDIS");
+    }
+    ok
+}
+
 /// A running server with its database and clock.
 pub struct TestApp {
     pub backend: Backend,
@@ -155,6 +197,36 @@ pub fn test_config(db_url: &str) -> hearth_server::Config {
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
         Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// A server on `backend` whose events go through `bus`.
+    pub async fn spawn_on(backend: Backend, bus: BusKind) -> Option<TestApp> {
+        if bus == BusKind::Redis && !redis_available().await {
+            return None;
+        }
+        Self::spawn_with(backend, |c| {
+            if bus == BusKind::Redis {
+                c.redis_url = Some(redis_url());
+            }
+        })
+        .await
+    }
+
+    /// Another instance of this deployment: same database, same Redis, same clock.
+    pub async fn another_instance(&self) -> hearth_server::Running {
+        let mut config = test_config(&self.db.url);
+        config.redis_url = self
+            .running
+            .as_ref()
+            .unwrap()
+            .state
+            .config
+            .redis_url
+            .clone();
+        assert!(config.redis_url.is_some(), "a second instance needs Redis");
+        hearth_server::start(config, self.clock.as_clock())
+            .await
+            .unwrap()
     }
 
     /// As [`TestApp::spawn`], with the configuration adjusted first.
@@ -241,6 +313,49 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// A member past the new-member rule (their first posts are read by a moderator before
+    /// they appear): three posts approved by `admin`, in a board of their own.
+    pub async fn established_member(&self, admin: &Client, handle: &str) -> (Client, String) {
+        let (c, id) = self.member(admin, handle).await;
+        let (status, b) = admin
+            .post(
+                "/api/admin/boards",
+                json!({"name": format!("Welcome {handle}")}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{b}");
+        let board = b["board"]["id"].as_str().unwrap().to_owned();
+        for i in 0..3 {
+            let (status, body) = c
+                .post(
+                    &format!("/api/boards/{board}/threads"),
+                    json!({"title": format!("Hello number {i}"), "body": "Glad to have found this group."}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            if body["moderation"]["status"] == "held" {
+                let post = body["post"]["id"].as_str().unwrap().to_owned();
+                let (_, queue) = admin.get("/api/mod/queue").await;
+                let item = queue["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|i| i["post"]["id"] == post.as_str())
+                    .unwrap_or_else(|| panic!("queued: {queue}"))["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let (status, b) = admin
+                    .post(&format!("/api/mod/queue/{item}/approve"), json!({}))
+                    .await;
+                assert!(status.is_success(), "{b}");
+            }
+        }
+        (c, id)
+    }
+}
+
 pub fn password_of(handle: &str) -> String {
     format!("pw-{handle}-long-enough")
 }
@@ -267,19 +382,36 @@ pub struct Client {
     pub base: String,
     pub http: reqwest::Client,
     origin: bool,
+    jar: Arc<reqwest::cookie::Jar>,
 }
 
 impl Client {
     pub fn new(base: &str, origin: bool) -> Client {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
         let http = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .build()
             .unwrap();
         Client {
             base: base.to_owned(),
             http,
             origin,
+            jar,
         }
+    }
+
+    /// The `Cookie` header this client sends (its session), if any.
+    pub fn cookie(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url: reqwest::Url = self.base.parse().unwrap();
+        self.jar
+            .cookies(&url)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    /// Opens the realtime socket with this client's session, as the browser would.
+    pub async fn socket(&self) -> ws::Ws {
+        ws::Ws::open(&self.base, self.cookie().as_deref()).await
     }
 
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
@@ -348,6 +480,35 @@ impl Client {
 /// The error code of a JSON error body.
 pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+/// Runs each named `async fn(TestApp)` on every combination of database (SQLite, PostgreSQL)
+/// and bus (in-process, Redis).
+#[macro_export]
+macro_rules! on_all_backends {
+    ($($name:ident),* $(,)?) => {
+        $crate::on_all_backends!(@one sqlite_local, Sqlite, Local, $($name),*);
+        $crate::on_all_backends!(@one sqlite_redis, Sqlite, Redis, $($name),*);
+        $crate::on_all_backends!(@one postgres_local, Postgres, Local, $($name),*);
+        $crate::on_all_backends!(@one postgres_redis, Postgres, Redis, $($name),*);
+    };
+    (@one $module:ident, $db:ident, $bus:ident, $($name:ident),*) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::common::TestApp::spawn_on(
+                        $crate::common::Backend::$db,
+                        $crate::common::BusKind::$bus,
+                    )
+                    .await
+                    {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
 }
 
 /// Runs each named `async fn(TestApp)` once on SQLite and once on PostgreSQL.
