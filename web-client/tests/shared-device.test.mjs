@@ -177,7 +177,7 @@ describe('a shared device in the browser', () => {
 
     await changePasswordElsewhere('Tired_Wren');
     // The next request finds the session gone.
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Boards' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chat' }).click();
     await page.getByText('Your session has ended.').waitFor();
     const stored = await storageText(page);
     assert.ok(!stored.includes('he is out') && !stored.includes('Nobody at home'), `localStorage still holds the draft:\n${stored}`);
@@ -185,7 +185,7 @@ describe('a shared device in the browser', () => {
 
     // The next member signs in here and starts a thread on the same board: an empty composer.
     await signInHere(page, 'Second_Member');
-    await page.getByTestId('home').waitFor();
+    await page.getByRole('heading', { name: 'Chat rooms', level: 1 }).waitFor();
     await page.goto(`/boards/${boardId}`);
     await page.getByRole('button', { name: 'Start a new thread' }).click();
     await page.getByLabel('Your first post').waitFor();
