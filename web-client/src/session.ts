@@ -39,11 +39,6 @@ export async function whoIsSignedIn(): Promise<Identity | null | undefined> {
   }
 }
 
-/** Asks the server who is signed in; null if nobody (or the server cannot say). */
-export async function loadSession(): Promise<Identity | null> {
-  return (await whoIsSignedIn()) ?? null;
-}
-
 // Tabs of one browser share one session cookie: when one of them signs in, signs out or finds
 // the session ended, the others are told to ask the server again, so no tab goes on showing
 // (or sending) one member's things under another member's session. A BroadcastChannel leaves
