@@ -27,10 +27,17 @@ import { ProfileScreen } from './screens/Profile';
 import { Search } from './screens/Search';
 import { forgetMutes } from './mutes';
 import { Queue } from './screens/mod/Queue';
-import { clearAllDrafts } from './drafts';
+import { clearAllDrafts, keepOnlyDraftsOf } from './drafts';
 import { useUnreadCount } from './notifications';
 import { start as startSocket, stop as stopSocket, useConnection } from './socket';
-import { hasRole, loadSession, SessionContext, useSession } from './session';
+import {
+  announceSessionChange,
+  hasRole,
+  onSessionChangeElsewhere,
+  SessionContext,
+  useSession,
+  whoIsSignedIn,
+} from './session';
 
 /** Who may open a screen: anyone, only people signed out, or members of at least a role. */
 type Access = 'anyone' | 'guest' | Role;
@@ -105,27 +112,64 @@ export function App() {
   const [member, setMember] = useState<Identity | null>(null);
   const [ended, setEnded] = useState(false);
 
-  // One socket per tab, while someone is signed in.
+  /**
+   * The session ended (a 401, or the server says nobody is signed in): nothing of it stays, and
+   * the other tabs are told.
+   */
+  function sessionEnded() {
+    clearAllDrafts();
+    setMember((m) => {
+      if (m) setEnded(true);
+      return null;
+    });
+    announceSessionChange();
+  }
+
+  /** Follows what the server says of the session: nobody, or (signed in elsewhere) another member. */
+  function follow(who: Identity | null, was: string) {
+    if (!who) sessionEnded();
+    else if (who.id !== was) {
+      keepOnlyDraftsOf(who.id);
+      setEnded(false);
+      setMember(who);
+    }
+  }
+
+  // One socket per tab, while someone is signed in; it is theirs alone (see socket.ts). Drafts
+  // of anyone else go as soon as the app knows who is signed in.
   useEffect(() => {
-    if (member) startSocket();
-    else stopSocket();
     // Whose mutes this tab knows is the signed-in member's, and nobody else's.
     forgetMutes();
+    if (!member) {
+      stopSocket();
+      return undefined;
+    }
+    const id = member.id;
+    keepOnlyDraftsOf(id);
+    startSocket(id, async () => {
+      const who = await whoIsSignedIn();
+      if (who === undefined) return 'unknown';
+      if (who?.id === id) return 'same';
+      follow(who, id);
+      return 'changed';
+    });
+    // Another tab signed in, out, or found the session ended: ask again who it is.
+    return onSessionChangeElsewhere(() => {
+      void whoIsSignedIn().then((who) => {
+        if (who !== undefined) follow(who, id);
+      });
+    });
   }, [member?.id]);
 
   useEffect(() => {
-    void loadSession().then((m) => {
-      setMember(m);
+    void whoIsSignedIn().then((m) => {
+      // Nobody signed in: any drafts here are of a session that ended some other way.
+      if (m === null) clearAllDrafts();
+      setMember(m ?? null);
       setLoading(false);
     });
-    const onEnded = () => {
-      setMember((m) => {
-        if (m) setEnded(true);
-        return null;
-      });
-    };
-    window.addEventListener(SESSION_ENDED, onEnded);
-    return () => window.removeEventListener(SESSION_ENDED, onEnded);
+    window.addEventListener(SESSION_ENDED, sessionEnded);
+    return () => window.removeEventListener(SESSION_ENDED, sessionEnded);
   }, []);
 
   return (
@@ -134,8 +178,12 @@ export function App() {
         loading,
         member,
         setMember: (m) => {
+          // Signed in, or out: drafts of anyone else go, and the other tabs are told.
+          if (m) keepOnlyDraftsOf(m.id);
+          else clearAllDrafts();
           setEnded(false);
           setMember(m);
+          announceSessionChange();
         },
       }}
     >
@@ -146,6 +194,8 @@ export function App() {
 
 function Frame(props: { ended: boolean }) {
   const { loading, member } = useSession();
+  // A screen never outlives its member: another member gets every screen afresh.
+  const whose = member?.id ?? '';
   const { path, key } = useLocation();
   const found = match(path);
   const route = found?.route;
@@ -189,7 +239,7 @@ function Frame(props: { ended: boolean }) {
       {!loading && <Nav path={path} />}
       {!loading && <ToolsNav path={path} />}
       <ConnectionBanner />
-      <main id="main" tabIndex={-1} key={`${path}#${key}`}>
+      <main id="main" tabIndex={-1} key={`${whose}#${path}#${key}`}>
         {screen}
       </main>
       <footer class="footer">
@@ -215,8 +265,7 @@ function Nav(props: { path: string }) {
       // Signed out on this screen either way; the server forgets the session when it expires.
     }
     setBusy(false);
-    // A shared device keeps nothing behind: drafts go with the session.
-    clearAllDrafts();
+    // A shared device keeps nothing behind: drafts go with the session (setMember wipes them).
     setMember(null);
     navigate('/sign-in?signed-out=1', { replace: true });
   }

@@ -1,5 +1,6 @@
 // Who is signed in, for every screen. Loaded once at start (GET /api/session); sign-in and
-// sign-out update it. A 401 anywhere later means the session ended: screens call `signedOut`.
+// sign-out update it. A 401 anywhere later means the session ended (api.ts says so with
+// SESSION_ENDED); so does a socket that cannot go on as the same member (socket.ts asks).
 
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
@@ -24,15 +25,57 @@ export function useSession(): SessionValue {
   return useContext(SessionContext);
 }
 
-/** Asks the server who is signed in; null if nobody (or the server cannot say). */
-export async function loadSession(): Promise<Identity | null> {
+/**
+ * Asks the server who is signed in: the member, null if nobody (a 401: no session, or it
+ * ended), or undefined if the server could not say (offline, or an error on its side).
+ */
+export async function whoIsSignedIn(): Promise<Identity | null | undefined> {
   try {
     const body = await api<{ member: Identity }>('GET', '/api/session');
     return body.member;
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return null;
-    return null;
+    return undefined;
   }
+}
+
+// Tabs of one browser share one session cookie: when one of them signs in, signs out or finds
+// the session ended, the others are told to ask the server again, so no tab goes on showing
+// (or sending) one member's things under another member's session. A BroadcastChannel leaves
+// nothing behind in the browser's storage.
+
+const CHANNEL = 'notes';
+
+let channel: BroadcastChannel | null = null;
+function theChannel(): BroadcastChannel | null {
+  if (!channel && typeof BroadcastChannel === 'function') {
+    try {
+      channel = new BroadcastChannel(CHANNEL);
+    } catch {
+      channel = null;
+    }
+  }
+  return channel;
+}
+
+/** Tells this browser's other tabs that who is signed in may have changed. */
+export function announceSessionChange(): void {
+  try {
+    theChannel()?.postMessage('session');
+  } catch {
+    // nothing to do
+  }
+}
+
+/** Calls `then` when another tab says who is signed in may have changed. Returns the stop. */
+export function onSessionChangeElsewhere(then: () => void): () => void {
+  const c = theChannel();
+  if (!c) return () => {};
+  const listener = (e: MessageEvent) => {
+    if (e.data === 'session') then();
+  };
+  c.addEventListener('message', listener);
+  return () => c.removeEventListener('message', listener);
 }
 
 const RANK: Record<Role, number> = { member: 1, moderator: 2, admin: 3 };

@@ -7,6 +7,14 @@
 // sends what was missed before live events; events at or below that seq are dropped, so a
 // screen never sees one twice. A topic on which nothing had arrived yet has no seq to resume
 // from: its screen is asked to fetch afresh (`onResync`) instead, so nothing is missed either.
+//
+// The socket belongs to ONE member: `start` names them. A new socket carries whatever session
+// cookie the browser holds by then, and on a shared device that may be someone else's (the
+// member's session ended, and another member signed in, perhaps in another tab). So every
+// socket after the first is opened only once the app has checked that the session is still
+// this member's (`check`); if it is not, the member's unsent chat messages are dropped, never
+// sent under another member's name, and the app follows the session. A close for policy (1008:
+// suspended, signed out, permissions changed) is checked at once.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 
@@ -33,6 +41,16 @@ interface Listener {
 
 export type Connection = 'idle' | 'connecting' | 'open' | 'reconnecting';
 
+/**
+ * Whether the browser's session is still the socket's member's: `same`, `changed` (someone
+ * else's, or nobody's: the app follows it, and stops or restarts the socket), or `unknown` (the
+ * server could not say; try again later).
+ */
+export type OwnerCheck = () => Promise<'same' | 'changed' | 'unknown'>;
+
+/** A close for policy: the member's access changed (RFC 6455 section 7.4.1). */
+const CLOSE_POLICY = 1008;
+
 const PING_MS = 25_000;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
@@ -45,6 +63,15 @@ let pingTimer: number | undefined;
 let wanted = false;
 /** Whether the socket has been open before: the next open is a reconnection. */
 let everOpen = false;
+/** The member this socket is for, and how to check the session is still theirs. */
+let owner: string | null = null;
+let check: OwnerCheck | null = null;
+/** Whether the next socket may open without a check (the app has just vouched for it). */
+let vouched = false;
+/** A check is under way. */
+let checking = false;
+/** Bumped by `stop`: an answer to a check made before then is ignored. */
+let generation = 0;
 
 const listeners = new Map<string, Set<Listener>>();
 const lastSeq = new Map<string, number>();
@@ -75,10 +102,43 @@ function send(frame: unknown): boolean {
   return false;
 }
 
-function connect(): void {
-  if (ws || !wanted) return;
+/**
+ * Opens a socket, once the session is known to be still the member's. `policy`: the last one was
+ * closed for policy and this is the check at once; if the session is still theirs, the socket
+ * opens after the usual back-off, so a server that keeps closing it is not hammered.
+ */
+function connect(policy = false): void {
+  if (ws || !wanted || checking) return;
   window.clearTimeout(retryTimer);
   setState(everOpen ? 'reconnecting' : 'connecting');
+  if (vouched || !check) {
+    vouched = false;
+    open();
+    return;
+  }
+  checking = true;
+  const asked = generation;
+  check().then(
+    (answer) => {
+      if (asked !== generation) return;
+      checking = false;
+      if (!wanted || ws) return;
+      if (answer === 'same' && policy) {
+        vouched = true;
+        scheduleReconnect();
+      } else if (answer === 'same') open();
+      else if (answer === 'changed') forget();
+      else scheduleReconnect();
+    },
+    () => {
+      if (asked !== generation) return;
+      checking = false;
+      scheduleReconnect();
+    },
+  );
+}
+
+function open(): void {
   const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/api/ws`;
   let socket: WebSocket;
   try {
@@ -99,7 +159,7 @@ function connect(): void {
     pingTimer = window.setInterval(() => ping(), PING_MS);
   };
   socket.onmessage = (m) => receive(m.data);
-  socket.onclose = () => {
+  socket.onclose = (e) => {
     if (ws !== socket) return;
     ws = null;
     window.clearInterval(pingTimer);
@@ -107,8 +167,10 @@ function connect(): void {
     notifyConfirmed();
     // Pings sent on this socket will never be answered: forget them.
     pongWaiters.length = 0;
-    if (wanted) scheduleReconnect();
-    else setState('idle');
+    if (!wanted) setState('idle');
+    // The member's access changed: find out at once whether their session is still there.
+    else if (e.code === CLOSE_POLICY) connect(true);
+    else scheduleReconnect();
   };
   socket.onerror = () => {
     // onclose follows; nothing else to do.
@@ -122,7 +184,7 @@ function scheduleReconnect(): void {
   attempts += 1;
   // Full jitter on half of it: tabs that lost the server together do not return together.
   const delay = base / 2 + Math.random() * (base / 2);
-  retryTimer = window.setTimeout(connect, delay);
+  retryTimer = window.setTimeout(() => connect(), delay);
 }
 
 function ping(then?: () => void): void {
@@ -206,16 +268,35 @@ function notifyConfirmed(): void {
   for (const l of confirmedListeners) l();
 }
 
-/** Starts the socket (after sign-in). */
-export function start(): void {
+/**
+ * Starts the socket for a member (after sign-in, or once the session is loaded); `check` is
+ * asked before every later socket whether the session is still theirs. Another member than
+ * before: everything of the one before is forgotten first.
+ */
+export function start(member: string, ownerCheck: OwnerCheck): void {
+  if (owner !== member) stop();
+  owner = member;
+  check = ownerCheck;
+  if (wanted) return;
   wanted = true;
+  vouched = true;
   connect();
 }
 
-/** Closes the socket for good (sign-out, quick exit) and forgets everything. */
+/** Closes the socket for good (sign-out, quick exit, session ended) and forgets everything. */
 export function stop(): void {
+  forget();
+  owner = null;
+  check = null;
+}
+
+/** Closes the socket, and forgets what it knew and what it had still to send. */
+function forget(): void {
   wanted = false;
   everOpen = false;
+  vouched = false;
+  checking = false;
+  generation += 1;
   window.clearTimeout(retryTimer);
   window.clearInterval(pingTimer);
   const s = ws;

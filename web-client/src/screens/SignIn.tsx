@@ -62,6 +62,7 @@ export function SignIn(props: { ended?: boolean }) {
       {ended && !signedOut && (
         <Notice kind="info">
           <p>Your session has ended. Please sign in again.</p>
+          <p>Anything you had written but not sent was removed from this device, so nobody else using it can see it.</p>
         </Notice>
       )}
       <form onSubmit={submit} noValidate class="form">
