@@ -620,7 +620,8 @@ async fn concurrent_replies_number_events_without_gaps(app: TestApp) {
         .await
         .unwrap();
     let seqs: Vec<i64> = on_thread.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, (1..=replies as i64).collect::<Vec<_>>());
+    // The opening post, then one per reply.
+    assert_eq!(seqs, (1..=replies as i64 + 1).collect::<Vec<_>>());
     let on_board = store
         .events_since(&format!("board:{board}"), 0, 10_000)
         .await

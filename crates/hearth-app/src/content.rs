@@ -446,6 +446,12 @@ impl App {
                 queue_for(outcome),
                 |thread, post| {
                     if post.status == PostStatus::Published {
+                        // The opening post on the thread's own topic too, so that a catch-up
+                        // from 0 holds the whole thread.
+                        events.push((
+                            Topic::Thread(thread.id),
+                            json!({"kind": "post_published", "post_id": post.id.to_string(), "thread_id": thread.id.to_string()}),
+                        ));
                         let event = thread_ref("thread_created", thread);
                         events.push((Topic::Board(thread.board_id), event));
                     }
@@ -657,9 +663,9 @@ impl App {
             .store
             .set_post_status(id, PostStatus::Deleted, None, self.now())
             .await?;
-        if post.status == PostStatus::Published {
-            self.announce_post(&deleted, "post_deleted").await;
-        }
+        // Announced whatever it was before: readers' pages then show what REST shows (the
+        // placeholder), and the event carries no text either way.
+        self.announce_post(&deleted, "post_deleted").await;
         Ok(deleted)
     }
 
