@@ -272,3 +272,150 @@ pub(crate) async fn update_member_on(
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use chrono::Duration;
+
+    /// A migrated store in a fresh SQLite file, and its folder (to remove after).
+    async fn store() -> (Store, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "hearth_store_test_{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let store = Store::connect(&format!("sqlite://{}/t.db?mode=rwc", dir.display()))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        (store, dir)
+    }
+
+    async fn account(
+        store: &Store,
+        n: usize,
+        standing: Standing,
+        until: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> MemberId {
+        let m = store
+            .create_member(&NewMember {
+                id: MemberId::new(),
+                handle: format!("account_{n}"),
+                email: format!("account_{n}@example.org"),
+                password_hash: "x".to_owned(),
+                role: Role::Member,
+                standing,
+                age_check: "test".to_owned(),
+                adult_confirmed_at: None,
+                now,
+            })
+            .await
+            .unwrap();
+        update_member_on(&store.db, m.id, |a| a.suspended_until = Set(until))
+            .await
+            .unwrap();
+        m.id
+    }
+
+    #[tokio::test]
+    async fn standing_at_agrees_with_standing_effective_cell_by_cell() {
+        let (store, dir) = store().await;
+        let now = Utc::now();
+        let untils = [
+            None,
+            Some(now - Duration::hours(1)),
+            Some(now),
+            Some(now + Duration::hours(1)),
+        ];
+        let mut accounts = Vec::new();
+        for standing in Standing::ALL {
+            for until in untils {
+                let id = account(&store, accounts.len(), standing, until, now).await;
+                accounts.push((id, standing.effective(until, now)));
+            }
+        }
+        for asked in Standing::ALL {
+            let mut found: Vec<MemberId> = member::Entity::find()
+                .filter(standing_at(asked, now))
+                .all(&store.db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| MemberId(m.id))
+                .collect();
+            let mut expected: Vec<MemberId> = accounts
+                .iter()
+                .filter(|(_, effective)| *effective == asked)
+                .map(|(id, _)| *id)
+                .collect();
+            found.sort_by_key(|m| m.0);
+            expected.sort_by_key(|m| m.0);
+            assert_eq!(found, expected, "{asked:?}");
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_standing_change_applies_only_to_the_standing_it_was_decided_on() {
+        let (store, dir) = store().await;
+        let now = Utc::now();
+        let id = account(&store, 0, Standing::Active, None, now).await;
+        let change = |from_role, from_standing, to| StandingChange {
+            from_role,
+            from_standing,
+            to,
+            reason: Some("x".to_owned()),
+            until: (to == Standing::Suspended).then(|| now + Duration::hours(1)),
+            now,
+        };
+        // An admin bans; a suspension decided on the account as it was must not replace it.
+        let banned = store
+            .change_standing(id, change(Role::Member, Standing::Active, Standing::Banned))
+            .await
+            .unwrap();
+        assert_eq!(banned.standing, Standing::Banned);
+        let late = store
+            .change_standing(
+                id,
+                change(Role::Member, Standing::Active, Standing::Suspended),
+            )
+            .await;
+        assert!(matches!(late, Err(StoreError::Conflict { .. })), "{late:?}");
+        // Nor one decided on a role the account no longer has.
+        let wrong_role = store
+            .change_standing(
+                id,
+                change(Role::Moderator, Standing::Banned, Standing::Active),
+            )
+            .await;
+        assert!(matches!(wrong_role, Err(StoreError::Conflict { .. })));
+        assert_eq!(store.member(id).await.unwrap().standing, Standing::Banned);
+        // A suspension that has ended is judged as active.
+        store
+            .change_standing(
+                id,
+                change(Role::Member, Standing::Banned, Standing::Suspended),
+            )
+            .await
+            .unwrap();
+        let later = StandingChange {
+            now: now + Duration::hours(2),
+            ..change(Role::Member, Standing::Active, Standing::Banned)
+        };
+        assert_eq!(
+            store.change_standing(id, later).await.unwrap().standing,
+            Standing::Banned
+        );
+        let gone = store
+            .change_standing(
+                MemberId::new(),
+                change(Role::Member, Standing::Active, Standing::Banned),
+            )
+            .await;
+        assert!(matches!(gone, Err(StoreError::NotFound)));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
