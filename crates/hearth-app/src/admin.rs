@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use hearth_core::ids::{ApplicationId, MemberId};
-use hearth_core::policy::{self, Action, Role, Standing};
+use hearth_core::policy::{self, Action, Role, StaffAction, Standing, Target};
 use hearth_store::records::{ApplicationRecord, AuditEntry, MemberRecord};
-use hearth_store::{ApplicationDecision, StoreError};
+use hearth_store::{ApplicationDecision, StandingChange, StoreError};
 
 use crate::secrets::{random_token, token_hash};
 use crate::{App, AppError, Identity, Result};
@@ -161,7 +161,7 @@ impl App {
         if let Some(role) = patch.role
             && role != target.role
         {
-            policy::may_sanction(who.actor(), target.role, who.id == id)?;
+            self.may_act_on(who, StaffAction::ChangeRole, &target)?;
             member = self.store.set_role(id, role).await?;
             self.role_changed(id).await;
             self.audit(
@@ -176,22 +176,49 @@ impl App {
         Ok(member)
     }
 
+    /// Checks the policy for a staff action on `target` as it stands now
+    /// ([`policy::may_act_on`]).
+    pub(crate) fn may_act_on(
+        &self,
+        who: &Identity,
+        action: StaffAction,
+        target: &MemberRecord,
+    ) -> Result<()> {
+        policy::may_act_on(
+            who.actor(),
+            action,
+            Target {
+                role: target.role,
+                standing: target
+                    .standing
+                    .effective(target.suspended_until, self.now()),
+                is_self: who.id == target.id,
+            },
+        )?;
+        Ok(())
+    }
+
     /// Suspends, bans or reinstates a member. Suspension and ban end the member's sessions at
-    /// once. Moderators may suspend members; bans and reinstatements are for admins.
+    /// once. Who may do which to whom is the policy's ([`policy::may_act_on`]): moderators may
+    /// suspend active members only; bans, reinstatements and changes to a running suspension
+    /// are for admins; nobody sanctions themselves. The change is made only if the account still
+    /// stands as it did when it was decided.
     pub async fn sanction(
         &self,
         who: &Identity,
         id: MemberId,
         sanction: Sanction,
     ) -> Result<MemberRecord> {
-        match &sanction {
-            Sanction::Suspend { .. } => who.require(Action::SuspendMember)?,
-            Sanction::Ban { .. } | Sanction::Reinstate => who.require(Action::ManageMembers)?,
-        }
+        let action = match &sanction {
+            Sanction::Suspend { .. } => StaffAction::Suspend,
+            Sanction::Ban { .. } => StaffAction::Ban,
+            Sanction::Reinstate => StaffAction::Reinstate,
+        };
+        who.require(action.permission())?;
         let target = self.target(id).await?;
-        policy::may_sanction(who.actor(), target.role, who.id == id)?;
         let now = self.now();
-        let (member, action, why) = match sanction {
+        self.may_act_on(who, action, &target)?;
+        let (to, why, until) = match sanction {
             Sanction::Suspend { until, reason: why } => {
                 if until <= now {
                     return Err(AppError::invalid(
@@ -205,38 +232,36 @@ impl App {
                         "a suspension can last at most a year; use a ban for longer",
                     ));
                 }
-                let why = reason("reason", &why, true)?;
-                let m = self
-                    .store
-                    .set_standing(id, Standing::Suspended, why.clone(), Some(until))
-                    .await?;
                 (
-                    m,
-                    "member_suspended",
-                    why.map(|w| format!("until {}: {w}", until.to_rfc3339())),
+                    Standing::Suspended,
+                    reason("reason", &why, true)?,
+                    Some(until),
                 )
             }
             Sanction::Ban { reason: why } => {
-                let why = reason("reason", &why, true)?;
-                let m = self
-                    .store
-                    .set_standing(id, Standing::Banned, why.clone(), None)
-                    .await?;
-                (m, "member_banned", why)
+                (Standing::Banned, reason("reason", &why, true)?, None)
             }
-            Sanction::Reinstate => {
-                if !matches!(target.standing, Standing::Suspended | Standing::Banned) {
-                    return Err(AppError::Conflict {
-                        code: "not_sanctioned",
-                        message: "this member is not suspended or banned".to_owned(),
-                    });
-                }
-                let m = self
-                    .store
-                    .set_standing(id, Standing::Active, None, None)
-                    .await?;
-                (m, "member_reinstated", None)
+            Sanction::Reinstate => (Standing::Active, None, None),
+        };
+        let change = StandingChange {
+            from_role: target.role,
+            from_standing: target.standing.effective(target.suspended_until, now),
+            to,
+            reason: why.clone(),
+            until,
+            now,
+        };
+        let member = match self.store.change_standing(id, change).await {
+            Err(StoreError::NotFound) => return Err(AppError::NotFound("member")),
+            Err(StoreError::Conflict { .. }) => {
+                return Err(AppError::Conflict {
+                    code: "standing_changed",
+                    message: "this account's role or standing changed meanwhile; look again \
+                              before deciding"
+                        .to_owned(),
+                });
             }
+            other => other?,
         };
         if member.standing != Standing::Active {
             let ended = self.store.delete_member_sessions(id, None).await?;
@@ -244,6 +269,14 @@ impl App {
             self.disconnect_member(id, "this account has been suspended or closed")
                 .await;
         }
+        let (action, why) = match (to, until) {
+            (Standing::Suspended, Some(until)) => (
+                "member_suspended",
+                why.map(|w| format!("until {}: {w}", until.to_rfc3339())),
+            ),
+            (Standing::Banned, _) => ("member_banned", why),
+            _ => ("member_reinstated", None),
+        };
         self.audit(Some(who.id), action, "member", Some(id.to_string()), why)
             .await?;
         Ok(member)
@@ -286,7 +319,8 @@ impl App {
         Ok((link, expires))
     }
 
-    /// The audit log, newest first.
+    /// The audit log, newest first: for moderators, what staff did to content and standing;
+    /// for admins, everything (see [`policy::readable_audit_actions`]).
     pub async fn audit_log(
         &self,
         who: &Identity,
@@ -294,7 +328,14 @@ impl App {
         limit: u64,
     ) -> Result<Vec<AuditEntry>> {
         who.require(Action::ReadAuditLog)?;
-        Ok(self.store.list_audit(before, limit.clamp(1, 200)).await?)
+        Ok(self
+            .store
+            .list_audit(
+                before,
+                policy::readable_audit_actions(who.role),
+                limit.clamp(1, 200),
+            )
+            .await?)
     }
 
     async fn target(&self, id: MemberId) -> Result<MemberRecord> {

@@ -13,7 +13,7 @@ use hearth_core::comforts::{FollowState, ReactionKind, search_words, validate_ab
 use hearth_core::content::{BoardVisibility, PostStatus};
 use hearth_core::ids::{BoardId, MemberId, PostId, ThreadId};
 use hearth_core::moderation::{Outcome, TextKind};
-use hearth_core::policy::{Action, Role, Standing};
+use hearth_core::policy::{Action, Role};
 use hearth_core::render::mentioned_handles;
 use hearth_realtime::Topic;
 use hearth_store::records::{NewNotification, PostRecord};
@@ -240,8 +240,23 @@ impl App {
     /// Mutes (`on`) or unmutes a member for `who`. Nobody is told: not the muted member, not
     /// the moderators. Moderators and admins cannot be muted, so that their notices always
     /// reach everyone.
+    ///
+    /// Only members with a profile can be found ([`App::profile`]): anyone else answers the
+    /// same 404 as a handle nobody has. A member already muted can always be unmuted, whatever
+    /// has become of their account since.
     pub async fn mute(&self, who: &Identity, handle: &str, on: bool) -> Result<()> {
         who.require(Action::ManageOwnAccount)?;
+        if !on {
+            let key = hearth_core::account::handle_key(handle);
+            let muted = self.store.muted_by(who.id).await?;
+            if let Some((id, _, _)) = muted
+                .into_iter()
+                .find(|(_, h, _)| hearth_core::account::handle_key(h) == key)
+            {
+                self.store.unmute_member(who.id, id).await?;
+                return Ok(());
+            }
+        }
         let target = self
             .store
             .profile(handle)
@@ -375,12 +390,15 @@ impl App {
         if !handles.is_empty() {
             let thread = self.store.thread(post.thread_id, None).await?;
             let board = self.store.board(thread.board_id).await?;
-            for (member, _, role, standing) in self.store.members_by_handles(&handles).await? {
+            for (member, _, role) in self
+                .store
+                .active_members_by_handles(&handles, self.now())
+                .await?
+            {
                 let role = Role::parse(&role).unwrap_or(Role::Member);
                 let can_read =
                     board.visibility == BoardVisibility::Members || role >= Role::Moderator;
                 if member == author
-                    || Standing::parse(&standing) != Some(Standing::Active)
                     || !can_read
                     || self.store.has_muted(member, author).await?
                     || !self.store.record_mention(post.id, member).await?

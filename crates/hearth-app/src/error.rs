@@ -1,7 +1,7 @@
 //! The use-case layer's one error type. The server maps each variant to an HTTP status in one
 //! place; the command line prints its message.
 
-use hearth_core::policy::Denied;
+use hearth_core::policy::{Denied, StaffAction};
 use hearth_store::StoreError;
 
 /// Shorthand for use-case results.
@@ -86,7 +86,15 @@ impl From<Denied> for AppError {
     fn from(d: Denied) -> Self {
         match d {
             Denied::NotActive(_) => AppError::Unauthenticated,
-            Denied::NeedsRole(_) => AppError::Forbidden(d.to_string()),
+            Denied::NeedsRole(_) | Denied::OwnAccount => AppError::Forbidden(d.to_string()),
+            Denied::TargetStanding { action, .. } => AppError::Conflict {
+                code: if action == StaffAction::Reinstate {
+                    "not_sanctioned"
+                } else {
+                    "standing_forbids"
+                },
+                message: d.to_string(),
+            },
         }
     }
 }

@@ -186,6 +186,12 @@ impl App {
         (self.clock)()
     }
 
+    /// This application's clock, for the server's session store, so that session expiry is
+    /// counted by the same clock as everything else (and tests can move it).
+    pub fn clock(&self) -> Clock {
+        Arc::clone(&self.clock)
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &AppConfig {
         &self.config

@@ -395,7 +395,7 @@ impl App {
             )
             .await?;
         if overdue > 0 {
-            for m in self.store.active_moderators().await? {
+            for m in self.store.active_moderators(now).await? {
                 self.store
                     .notify(NewNotification {
                         member_id: m,

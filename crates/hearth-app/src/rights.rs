@@ -118,7 +118,7 @@ impl App {
             ));
         }
         if me.role == hearth_core::policy::Role::Admin
-            && self.store.count_active_admins().await? <= 1
+            && self.store.count_active_admins(self.now()).await? <= 1
         {
             return Err(AppError::Conflict {
                 code: "last_admin",
@@ -142,7 +142,7 @@ impl App {
             Err(StoreError::NotFound) => return Err(AppError::NotFound("member")),
             other => other?,
         };
-        policy::may_sanction(who.actor(), target.role, who.id == id)?;
+        self.may_act_on(who, policy::StaffAction::Erase, &target)?;
         self.erase(id, posts, Some(who.id), "member_erased_by_admin")
             .await
     }

@@ -25,7 +25,7 @@ impl App {
     /// When no admin exists yet, makes a fresh one-time setup token and answers the link to
     /// print. Answers `None` once an admin exists (and removes any stale token).
     pub async fn first_run_link(&self) -> Result<Option<String>> {
-        if self.store.count_active_admins().await? > 0 {
+        if self.store.count_active_admins(self.now()).await? > 0 {
             if self.store.setting(SETUP_TOKEN).await?.is_some() {
                 self.store.put_setting(SETUP_TOKEN, String::new()).await?;
             }
@@ -55,7 +55,7 @@ impl App {
             message: "this setup link is not valid: it has been used, or an admin already exists"
                 .to_owned(),
         };
-        if token.is_empty() || self.store.count_active_admins().await? > 0 {
+        if token.is_empty() || self.store.count_active_admins(self.now()).await? > 0 {
             return Err(gone());
         }
         // Validate before spending the token, so a typo does not burn it.

@@ -11,13 +11,23 @@ use hearth_app::{AppError, Identity};
 use hearth_core::ids::MemberId;
 use hearth_core::policy::Role;
 use serde::de::DeserializeOwned;
-use tower_sessions::Session;
+use tower_sessions::{Expiry, Session};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Session keys.
 pub(crate) use hearth_app::sessions::{SESSION_MEMBER, SESSION_SIGNED_IN_AT};
+
+/// How often, at most, a signed-in session in use is saved to move its idle expiry on.
+const SLIDE_EVERY: chrono::Duration = chrono::Duration::minutes(1);
+
+/// The session layer's expiry: a session ends after `session_idle_minutes` unused. Asking the
+/// session for it again marks the session changed, so that the layer saves it at the end of
+/// the request (the store counts the new expiry from the app's clock) and renews the cookie.
+pub(crate) fn session_expiry(config: &crate::Config) -> Expiry {
+    Expiry::OnInactivity(time::Duration::minutes(config.session_idle_minutes))
+}
 
 /// A JSON body; any problem with it answers our JSON error (400, 413 or 415).
 pub struct ApiJson<T>(pub T);
@@ -123,11 +133,12 @@ where
     // The session and its member in one query, rather than the session layer loading the
     // session and then `identify` loading the member. The session layer itself never loads the
     // record then (it does so lazily), and saves it only if a handler changes it.
+    let now = state.app.now();
     let loaded = match session.id() {
         Some(id) => state
             .app
             .store()
-            .load_session_with_member(&id.to_string(), chrono::Utc::now())
+            .load_session_with_member(&id.to_string(), now)
             .await
             .map_err(AppError::from)?,
         None => None,
@@ -148,8 +159,7 @@ where
     };
     // The absolute lifetime: however active, a session ends this long after sign-in.
     let signed_in_at: Option<i64> = data.get(SESSION_SIGNED_IN_AT).and_then(|v| v.as_i64());
-    let now = state.app.now().timestamp();
-    if signed_in_at.is_none_or(|t| now - t > state.config.session_max_hours * 3600) {
+    if signed_in_at.is_none_or(|t| now.timestamp() - t > state.config.session_max_hours * 3600) {
         let _ = session.flush().await;
         return Err(AppError::Unauthenticated.into());
     }
@@ -161,6 +171,11 @@ where
     };
     match who {
         Ok(who) => {
+            // In use: slide the idle expiry on, at most once a minute (a save is a write).
+            let idle = chrono::Duration::minutes(state.config.session_idle_minutes);
+            if row.expires_at - now < idle - SLIDE_EVERY {
+                session.set_expiry(Some(session_expiry(&state.config)));
+            }
             parts.extensions.insert(who.clone());
             Ok(who)
         }

@@ -26,8 +26,8 @@ use axum::middleware;
 use hearth_app::{App, AppConfig, Clock};
 use hearth_store::Store;
 use tower_http::trace::TraceLayer;
+use tower_sessions::SessionManagerLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
 
 pub use config::Config;
 use error::ApiError;
@@ -134,16 +134,18 @@ fn store_kind(url: &str) -> &'static str {
 
 /// The whole HTTP surface, with its layers.
 pub fn router(state: AppState) -> Router {
-    let sessions =
-        SessionManagerLayer::new(sessions::DbSessionStore::new(state.app.store().clone()))
-            .with_name(origin::session_cookie_name(&state.config))
-            .with_http_only(true)
-            .with_same_site(SameSite::Strict)
-            .with_secure(state.config.is_https())
-            .with_path("/")
-            .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
-                state.config.session_idle_minutes,
-            )));
+    let store = sessions::DbSessionStore::new(
+        state.app.store().clone(),
+        state.app.clock(),
+        chrono::Duration::minutes(state.config.session_idle_minutes),
+    );
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(origin::session_cookie_name(&state.config))
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(state.config.is_https())
+        .with_path("/")
+        .with_expiry(extract::session_expiry(&state.config));
     Router::new()
         .merge(routes::health::router())
         .merge(routes::applications::router())

@@ -1,9 +1,15 @@
 //! tower-sessions' store over our database, so sessions survive a restart and are shared by
 //! every instance. The member id is copied into its own column so that all of a member's
 //! sessions can be ended at once.
+//!
+//! The idle expiry in the `expires_at` column is counted by the application's clock, not
+//! tower-sessions' own (the system clock): every save sets it to the clock's now plus the idle
+//! limit, and only live sessions by that clock are loaded. A session slides: the identity
+//! extractor asks for a save of a signed-in session at most once a minute
+//! ([`crate::extract`]), which moves its expiry on and renews the cookie.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use hearth_app::Clock;
 use hearth_core::ids::MemberId;
 use hearth_store::Store;
 use hearth_store::records::SessionRow;
@@ -13,36 +19,44 @@ use tower_sessions::session_store::{self, SessionStore};
 use crate::extract::SESSION_MEMBER;
 
 /// Sessions kept in the `sessions` table.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DbSessionStore {
     store: Store,
+    clock: Clock,
+    idle: chrono::Duration,
+}
+
+impl std::fmt::Debug for DbSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbSessionStore")
+            .field("idle", &self.idle)
+            .finish_non_exhaustive()
+    }
 }
 
 impl DbSessionStore {
-    /// A session store over `store`.
-    pub fn new(store: Store) -> Self {
-        DbSessionStore { store }
+    /// A session store over `store`, whose sessions end after `idle` unused by `clock`.
+    pub fn new(store: Store, clock: Clock, idle: chrono::Duration) -> Self {
+        DbSessionStore { store, clock, idle }
+    }
+
+    fn row(&self, record: &Record) -> session_store::Result<SessionRow> {
+        let member_id = record
+            .data
+            .get(SESSION_MEMBER)
+            .and_then(|v| serde_json::from_value::<MemberId>(v.clone()).ok());
+        Ok(SessionRow {
+            id: record.id.to_string(),
+            member_id,
+            data: serde_json::to_string(&record.data)
+                .map_err(|e| session_store::Error::Encode(e.to_string()))?,
+            expires_at: (self.clock)() + self.idle,
+        })
     }
 }
 
 fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
-}
-
-fn row(record: &Record) -> session_store::Result<SessionRow> {
-    let member_id = record
-        .data
-        .get(SESSION_MEMBER)
-        .and_then(|v| serde_json::from_value::<MemberId>(v.clone()).ok());
-    let expires_at = DateTime::<Utc>::from_timestamp(record.expiry_date.unix_timestamp(), 0)
-        .ok_or_else(|| session_store::Error::Encode("expiry out of range".to_owned()))?;
-    Ok(SessionRow {
-        id: record.id.to_string(),
-        member_id,
-        data: serde_json::to_string(&record.data)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?,
-        expires_at,
-    })
 }
 
 #[async_trait]
@@ -53,7 +67,7 @@ impl SessionStore for DbSessionStore {
         loop {
             if self
                 .store
-                .insert_session(&row(record)?)
+                .insert_session(&self.row(record)?)
                 .await
                 .map_err(backend)?
             {
@@ -65,7 +79,7 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         self.store
-            .save_session(&row(record)?)
+            .save_session(&self.row(record)?)
             .await
             .map_err(backend)
     }
@@ -73,7 +87,7 @@ impl SessionStore for DbSessionStore {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let Some(found) = self
             .store
-            .load_session(&id.to_string(), Utc::now())
+            .load_session(&id.to_string(), (self.clock)())
             .await
             .map_err(backend)?
         else {

@@ -368,7 +368,7 @@ impl SuspendBody {
     request_body = ReasonBody,
     responses(
         (status = 200, description = "Banned.", body = MemberAnswer),
-        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType,
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType,
     )
 )]
 async fn ban_member(
@@ -399,7 +399,7 @@ async fn ban_member(
     params(("id" = uuid::Uuid, Path, description = "The member's id.")),
     responses(
         (status = 200, description = "Reinstated.", body = MemberAnswer),
-        NotSignedIn, Forbidden, NotFound,
+        NotSignedIn, Forbidden, NotFound, Conflict,
     )
 )]
 async fn reinstate_member(
@@ -464,7 +464,7 @@ pub(crate) struct AdminEraseBody {
     request_body = AdminEraseBody,
     responses(
         (status = 204, description = "Erased."),
-        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType,
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType,
     )
 )]
 async fn erase_member(

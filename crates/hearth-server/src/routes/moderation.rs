@@ -16,11 +16,11 @@ use crate::extract::{ApiJson, ApiQuery, Moderator};
 use crate::routes::IdPath;
 use crate::routes::admin::SuspendBody;
 use crate::routes::openapi::{
-    AuditAnswer, BadRequest, BulkAnswer, Conflict, Forbidden, MemberAnswer, NotFound, NotSignedIn,
-    QueueAnswer, QueueItemAnswer, StatusAnswer, ThreadAnswer, TooLarge, UnsupportedMediaType,
+    AuditAnswer, BadRequest, BulkAnswer, Conflict, Forbidden, NotFound, NotSignedIn, QueueAnswer,
+    QueueItemAnswer, StatusAnswer, SuspendedAnswer, ThreadAnswer, TooLarge, UnsupportedMediaType,
 };
 use crate::routes::views::AuditView;
-use crate::routes::views::{MemberAdminView, ThreadView};
+use crate::routes::views::{MemberModView, ThreadView};
 use crate::state::AppState;
 
 /// `/api/mod/...`.
@@ -439,7 +439,10 @@ async fn move_thread(
 /// Suspends a member.
 ///
 /// Until a time or for a number of hours, with a reason; their sessions end at once. Needs a
-/// moderator.
+/// moderator. Moderators may suspend active members only (never another moderator, an admin,
+/// themselves, or an account that is suspended, banned or not yet let in: 409
+/// `standing_forbids`); admins may also change a running suspension. The answer shows the
+/// member as moderators see them.
 #[utoipa::path(
     post,
     path = "/api/mod/members/{id}/suspend",
@@ -448,8 +451,8 @@ async fn move_thread(
     params(("id" = uuid::Uuid, Path, description = "The member's id.")),
     request_body = crate::routes::admin::SuspendBody,
     responses(
-        (status = 200, description = "Suspended.", body = MemberAnswer),
-        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType,
+        (status = 200, description = "Suspended.", body = SuspendedAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType,
     )
 )]
 async fn suspend_member(
@@ -460,7 +463,7 @@ async fn suspend_member(
 ) -> Result<Json<Value>> {
     let sanction = body.into_sanction(state.app.now())?;
     let member = state.app.sanction(&who, id, sanction).await?;
-    Ok(Json(json!({"member": MemberAdminView::from(&member)})))
+    Ok(Json(json!({"member": MemberModView::from(&member)})))
 }
 
 /// Paging back through the audit log.
@@ -474,6 +477,10 @@ struct AuditQuery {
 }
 
 /// The audit log, newest first. Needs a moderator.
+///
+/// Moderators see what staff did to content and to members' standing; members' own account
+/// actions (password changes, exports, erasure), applications and their reasons, invites,
+/// account recovery and safeguarding entries are shown to admins only.
 #[utoipa::path(
     get,
     path = "/api/mod/audit",

@@ -23,8 +23,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use crate::routes::views::{
-    ApplicationView, AuditView, BoardView, IdentityView, MemberAdminView, NotificationView,
-    PostView, SelfView, ThreadView,
+    ApplicationView, AuditView, BoardView, IdentityView, MemberAdminView, MemberModView,
+    NotificationView, PostView, SelfView, ThreadView,
 };
 use crate::state::AppState;
 
@@ -698,6 +698,13 @@ pub struct MembersAnswer {
 pub struct MemberAnswer {
     /// The member.
     pub member: MemberAdminView,
+}
+
+/// One member, as a moderator sees them after a suspension.
+#[derive(ToSchema)]
+pub struct SuspendedAnswer {
+    /// The member.
+    pub member: MemberModView,
 }
 
 /// A new invite.

@@ -105,6 +105,39 @@ impl From<&MemberRecord> for MemberAdminView {
     }
 }
 
+/// A member as a moderator sees them after suspending them: who, and how they stand. Nothing
+/// that is for admins only (how their age was checked, when an admin confirmed it, whether they
+/// are a safeguarding lead).
+#[derive(Serialize, ToSchema)]
+pub struct MemberModView {
+    /// Account id.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Handle.
+    pub handle: String,
+    /// Role.
+    pub role: &'static str,
+    /// Standing.
+    pub standing: &'static str,
+    /// Why suspended or banned.
+    pub standing_reason: Option<String>,
+    /// When a suspension ends.
+    pub suspended_until: Option<DateTime<Utc>>,
+}
+
+impl From<&MemberRecord> for MemberModView {
+    fn from(m: &MemberRecord) -> Self {
+        MemberModView {
+            id: m.id.to_string(),
+            handle: m.handle.clone(),
+            role: m.role.as_str(),
+            standing: m.standing.as_str(),
+            standing_reason: m.standing_reason.clone(),
+            suspended_until: m.suspended_until,
+        }
+    }
+}
+
 /// An application as admins see it.
 #[derive(Serialize, ToSchema)]
 pub struct ApplicationView {

@@ -31,11 +31,14 @@ impl Store {
         Ok(id)
     }
 
-    /// The newest entries first, `limit` of them, older than `before` if given.
+    /// The newest entries first, `limit` of them, older than `before` if given, and only of the
+    /// `actions` named if given (filtered here, so a page is full however few entries a reader
+    /// may see).
     #[tracing::instrument(skip_all)]
     pub async fn list_audit(
         &self,
         before: Option<DateTime<Utc>>,
+        actions: Option<&[&str]>,
         limit: u64,
     ) -> Result<Vec<AuditEntry>> {
         let mut q = audit::Entity::find()
@@ -44,6 +47,9 @@ impl Store {
             .limit(limit);
         if let Some(before) = before {
             q = q.filter(audit::Column::At.lt(before));
+        }
+        if let Some(actions) = actions {
+            q = q.filter(audit::Column::Action.is_in(actions.iter().copied()));
         }
         let rows = q.all(&self.db).await?;
         let actor_ids: Vec<_> = rows.iter().filter_map(|r| r.actor_id).collect();

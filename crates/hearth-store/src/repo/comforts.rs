@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use hearth_core::comforts::{FollowState, ReactionKind};
 use hearth_core::content::PostStatus;
 use hearth_core::ids::{BoardId, MemberId, PostId, ThreadId};
+use hearth_core::policy::Standing;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -516,12 +517,13 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// The members with these handles (any case), as (id, handle, role, standing).
+    /// The members with these handles (any case) who are active at `now`, as (id, handle, role).
     #[tracing::instrument(skip_all)]
-    pub async fn members_by_handles(
+    pub async fn active_members_by_handles(
         &self,
         handles: &[String],
-    ) -> Result<Vec<(MemberId, String, String, String)>> {
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(MemberId, String, String)>> {
         if handles.is_empty() {
             return Ok(Vec::new());
         }
@@ -531,18 +533,27 @@ impl Store {
             .collect();
         Ok(member::Entity::find()
             .filter(member::Column::HandleKey.is_in(keys))
+            .filter(crate::repo::members::standing_at(Standing::Active, now))
             .all(&self.db)
             .await?
             .into_iter()
-            .map(|m| (MemberId(m.id), m.handle, m.role, m.standing))
+            .map(|m| (MemberId(m.id), m.handle, m.role))
             .collect())
     }
 
-    /// A member's public profile, by handle (any case).
+    /// A member's public profile, by handle (any case). Only accounts with a profile
+    /// ([`Standing::has_profile`]) are found; for any other the answer is `NotFound`, exactly as
+    /// for a handle nobody has.
     #[tracing::instrument(skip_all)]
     pub async fn profile(&self, handle: &str) -> Result<ProfileRecord> {
+        let with_profile: Vec<&str> = Standing::ALL
+            .into_iter()
+            .filter(|s| s.has_profile())
+            .map(Standing::as_str)
+            .collect();
         let m = member::Entity::find()
             .filter(member::Column::HandleKey.eq(hearth_core::account::handle_key(handle)))
+            .filter(member::Column::Standing.is_in(with_profile))
             .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound)?;

@@ -74,12 +74,12 @@ impl Store {
             .rows_affected)
     }
 
-    /// Active moderators and admins, to alert about an overdue queue.
+    /// Moderators and admins active at `now`, to alert about an overdue queue.
     #[tracing::instrument(skip_all)]
-    pub async fn active_moderators(&self) -> Result<Vec<MemberId>> {
+    pub async fn active_moderators(&self, now: DateTime<Utc>) -> Result<Vec<MemberId>> {
         Ok(member::Entity::find()
             .filter(member::Column::Role.is_in([Role::Moderator.as_str(), Role::Admin.as_str()]))
-            .filter(member::Column::Standing.eq(Standing::Active.as_str()))
+            .filter(crate::repo::members::standing_at(Standing::Active, now))
             .all(&self.db)
             .await?
             .into_iter()

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use hearth_core::ids::MemberId;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use crate::entity::{member, session};
 use crate::records::{MemberRecord, SessionRow};
@@ -80,22 +81,22 @@ impl Store {
         }
     }
 
-    /// Inserts or replaces a session.
+    /// Rewrites a live session's data and expiry (after a change to its data, or to slide its
+    /// idle expiry forward). A session that has been ended meanwhile (signed out, ended by a
+    /// password change or a sanction, expired and purged) stays ended: this never brings a
+    /// deleted row back. New sessions are [`Store::insert_session`]'s.
     #[tracing::instrument(skip_all)]
     pub async fn save_session(&self, row: &SessionRow) -> Result<()> {
-        let txn = self.db.begin().await?;
-        session::Entity::delete_by_id(row.id.clone())
-            .exec(&txn)
+        session::Entity::update_many()
+            .col_expr(
+                session::Column::MemberId,
+                Expr::value(row.member_id.map(|m| m.0)),
+            )
+            .col_expr(session::Column::Data, Expr::value(row.data.clone()))
+            .col_expr(session::Column::ExpiresAt, Expr::value(row.expires_at))
+            .filter(session::Column::Id.eq(row.id.clone()))
+            .exec(&self.db)
             .await?;
-        session::ActiveModel {
-            id: Set(row.id.clone()),
-            member_id: Set(row.member_id.map(|m| m.0)),
-            data: Set(row.data.clone()),
-            expires_at: Set(row.expires_at),
-        }
-        .insert(&txn)
-        .await?;
-        txn.commit().await?;
         Ok(())
     }
 
