@@ -171,7 +171,7 @@ async fn run(app: TestApp, seed: u64, steps: usize) {
 
     let (o1, _) = app.member(&admin, "watcher_a").await;
     let (o2, _) = app.member(&admin, "watcher_b").await;
-    let mut observers = vec![
+    let mut observers = [
         Observer::new(&app, o1, "watcher_a", &thread).await,
         Observer::new(&app, o2, "watcher_b", &thread).await,
         Observer::new(&app, writer.clone(), "writer_one", &thread).await,
