@@ -352,6 +352,8 @@ export interface Room {
   needs_moderator: boolean;
   slow_mode_seconds: number;
   open: boolean;
+  /** A moderator is here (members are never told which one). */
+  moderator_present: boolean;
   present: string[];
 }
 

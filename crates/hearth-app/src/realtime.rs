@@ -333,31 +333,36 @@ impl App {
         }
     }
 
-    /// Chat rooms, with whether each is open now.
+    /// Chat rooms, with whether each is open now, as `who` may see who is there.
     pub async fn rooms(&self, who: &Identity) -> Result<Vec<(RoomRecord, RoomState)>> {
         who.require(Action::ReadForum)?;
         let mut out = Vec::new();
         for room in self.store.list_rooms().await? {
-            let state = self.room_state(&room).await?;
+            let state = self.room_state(&room, who.role >= Role::Moderator).await?;
             out.push((room, state));
         }
         Ok(out)
     }
 
-    /// Who is present in a room (on this instance) and whether it is open.
-    pub async fn room_state(&self, room: &RoomRecord) -> Result<RoomState> {
+    /// Who is present in a room (on this instance) and whether it is open. Members see that a
+    /// moderator is here, never which one: staff handles are listed only to staff.
+    pub async fn room_state(&self, room: &RoomRecord, staff_viewer: bool) -> Result<RoomState> {
         let hub = self.bus.hub();
         let mut present = Vec::new();
         let mut moderator_present = false;
         for member in hub.room_presence(room.id) {
             if let Ok(m) = self.store.member(member).await {
-                moderator_present |= m.role >= Role::Moderator;
-                present.push(m.handle);
+                let staff = m.role >= Role::Moderator;
+                moderator_present |= staff;
+                if staff_viewer || !staff {
+                    present.push(m.handle);
+                }
             }
         }
         present.sort();
         Ok(RoomState {
             open: !room.needs_moderator || moderator_present,
+            moderator_present,
             present,
         })
     }
@@ -466,7 +471,7 @@ impl App {
         if let Some(said) = self.said_before(&who, room_id, text, client_key).await? {
             return Ok(said);
         }
-        if !self.room_state(&room).await?.open && who.role < Role::Moderator {
+        if !self.room_state(&room, true).await?.open && who.role < Role::Moderator {
             return Err(AppError::Refused {
                 code: "room_closed",
                 message: "this room is open only while a moderator is here".to_owned(),
@@ -687,7 +692,9 @@ impl App {
 pub struct RoomState {
     /// Open for members to talk.
     pub open: bool,
-    /// Handles of the members present (on this instance).
+    /// Whether a moderator (or admin) is here: what members are told instead of their names.
+    pub moderator_present: bool,
+    /// Handles of the members present (on this instance); staff handles only for staff.
     pub present: Vec<String>,
 }
 

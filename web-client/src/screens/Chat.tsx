@@ -246,7 +246,10 @@ export function RoomScreen(props: { id: string }) {
       {room && (
         <p class="presence" data-testid="presence">
           <span class="presence__label">Here now:</span>{' '}
-          {room.present.length === 0 ? 'nobody yet' : room.present.join(', ')}
+          {room.present.length === 0 && !room.moderator_present ? 'nobody yet' : room.present.join(', ')}
+          {room.moderator_present && (
+            <span data-testid="moderator-here">{room.present.length > 0 ? ', and a moderator' : 'a moderator'}</span>
+          )}
           {room.slow_mode_seconds > 0 && <span class="meta"> · slow mode: one message every {room.slow_mode_seconds} seconds</span>}
         </p>
       )}

@@ -770,7 +770,9 @@ pub struct RoomView {
     pub slow_mode_seconds: i32,
     /// Open for members to talk.
     pub open: bool,
-    /// Handles of the members present (on this instance).
+    /// Whether a moderator is here (members are never told which one).
+    pub moderator_present: bool,
+    /// Handles of the members present (on this instance); moderators' handles only to staff.
     pub present: Vec<String>,
 }
 

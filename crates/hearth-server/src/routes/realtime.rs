@@ -174,6 +174,7 @@ async fn list_rooms(State(state): State<AppState>, Member(who): Member) -> Resul
                 "needs_moderator": r.needs_moderator,
                 "slow_mode_seconds": r.slow_mode_seconds,
                 "open": s.open,
+                "moderator_present": s.moderator_present,
                 "present": s.present,
             })
         })
