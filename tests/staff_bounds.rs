@@ -297,6 +297,12 @@ async fn the_suspend_answer_shows_a_moderator_no_admin_only_fields(app: TestApp)
     for admin_only in ["age_check", "adult_confirmed", "safeguarding", "declared"] {
         assert!(!text.contains(admin_only), "{text}");
     }
+    // An admin suspending is answered as admins see members (their members page shows it).
+    let (_, other_id) = app.member(&admin, "member_meg").await;
+    let (status, body) = suspend(&admin, &other_id, json!({"hours": 2, "reason": "x"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["member"]["age_check"].is_string(), "{body}");
+    assert!(body["member"]["adult_confirmed_at"].is_string(), "{body}");
 }
 
 async fn an_ended_suspension_counts_as_active_in_the_database_too(app: TestApp) {
