@@ -164,6 +164,18 @@ async fn a_moderator_cannot_lift_a_ban_or_admit_an_applicant_with_a_short_suspen
         (StatusCode::CONFLICT, "standing_forbids"),
         "{body}"
     );
+    // Nor make an applicant staff before anyone has let them in.
+    let (status, body) = admin
+        .patch(
+            &format!("/api/admin/members/{pending_id}"),
+            json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "standing_forbids"),
+        "{body}"
+    );
     let (status, body) = admin
         .post(
             &format!("/api/admin/members/{pending_id}/reinstate"),
@@ -210,8 +222,15 @@ async fn a_moderator_suspends_active_members_only(app: TestApp) {
         );
     }
     assert_eq!(sign_in_outcome(&app, "mod_pat").await, "ok");
-    // Nor does an admin suspend themselves.
+    // Nor does an admin suspend themselves, or step down to member by their own hand.
     let (status, _) = suspend(&admin, &admin_id, json!({"hours": 1, "reason": "x"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = admin
+        .patch(
+            &format!("/api/admin/members/{admin_id}"),
+            json!({"role": "member"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Careless times: none, in the past, zero hours.
