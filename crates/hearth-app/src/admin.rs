@@ -161,7 +161,7 @@ impl App {
         if let Some(role) = patch.role
             && role != target.role
         {
-            self.may_act_on(who, StaffAction::ChangeRole, &target)?;
+            self.may_act_on(who, StaffAction::ChangeRole, &target, self.now())?;
             member = self.store.set_role(id, role).await?;
             self.role_changed(id).await;
             self.audit(
@@ -176,26 +176,26 @@ impl App {
         Ok(member)
     }
 
-    /// Checks the policy for a staff action on `target` as it stands now
-    /// ([`policy::may_act_on`]).
+    /// Checks the policy for a staff action on `target` as it stands at `now`
+    /// ([`policy::may_act_on`]); answers the effective standing it was judged on.
     pub(crate) fn may_act_on(
         &self,
         who: &Identity,
         action: StaffAction,
         target: &MemberRecord,
-    ) -> Result<()> {
+        now: DateTime<Utc>,
+    ) -> Result<Standing> {
+        let standing = target.standing.effective(target.suspended_until, now);
         policy::may_act_on(
             who.actor(),
             action,
             Target {
                 role: target.role,
-                standing: target
-                    .standing
-                    .effective(target.suspended_until, self.now()),
+                standing,
                 is_self: who.id == target.id,
             },
         )?;
-        Ok(())
+        Ok(standing)
     }
 
     /// Suspends, bans or reinstates a member. Suspension and ban end the member's sessions at
@@ -217,7 +217,7 @@ impl App {
         who.require(action.permission())?;
         let target = self.target(id).await?;
         let now = self.now();
-        self.may_act_on(who, action, &target)?;
+        let from_standing = self.may_act_on(who, action, &target, now)?;
         let (to, why, until) = match sanction {
             Sanction::Suspend { until, reason: why } => {
                 if until <= now {
@@ -245,7 +245,7 @@ impl App {
         };
         let change = StandingChange {
             from_role: target.role,
-            from_standing: target.standing.effective(target.suspended_until, now),
+            from_standing,
             to,
             reason: why.clone(),
             until,
