@@ -265,9 +265,38 @@ async fn a_moderator_suspends_active_members_only(app: TestApp) {
     let (status, body) = suspend(&admin, &member_id, json!({"hours": 1, "reason": "Eased."})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
-    // Once a suspension has ended the member is active again, to moderators as to everyone.
+    // Once a suspension has ended the member is active again, to moderators as to everyone:
+    // in what they and the admins are shown too, so that nobody is offered a reinstatement.
     app.clock.advance(Duration::hours(2));
     assert_eq!(sign_in_outcome(&app, "member_max").await, "ok");
+    let max = app.client();
+    let me = max.sign_in("member_max", &password_of("member_max")).await;
+    assert_eq!(me["member"]["standing"], "active", "{me}");
+    admin.sign_in("first_admin", "admin-password-1").await;
+    let (_, list) = admin.get("/api/admin/members").await;
+    let listed = list["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["handle"] == "member_max")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&listed["standing"], &listed["suspended_until"]),
+        (&json!("active"), &Value::Null),
+        "{listed}"
+    );
+    let (status, body) = admin
+        .post(
+            &format!("/api/admin/members/{member_id}/reinstate"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "not_sanctioned"),
+        "{body}"
+    );
     // (The moderator's session has been idle too long meanwhile.)
     moderator.sign_in("mod_mel", &password_of("mod_mel")).await;
     let (status, body) = suspend(

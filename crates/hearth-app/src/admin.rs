@@ -137,7 +137,8 @@ impl App {
         }
     }
 
-    /// Members (not applicants), by handle, cursor-paged by handle.
+    /// Members (not applicants), by handle, cursor-paged by handle, as they stand now (an
+    /// ended suspension shows as active).
     pub async fn list_members(
         &self,
         who: &Identity,
@@ -145,7 +146,14 @@ impl App {
         limit: u64,
     ) -> Result<Vec<MemberRecord>> {
         who.require(Action::ManageMembers)?;
-        Ok(self.store.list_members(after, limit.clamp(1, 200)).await?)
+        let now = self.now();
+        Ok(self
+            .store
+            .list_members(after, limit.clamp(1, 200))
+            .await?
+            .into_iter()
+            .map(|m| m.as_of(now))
+            .collect())
     }
 
     /// Changes a member's role.
@@ -156,13 +164,14 @@ impl App {
         patch: MemberPatch,
     ) -> Result<MemberRecord> {
         who.require(Action::ManageMembers)?;
-        let target = self.target(id).await?;
+        let now = self.now();
+        let target = self.target(id).await?.as_of(now);
         let mut member = target.clone();
         if let Some(role) = patch.role
             && role != target.role
         {
-            self.may_act_on(who, StaffAction::ChangeRole, &target, self.now())?;
-            member = self.store.set_role(id, role).await?;
+            self.may_act_on(who, StaffAction::ChangeRole, &target, now)?;
+            member = self.store.set_role(id, role).await?.as_of(now);
             self.role_changed(id).await;
             self.audit(
                 Some(who.id),
