@@ -499,6 +499,10 @@ async fn a_suspended_member_is_out_at_once_until_the_suspension_ends(app: TestAp
     member
         .sign_in("troubled_ash", &password_of("troubled_ash"))
         .await;
+    // The admin's session has (rightly) ended too after a day unused: sign in again.
+    let (status, _) = admin.get("/api/session").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    admin.sign_in("first_admin", "admin-password-1").await;
 
     // A ban; then reinstatement.
     let (status, body) = admin

@@ -164,6 +164,18 @@ async fn a_moderator_cannot_lift_a_ban_or_admit_an_applicant_with_a_short_suspen
         (StatusCode::CONFLICT, "standing_forbids"),
         "{body}"
     );
+    // Nor make an applicant staff before anyone has let them in.
+    let (status, body) = admin
+        .patch(
+            &format!("/api/admin/members/{pending_id}"),
+            json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "standing_forbids"),
+        "{body}"
+    );
     let (status, body) = admin
         .post(
             &format!("/api/admin/members/{pending_id}/reinstate"),
@@ -210,8 +222,15 @@ async fn a_moderator_suspends_active_members_only(app: TestApp) {
         );
     }
     assert_eq!(sign_in_outcome(&app, "mod_pat").await, "ok");
-    // Nor does an admin suspend themselves.
+    // Nor does an admin suspend themselves, or step down to member by their own hand.
     let (status, _) = suspend(&admin, &admin_id, json!({"hours": 1, "reason": "x"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = admin
+        .patch(
+            &format!("/api/admin/members/{admin_id}"),
+            json!({"role": "member"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Careless times: none, in the past, zero hours.
@@ -246,9 +265,38 @@ async fn a_moderator_suspends_active_members_only(app: TestApp) {
     let (status, body) = suspend(&admin, &member_id, json!({"hours": 1, "reason": "Eased."})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
-    // Once a suspension has ended the member is active again, to moderators as to everyone.
+    // Once a suspension has ended the member is active again, to moderators as to everyone:
+    // in what they and the admins are shown too, so that nobody is offered a reinstatement.
     app.clock.advance(Duration::hours(2));
     assert_eq!(sign_in_outcome(&app, "member_max").await, "ok");
+    let max = app.client();
+    let me = max.sign_in("member_max", &password_of("member_max")).await;
+    assert_eq!(me["member"]["standing"], "active", "{me}");
+    admin.sign_in("first_admin", "admin-password-1").await;
+    let (_, list) = admin.get("/api/admin/members").await;
+    let listed = list["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["handle"] == "member_max")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&listed["standing"], &listed["suspended_until"]),
+        (&json!("active"), &Value::Null),
+        "{listed}"
+    );
+    let (status, body) = admin
+        .post(
+            &format!("/api/admin/members/{member_id}/reinstate"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "not_sanctioned"),
+        "{body}"
+    );
     // (The moderator's session has been idle too long meanwhile.)
     moderator.sign_in("mod_mel", &password_of("mod_mel")).await;
     let (status, body) = suspend(
@@ -297,6 +345,12 @@ async fn the_suspend_answer_shows_a_moderator_no_admin_only_fields(app: TestApp)
     for admin_only in ["age_check", "adult_confirmed", "safeguarding", "declared"] {
         assert!(!text.contains(admin_only), "{text}");
     }
+    // An admin suspending is answered as admins see members (their members page shows it).
+    let (_, other_id) = app.member(&admin, "member_meg").await;
+    let (status, body) = suspend(&admin, &other_id, json!({"hours": 2, "reason": "x"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["member"]["age_check"].is_string(), "{body}");
+    assert!(body["member"]["adult_confirmed_at"].is_string(), "{body}");
 }
 
 async fn an_ended_suspension_counts_as_active_in_the_database_too(app: TestApp) {

@@ -192,7 +192,7 @@ impl App {
         };
         let now = self.now();
         match member.standing.effective(member.suspended_until, now) {
-            Standing::Active => Ok(member),
+            Standing::Active => Ok(member.as_of(now)),
             Standing::Pending => Err(AppError::Refused {
                 code: "application_pending",
                 message: "thank you for applying: your application is waiting for an admin; you \
@@ -282,7 +282,7 @@ impl App {
 
     /// The full account record of the signed-in member (for `GET /api/me`).
     pub async fn me(&self, who: &Identity) -> Result<MemberRecord> {
-        Ok(self.store.member(who.id).await?)
+        Ok(self.store.member(who.id).await?.as_of(self.now()))
     }
 }
 

@@ -137,7 +137,8 @@ impl App {
         }
     }
 
-    /// Members (not applicants), by handle, cursor-paged by handle.
+    /// Members (not applicants), by handle, cursor-paged by handle, as they stand now (an
+    /// ended suspension shows as active).
     pub async fn list_members(
         &self,
         who: &Identity,
@@ -145,7 +146,14 @@ impl App {
         limit: u64,
     ) -> Result<Vec<MemberRecord>> {
         who.require(Action::ManageMembers)?;
-        Ok(self.store.list_members(after, limit.clamp(1, 200)).await?)
+        let now = self.now();
+        Ok(self
+            .store
+            .list_members(after, limit.clamp(1, 200))
+            .await?
+            .into_iter()
+            .map(|m| m.as_of(now))
+            .collect())
     }
 
     /// Changes a member's role.
@@ -156,13 +164,14 @@ impl App {
         patch: MemberPatch,
     ) -> Result<MemberRecord> {
         who.require(Action::ManageMembers)?;
-        let target = self.target(id).await?;
+        let now = self.now();
+        let target = self.target(id).await?.as_of(now);
         let mut member = target.clone();
         if let Some(role) = patch.role
             && role != target.role
         {
-            self.may_act_on(who, StaffAction::ChangeRole, &target)?;
-            member = self.store.set_role(id, role).await?;
+            self.may_act_on(who, StaffAction::ChangeRole, &target, now)?;
+            member = self.store.set_role(id, role).await?.as_of(now);
             self.role_changed(id).await;
             self.audit(
                 Some(who.id),
@@ -176,26 +185,26 @@ impl App {
         Ok(member)
     }
 
-    /// Checks the policy for a staff action on `target` as it stands now
-    /// ([`policy::may_act_on`]).
+    /// Checks the policy for a staff action on `target` as it stands at `now`
+    /// ([`policy::may_act_on`]); answers the effective standing it was judged on.
     pub(crate) fn may_act_on(
         &self,
         who: &Identity,
         action: StaffAction,
         target: &MemberRecord,
-    ) -> Result<()> {
+        now: DateTime<Utc>,
+    ) -> Result<Standing> {
+        let standing = target.standing.effective(target.suspended_until, now);
         policy::may_act_on(
             who.actor(),
             action,
             Target {
                 role: target.role,
-                standing: target
-                    .standing
-                    .effective(target.suspended_until, self.now()),
+                standing,
                 is_self: who.id == target.id,
             },
         )?;
-        Ok(())
+        Ok(standing)
     }
 
     /// Suspends, bans or reinstates a member. Suspension and ban end the member's sessions at
@@ -217,7 +226,7 @@ impl App {
         who.require(action.permission())?;
         let target = self.target(id).await?;
         let now = self.now();
-        self.may_act_on(who, action, &target)?;
+        let from_standing = self.may_act_on(who, action, &target, now)?;
         let (to, why, until) = match sanction {
             Sanction::Suspend { until, reason: why } => {
                 if until <= now {
@@ -245,7 +254,7 @@ impl App {
         };
         let change = StandingChange {
             from_role: target.role,
-            from_standing: target.standing.effective(target.suspended_until, now),
+            from_standing,
             to,
             reason: why.clone(),
             until,

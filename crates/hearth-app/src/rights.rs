@@ -142,7 +142,7 @@ impl App {
             Err(StoreError::NotFound) => return Err(AppError::NotFound("member")),
             other => other?,
         };
-        self.may_act_on(who, policy::StaffAction::Erase, &target)?;
+        self.may_act_on(who, policy::StaffAction::Erase, &target, self.now())?;
         self.erase(id, posts, Some(who.id), "member_erased_by_admin")
             .await
     }

@@ -238,7 +238,7 @@ impl App {
         let now = self.now();
         let overdue = self.store.take_overdue_concerns(now).await?;
         if overdue > 0 {
-            for lead in self.store.safeguarding_leads(self.now()).await? {
+            for lead in self.store.safeguarding_leads(now).await? {
                 self.notify(NewNotification {
                     member_id: lead,
                     kind: "concern_overdue",

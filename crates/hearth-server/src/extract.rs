@@ -132,7 +132,8 @@ where
         .map_err(|_| ApiError::App(AppError::Internal("session layer missing".to_owned())))?;
     // The session and its member in one query, rather than the session layer loading the
     // session and then `identify` loading the member. The session layer itself never loads the
-    // record then (it does so lazily), and saves it only if a handler changes it.
+    // record then (it does so lazily), and saves it only if a handler changes it or, at most
+    // once a minute, to slide its idle expiry on (below). Time is the app's clock's.
     let now = state.app.now();
     let loaded = match session.id() {
         Some(id) => state

@@ -41,6 +41,21 @@ pub struct MemberRecord {
     pub about: Option<String>,
 }
 
+impl MemberRecord {
+    /// The account as it stands at `now`: a suspension that has ended ([`Standing::effective`])
+    /// shows as active, without its old end and reason, so that what people are shown (a
+    /// member's own account, the admins' members list) agrees with what they may do.
+    pub fn as_of(mut self, now: DateTime<Utc>) -> MemberRecord {
+        let standing = self.standing.effective(self.suspended_until, now);
+        if standing != self.standing {
+            self.standing = standing;
+            self.suspended_until = None;
+            self.standing_reason = None;
+        }
+        self
+    }
+}
+
 /// What is needed to create an account.
 #[derive(Clone, Debug)]
 pub struct NewMember {

@@ -7,6 +7,7 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use hearth_app::{AppError, QueueVerdict, ReasonInput, ThreadAction};
 use hearth_core::ids::{BoardId, MemberId, PostId, QueueItemId, ThreadId};
+use hearth_core::policy::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -20,7 +21,7 @@ use crate::routes::openapi::{
     QueueItemAnswer, StatusAnswer, SuspendedAnswer, ThreadAnswer, TooLarge, UnsupportedMediaType,
 };
 use crate::routes::views::AuditView;
-use crate::routes::views::{MemberModView, ThreadView};
+use crate::routes::views::{MemberAdminView, MemberModView, ThreadView};
 use crate::state::AppState;
 
 /// `/api/mod/...`.
@@ -442,7 +443,7 @@ async fn move_thread(
 /// moderator. Moderators may suspend active members only (never another moderator, an admin,
 /// themselves, or an account that is suspended, banned or not yet let in: 409
 /// `standing_forbids`); admins may also change a running suspension. The answer shows the
-/// member as moderators see them.
+/// member as the caller's role sees them: to a moderator, nothing that is for admins only.
 #[utoipa::path(
     post,
     path = "/api/mod/members/{id}/suspend",
@@ -463,7 +464,14 @@ async fn suspend_member(
 ) -> Result<Json<Value>> {
     let sanction = body.into_sanction(state.app.now())?;
     let member = state.app.sanction(&who, id, sanction).await?;
-    Ok(Json(json!({"member": MemberModView::from(&member)})))
+    // A moderator is answered with the moderators' view; an admin (whose members page shows
+    // the answer in place) with the admins'.
+    let view = if who.role >= Role::Admin {
+        json!(MemberAdminView::from(&member))
+    } else {
+        json!(MemberModView::from(&member))
+    };
+    Ok(Json(json!({"member": view})))
 }
 
 /// Paging back through the audit log.

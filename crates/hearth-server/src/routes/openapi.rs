@@ -700,11 +700,21 @@ pub struct MemberAnswer {
     pub member: MemberAdminView,
 }
 
-/// One member, as a moderator sees them after a suspension.
+/// The member just suspended: as moderators see them, or, to an admin, as admins do.
 #[derive(ToSchema)]
 pub struct SuspendedAnswer {
     /// The member.
-    pub member: MemberModView,
+    pub member: SuspendedMember,
+}
+
+/// A member, in the view for the role of whoever suspended them.
+#[derive(serde::Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SuspendedMember {
+    /// To a moderator: nothing that is for admins only.
+    Moderator(MemberModView),
+    /// To an admin.
+    Admin(MemberAdminView),
 }
 
 /// A new invite.
