@@ -16,6 +16,7 @@
 //! apply to staff too: a phone number in a moderator's post identifies someone just as well.
 
 mod config;
+pub mod corpus;
 mod detect;
 mod engine;
 mod normalise;
