@@ -555,8 +555,10 @@ fn tail(text: &str, at: usize, max: usize) -> &str {
     &text[from..at]
 }
 
+/// A word as the lists hold it: lower case, accents and punctuation gone (`Siân` -> `sian`).
 fn key(word: &str) -> String {
-    word.chars()
+    use unicode_normalization::UnicodeNormalization;
+    word.nfkd()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect()
