@@ -58,6 +58,7 @@ fn leet(c: char, one_as: char) -> Option<char> {
         '$' => 's',
         '!' => 'i',
         '|' => 'l',
+        '(' => 'c',
         _ => return None,
     })
 }
@@ -183,6 +184,13 @@ fn split_words(chars: &[Ch], one_as: char) -> Vec<Word> {
             match ch.c {
                 '@' | '$' => core_at(prev) || core_at(next),
                 '!' | '|' => core_at(prev) && core_at(next),
+                // `5ui(ide`: a bracket inside a word stands for `c`, but not `friend(s)`.
+                '(' => {
+                    core_at(prev)
+                        && core_at(next)
+                        && at(i + 2) != Some(')')
+                        && at(i + 3) != Some(')')
+                }
                 '\'' => {
                     // Dropped when between two letters; otherwise a separator.
                     if prev.and_then(at).is_some_and(char::is_alphabetic)
@@ -330,6 +338,8 @@ mod tests {
             ("0 7 7 0 0 9", "0 7 7 0 0 9"),
             ("2 a.m.", "2 a m"),
             ("Straße", "strasse"),
+            ("5ui(ide", "suicide"),
+            ("friend(s) and word(s)", "friend s and word s"),
         ];
         for (input, want) in cases {
             assert_eq!(Normalised::new(input).text, want, "input {input:?}");

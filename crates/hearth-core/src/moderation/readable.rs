@@ -134,6 +134,12 @@ impl Readable {
                 chars.next();
             }
             let from = at(i, end - i);
+            // A circled a (`ⓐ`) stands for `@` in an address written to dodge a filter; NFKC
+            // would make it a plain `a`.
+            if matches!(c, 'ⓐ' | 'Ⓐ') {
+                self.push_char('@', from);
+                continue;
+            }
             for n in cluster.nfkc() {
                 if !is_invisible(n) && !is_enclosing(n) {
                     self.push_char(n, from);
@@ -316,7 +322,7 @@ mod tests {
             post("quiet.river＠example.org").trim(),
             "quiet.river@example.org"
         );
-        assert_eq!(post("bluebell ⓐ example").trim(), "bluebell a example");
+        assert_eq!(post("bluebell ⓐ example").trim(), "bluebell @ example");
         assert_eq!(post("0\u{fe0f}\u{20e3}7\u{fe0f}\u{20e3}").trim(), "07");
         assert_eq!(post("Sia\u{302}n").trim(), "Siân");
     }
