@@ -124,3 +124,16 @@ fn the_second_case_set_meets_its_targets() {
         failed.join("\n")
     );
 }
+
+/// Variants written for issue 12 (not from the shared cases), to see whether the rules
+/// generalise beyond the cases they were written against: the issue's own examples, bypasses
+/// through markup and invisible characters, and ordinary texts a naive rule set would hold.
+#[test]
+fn variants_written_for_the_issue_get_their_verdicts() {
+    let text = include_str!("data/variants.jsonl");
+    let cases = corpus::parse_cases(text).unwrap_or_else(|e| panic!("variants.jsonl: {e}"));
+    let rules = RuleSet::parse(RULES).unwrap_or_else(|p| panic!("{p:?}"));
+    let report = corpus::run(&rules, &cases, AUTHOR);
+    println!("{report}");
+    assert_eq!(report.right(), cases.len(), "\n{report}");
+}

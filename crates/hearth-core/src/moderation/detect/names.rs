@@ -363,6 +363,7 @@ pub(crate) struct NameDetector {
     not_person_after: Regex,
     child_before: Regex,
     child_after: Regex,
+    locative: Regex,
 }
 
 fn is_quote(c: Option<char>) -> bool {
@@ -440,6 +441,9 @@ impl NameDetector {
             )?,
             child_before: Regex::new(
                 r"(?i)\b(?:our|little|poor little|(?:my|our|his|her|their) (?:little |youngest |eldest |oldest |middle )?(?:son|daughter|grandson|granddaughter|niece|nephew|boy|girl|child|kid|baby|stepson|stepdaughter|grandchild|grandkid|little one))\s+$",
+            )?,
+            locative: Regex::new(
+                r"(?i)\b(?:to|in|at|near|from|around|up|down|through|via|towards|past|on|over)\s+$",
             )?,
             child_after: Regex::new(&format!(
                 r"^[^.!?\n]{{0,60}}?\b(?:(?i:is|was|turned|turns|turning|aged|age|just|only|now)\s+(?:(?i:only|just|now|nearly|almost)\s+)?(\d{{1,2}}|(?i:{CHILD_AGES}))\b([^.!?\n]{{0,12}})|\d{{1,2}}\s*(?i:years? old|yrs? old|yo)\b|(?i:year|yr)\s+\d{{1,2}}\b|(?i:reception|nursery|primary school|sixth form)\b|(?i:in)\s+(\p{{Lu}}[\p{{L}}'’-]+))"
@@ -529,6 +533,9 @@ impl NameDetector {
                         && after[3..].chars().next().is_some_and(char::is_uppercase)
                         && !self.is_stop(after[3..].split_whitespace().next().unwrap_or(""));
                 let context = self.role_before.is_match(before) || self.role_after.is_match(after);
+                // "We went to Rose Hill": after a preposition of place, an everyday-word name
+                // is a place.
+                let locative = self.locative.is_match(before);
                 let listed = self.forenames.contains(k.as_str());
                 let ambiguous = self.ambiguous.contains(k.as_str());
                 let cap_pair = capitalised(word) && self.is_surname(second);
@@ -541,7 +548,7 @@ impl NameDetector {
                     && !public
                     && (!self.is_stop(word) || ambiguous)
                     && ((cap_pair && listed)
-                        || (cap_pair && ambiguous && (known_surname || context))
+                        || (cap_pair && ambiguous && (context || (known_surname && !locative)))
                         || (cap_pair && context && !self.is_stop(second))
                         || (lower_pair && context && (known_surname || second.contains('-')))
                         || (lower_pair && self.role_after.is_match(after)));
@@ -671,6 +678,8 @@ mod tests {
             ("Rose and Holly came round", &[]),
             ("my son tom said it was fine", &[]),
             ("We walked up Rose Hill Road", &[]),
+            ("We went to Rose Hill for a walk", &[]),
+            ("Rose Hill was the girl involved", &["Rose Hill"]),
         ];
         for (text, want) in table {
             let got: Vec<&str> = d.find(text).into_iter().map(|(s, e)| &text[s..e]).collect();
