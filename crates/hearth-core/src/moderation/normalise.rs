@@ -291,6 +291,21 @@ fn glue_single_letters(words: Vec<Word>, one_as: char) -> Vec<Word> {
                 i = j;
                 continue;
             }
+            // Not glued. Retrying from every word of the run would be quadratic (`1 1 1 ...`):
+            // retry once from its first letter (`1 2 b a d`), else move the whole run across.
+            let first_letter = run.iter().position(|w| w.chars[0].c.is_alphabetic());
+            let next = match first_letter {
+                Some(k) if k > 0 => i + k,
+                _ => j,
+            };
+            for w in &words[i..next] {
+                out.push(Word {
+                    chars: w.chars.clone(),
+                    sep_after: w.sep_after.clone(),
+                });
+            }
+            i = next;
+            continue;
         }
         // Not glued: move this word across.
         let w = &words[i];

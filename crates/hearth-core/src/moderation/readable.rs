@@ -158,7 +158,9 @@ impl Readable {
         let mut words: Vec<Vec<(char, (usize, usize))>> = vec![Vec::new()];
         for (k, &(c, from)) in chars.iter().enumerate() {
             if matches!(c, '.' | '-' | '_' | ' ' | '\n') {
-                words.push(Vec::new());
+                if words.last().is_some_and(|w| !w.is_empty()) {
+                    words.push(Vec::new());
+                }
                 continue;
             }
             let prev = k.checked_sub(1).map(|p| chars[p].0);
