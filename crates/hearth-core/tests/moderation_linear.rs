@@ -1,6 +1,8 @@
 //! Rule evaluation stays linear in the length of the text: for each pathological shape, the
 //! time for a text of 2n characters is compared with the time for n (never an absolute time,
-//! which depends on the machine). The minimum of a few runs is taken to reduce noise.
+//! which depends on the machine). The minimum of five runs is taken to reduce noise, and a shape
+//! over the ratio is measured again (up to three times) before it counts as a failure, since
+//! the machine's cores are shared: a quadratic shape fails every time (its ratio is near 4).
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +12,7 @@ use hearth_core::policy::Role;
 const RULES: &str = include_str!("../../../moderation-rules.toml");
 
 fn time(rules: &RuleSet, text: &str, kind: TextKind) -> Duration {
-    (0..3)
+    (0..5)
         .map(|_| {
             let start = Instant::now();
             let v = rules.evaluate(&Submission {
@@ -63,18 +65,20 @@ fn evaluation_time_grows_linearly_with_the_text() {
             // Grow n until one run takes long enough for the timer to measure it well; the
             // test itself only ever compares two times.
             let mut n = 4_000;
-            let mut t1 = time(&rules, &repeat(unit, n), kind);
-            while t1 < Duration::from_millis(1) && n < 256_000 {
+            while time(&rules, &repeat(unit, n), kind) < Duration::from_millis(5) && n < 256_000 {
                 n *= 2;
-                t1 = time(&rules, &repeat(unit, n), kind);
             }
-            let t2 = time(&rules, &repeat(unit, 2 * n), kind);
-            let ratio = t2.as_secs_f64() / t1.as_secs_f64().max(1e-9);
-            println!("{name:>18} {kind:?}: n={n} {t1:?}, 2n {t2:?}, ratio {ratio:.2}");
-            if ratio >= 3.0 {
-                failures.push(format!(
-                    "{name} ({kind:?}): ratio {ratio:.2} ({t1:?} -> {t2:?})"
-                ));
+            let mut worst = String::new();
+            let linear = (0..3).any(|_| {
+                let t1 = time(&rules, &repeat(unit, n), kind);
+                let t2 = time(&rules, &repeat(unit, 2 * n), kind);
+                let ratio = t2.as_secs_f64() / t1.as_secs_f64().max(1e-9);
+                println!("{name:>18} {kind:?}: n={n} {t1:?}, 2n {t2:?}, ratio {ratio:.2}");
+                worst = format!("{name} ({kind:?}): ratio {ratio:.2} ({t1:?} -> {t2:?})");
+                ratio < 3.0
+            });
+            if !linear {
+                failures.push(worst);
             }
         }
     }

@@ -292,11 +292,12 @@ fn glue_single_letters(words: Vec<Word>, one_as: char) -> Vec<Word> {
                 continue;
             }
             // Not glued. Retrying from every word of the run would be quadratic (`1 1 1 ...`):
-            // retry once from its first letter (`1 2 b a d`), else move the whole run across.
+            // retry once from its first letter (`1 2 b a d`), else from its last word, which may
+            // start a run with another separator (`a d.i.s.g.u.s.t`).
             let first_letter = run.iter().position(|w| w.chars[0].c.is_alphabetic());
             let next = match first_letter {
                 Some(k) if k > 0 => i + k,
-                _ => j,
+                _ => (j - 1).max(i + 1),
             };
             for w in &words[i..next] {
                 out.push(Word {
@@ -354,6 +355,10 @@ mod tests {
             ("2 a.m.", "2 a m"),
             ("Straße", "strasse"),
             ("5ui(ide", "suicide"),
+            (
+                "you are a d.i.s.g.u.s.t.i.n.g enabler",
+                "you are a disgusting enabler",
+            ),
             ("friend(s) and word(s)", "friend s and word s"),
         ];
         for (input, want) in cases {
