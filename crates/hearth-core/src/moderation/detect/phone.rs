@@ -188,7 +188,7 @@ pub(crate) fn find(text: &str) -> Vec<(usize, usize)> {
         let token = read_word(&text[s..e]);
         let is_number = !matches!(token, Token::Other);
         if is_number {
-            if !current.units.is_empty() && !(joined && words_since == 0) {
+            if !current.units.is_empty() && (!joined || words_since != 0) {
                 // A bridge over a few words, or a break.
                 let bridge = words_since > 0 && words_since <= 6 && current.sentence_open;
                 let next = Chain::default();
