@@ -67,6 +67,19 @@ enum RulesCommand {
         /// The file to check, e.g. moderation-rules.toml.
         file: PathBuf,
     },
+    /// Run test cases (JSON Lines: text, expect, signpost, concern, category, why) against a
+    /// rules file and print the per-category table and every miss. Exits non-zero when a case
+    /// is missed or the input cannot be used.
+    Test {
+        /// The cases, one JSON object a line.
+        cases: PathBuf,
+        /// The rules file to test.
+        #[arg(long, default_value = "moderation-rules.toml")]
+        rules: PathBuf,
+        /// How many approved posts the author has (the new-member rules depend on it).
+        #[arg(long, default_value_t = 3)]
+        approved_posts: u32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -77,6 +90,17 @@ fn main() -> ExitCode {
     } = &command
     {
         return check_rules(file);
+    }
+    if let Command::Rules {
+        command:
+            RulesCommand::Test {
+                cases,
+                rules,
+                approved_posts,
+            },
+    } = &command
+    {
+        return test_rules(cases, rules, *approved_posts);
     }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
@@ -176,5 +200,56 @@ fn check_rules(file: &std::path::Path) -> ExitCode {
             );
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `hearth rules test`: the same scoring as the repository's corpus test
+/// (`hearth_core::moderation::corpus`). Bad input gets one line naming the file and line.
+fn test_rules(
+    cases_file: &std::path::Path,
+    rules_file: &std::path::Path,
+    approved: u32,
+) -> ExitCode {
+    use hearth_core::moderation::{AuthorFacts, RuleSet, corpus};
+    let rules_text = match std::fs::read_to_string(rules_file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{}: cannot read: {e}", rules_file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let rules = match RuleSet::parse(&rules_text) {
+        Ok(r) => r,
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{}: {p}", rules_file.display());
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let cases_text = match std::fs::read_to_string(cases_file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{}: cannot read: {e}", cases_file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let cases = match corpus::parse_cases(&cases_text) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}: {e}", cases_file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let author = AuthorFacts {
+        approved_posts: approved,
+        role: hearth_core::policy::Role::Member,
+    };
+    let report = corpus::run(&rules, &cases, author);
+    print!("{report}");
+    if report.misses().next().is_none() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

@@ -205,3 +205,89 @@ fn rules_check_accepts_the_default_file_and_names_the_line_of_each_problem() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn rules_test_prints_the_table_and_misses_and_reports_bad_input_by_line() {
+    let dir = std::env::temp_dir().join(format!("hearth_cli_{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/moderation-rules.toml");
+
+    let good = dir.join("good.jsonl");
+    std::fs::write(
+        &good,
+        concat!(
+            "{\"text\": \"Ring me on 07700 900123\", \"expect\": \"hold\", \"category\": \"identifying\"}\n",
+            "{\"text\": \"Thank you all\", \"expect\": \"publish\", \"category\": \"ordinary\"}\n",
+        ),
+    )
+    .unwrap();
+    let out = hearth()
+        .args(["rules", "test", good.to_str().unwrap(), "--rules", rules])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("identifying") && text.contains("ordinary"),
+        "{text}"
+    );
+    assert!(text.contains("100.0%"), "{text}");
+
+    let missed = dir.join("missed.jsonl");
+    std::fs::write(
+        &missed,
+        "{\"text\": \"Thank you all\", \"expect\": \"hold\", \"why\": \"a deliberate miss\"}\n",
+    )
+    .unwrap();
+    let out = hearth()
+        .args(["rules", "test", missed.to_str().unwrap(), "--rules", rules])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("line 1") && text.contains("a deliberate miss"),
+        "{text}"
+    );
+
+    for (content, want) in [
+        (
+            "{\"text\": \"a\", \"expect\": \"publish\"}\n{\"text\": \"b\", \"expect\": \"held\"}\n",
+            "line 2: unknown expect",
+        ),
+        (
+            "{\"text\": \"a\", \"expect\": \"publish\"}\n\nnot json\n",
+            "line 3: not a valid case",
+        ),
+    ] {
+        let bad = dir.join("bad.jsonl");
+        std::fs::write(&bad, content).unwrap();
+        let out = hearth()
+            .args(["rules", "test", bad.to_str().unwrap(), "--rules", rules])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(want), "{err}");
+    }
+    let out = hearth()
+        .args([
+            "rules",
+            "test",
+            dir.join("absent.jsonl").to_str().unwrap(),
+            "--rules",
+            rules,
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("cannot read"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -78,11 +78,18 @@ static SANITISER: LazyLock<Builder<'static>> = LazyLock::new(|| {
     b
 });
 
-/// Renders a post's Markdown to sanitised HTML.
-pub fn render_markdown(src: &str) -> String {
+/// The Markdown extensions posts may use. One place, so that the moderation rules read a post
+/// (`moderation::readable_text`) with exactly the parse its readers get.
+pub(crate) fn markdown_options() -> Options {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_STRIKETHROUGH);
+    options
+}
+
+/// Renders a post's Markdown to sanitised HTML.
+pub fn render_markdown(src: &str) -> String {
+    let options = markdown_options();
     let events = Rewriter::default().rewrite(Parser::new_ext(src, options));
     let mut html = String::with_capacity(src.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
@@ -157,9 +164,7 @@ pub const PROFILE_PATH: &str = "/members/";
 /// The same parse as [`render_markdown`], so a member is notified of exactly the mentions they
 /// can see as links.
 pub fn mentioned_handles(src: &str) -> Vec<String> {
-    let mut options = Options::empty();
-    options.insert(Options::ENABLE_TABLES);
-    options.insert(Options::ENABLE_STRIKETHROUGH);
+    let options = markdown_options();
     let mut found: Vec<String> = Vec::new();
     for event in Rewriter::default().rewrite(Parser::new_ext(src, options)) {
         if let Event::Start(Tag::Link { dest_url, .. }) = event

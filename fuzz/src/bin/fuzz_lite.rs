@@ -194,7 +194,11 @@ fn seeds_for(target: &str, root: &Path) -> Vec<Vec<u8>> {
         // A clone without the team's shared folder: the repository keeps a copy.
         shared = root.join("../testdata/shared-data");
     }
-    for file in ["moderation/cases.jsonl", "xss/xss-corpus.jsonl"] {
+    for file in [
+        "moderation/cases.jsonl",
+        "moderation/cases-v2.jsonl",
+        "xss/xss-corpus.jsonl",
+    ] {
         if let Ok(text) = std::fs::read_to_string(shared.join(file)) {
             for line in text.lines() {
                 if let Ok(serde_json::Value::Object(o)) = serde_json::from_str(line) {
@@ -205,6 +209,7 @@ fn seeds_for(target: &str, root: &Path) -> Vec<Vec<u8>> {
                             let mut bytes = match target {
                                 // The rules target reads three header bytes first.
                                 "rules" => vec![1, 0, 0],
+                                "detectors" => vec![1],
                                 "socket" => vec![0],
                                 _ => vec![],
                             };
@@ -272,7 +277,7 @@ fn main() {
         .collect();
     assert!(
         !targets.is_empty(),
-        "unknown target {which}; one of rules, render, socket, all"
+        "unknown target {which}; one of rules, render, socket, detectors, all"
     );
     std::panic::set_hook(Box::new(|_| {}));
     let per_target = Duration::from_secs(seconds) / targets.len() as u32;

@@ -4,6 +4,7 @@ use regex::Regex;
 
 use super::detect::{Detector, DetectorCache, Detectors};
 use super::normalise::Normalised;
+use super::readable::Readable;
 use super::types::{Action, Matcher, Outcome, RuleHit, Signpost, Submission, TextKind, Verdict};
 use super::words::WordList;
 use crate::policy::Role;
@@ -85,7 +86,10 @@ pub(crate) fn evaluate(
     detectors: &Detectors,
     sub: &Submission<'_>,
 ) -> Verdict {
-    let text = sub.text;
+    // Every rule reads what readers will see; hits are mapped back to the source as typed.
+    let source = sub.text;
+    let readable = Readable::new(source, sub.kind);
+    let text = readable.text.as_str();
     let readings = Normalised::readings(text);
     let mut cache = DetectorCache::default();
     let allowed: Vec<(usize, usize)> = allow.map(|a| word_spans(a, &readings)).unwrap_or_default();
@@ -131,6 +135,9 @@ pub(crate) fn evaluate(
             .map(|e| word_spans(e, &readings))
             .unwrap_or_default();
         found.retain(|&(_, span)| !touches(span, &allowed) && !touches(span, &except));
+        for (_, span) in &mut found {
+            *span = readable.original_span(span.0, span.1);
+        }
         found.sort_by_key(|&(_, span)| span);
         found.dedup();
         if rule.everything {
@@ -145,7 +152,7 @@ pub(crate) fn evaluate(
                 rule: rule.name.clone(),
                 action: rule.action,
                 matcher,
-                matched: text.get(s..e).unwrap_or_default().to_string(),
+                matched: source.get(s..e).unwrap_or_default().to_string(),
                 start: s,
                 end: e,
             });

@@ -16,14 +16,17 @@
 //! apply to staff too: a phone number in a moderator's post identifies someone just as well.
 
 mod config;
+pub mod corpus;
 mod detect;
 mod engine;
 mod normalise;
+mod readable;
 mod types;
 mod words;
 
 pub use config::RuleProblem;
 pub use detect::Detector;
+pub use readable::readable_text;
 pub use types::{
     Action, AuthorFacts, Matcher, Outcome, ReadyReason, RuleHit, RuleSummary, Signpost, Submission,
     TextKind, Verdict,
@@ -67,7 +70,10 @@ impl RuleSet {
     }
 
     /// Runs every rule over `input` and combines what fired. Never fails and never panics: any
-    /// text at all gets a verdict.
+    /// text at all gets a verdict. The rules read the text as readers will see it
+    /// ([`readable_text`]: rendered Markdown for posts, entities decoded, invisible characters
+    /// removed, handles split into words), so markup cannot hide anything from them; hits are
+    /// reported at their place in `input.text` as typed.
     pub fn evaluate(&self, input: &Submission<'_>) -> Verdict {
         engine::evaluate(
             &self.rules,

@@ -58,6 +58,7 @@ fn leet(c: char, one_as: char) -> Option<char> {
         '$' => 's',
         '!' => 'i',
         '|' => 'l',
+        '(' => 'c',
         _ => return None,
     })
 }
@@ -183,6 +184,13 @@ fn split_words(chars: &[Ch], one_as: char) -> Vec<Word> {
             match ch.c {
                 '@' | '$' => core_at(prev) || core_at(next),
                 '!' | '|' => core_at(prev) && core_at(next),
+                // `5ui(ide`: a bracket inside a word stands for `c`, but not `friend(s)`.
+                '(' => {
+                    core_at(prev)
+                        && core_at(next)
+                        && at(i + 2) != Some(')')
+                        && at(i + 3) != Some(')')
+                }
                 '\'' => {
                     // Dropped when between two letters; otherwise a separator.
                     if prev.and_then(at).is_some_and(char::is_alphabetic)
@@ -283,6 +291,22 @@ fn glue_single_letters(words: Vec<Word>, one_as: char) -> Vec<Word> {
                 i = j;
                 continue;
             }
+            // Not glued. Retrying from every word of the run would be quadratic (`1 1 1 ...`):
+            // retry once from its first letter (`1 2 b a d`), else from its last word, which may
+            // start a run with another separator (`a d.i.s.g.u.s.t`).
+            let first_letter = run.iter().position(|w| w.chars[0].c.is_alphabetic());
+            let next = match first_letter {
+                Some(k) if k > 0 => i + k,
+                _ => (j - 1).max(i + 1),
+            };
+            for w in &words[i..next] {
+                out.push(Word {
+                    chars: w.chars.clone(),
+                    sep_after: w.sep_after.clone(),
+                });
+            }
+            i = next;
+            continue;
         }
         // Not glued: move this word across.
         let w = &words[i];
@@ -330,6 +354,12 @@ mod tests {
             ("0 7 7 0 0 9", "0 7 7 0 0 9"),
             ("2 a.m.", "2 a m"),
             ("Straße", "strasse"),
+            ("5ui(ide", "suicide"),
+            (
+                "you are a d.i.s.g.u.s.t.i.n.g enabler",
+                "you are a disgusting enabler",
+            ),
+            ("friend(s) and word(s)", "friend s and word s"),
         ];
         for (input, want) in cases {
             assert_eq!(Normalised::new(input).text, want, "input {input:?}");

@@ -632,3 +632,83 @@ fn never_panics_on_odd_input() {
         }
     }
 }
+
+fn shipped() -> RuleSet {
+    RuleSet::parse(include_str!("../../../../moderation-rules.toml")).unwrap()
+}
+
+/// Markup, entities and invisible characters cannot hide anything: the rules read the text as
+/// readers see it, and the hit is highlighted where the author typed it.
+#[test]
+fn the_rules_read_what_readers_see() {
+    let set = shipped();
+    let table: &[(&str, &str)] = &[
+        ("&#48;7700 9001&#50;8", "&#48;7700 9001&#50;8"),
+        ("It was &#69;mily Harrington", "&#69;mily Harrington"),
+        (
+            "mail jan.moss&#64;gmail&#46;com",
+            "jan.moss&#64;gmail&#46;com",
+        ),
+        ("It was Emily\u{a0}Harrington", "Emily\u{a0}Harrington"),
+        ("It was Emily\u{202f}Harrington", "Emily\u{202f}Harrington"),
+        (
+            "ring 077\u{200b}00 900\u{200d}123",
+            "077\u{200b}00 900\u{200d}123",
+        ),
+        (
+            "It was Em**ily** Harr*ington* again",
+            "Em**ily** Harr*ington",
+        ),
+        ("It was _Emily_ Harrington", "Emily_ Harrington"),
+        (
+            "[click here](https://facebook.com/jan.moss)",
+            "https://facebook.com/jan.moss",
+        ),
+        ("It was E\u{301}mily Harrington", "E\u{301}mily Harrington"),
+    ];
+    for (text, want) in table {
+        let v = set.evaluate(&sub(text));
+        assert_eq!(v.outcome, Outcome::Hold, "{text:?}: {:?}", v.hits);
+        assert!(
+            v.hits.iter().any(|h| h.matched == *want),
+            "{text:?}: {:?}",
+            v.hits
+        );
+    }
+}
+
+/// A handle is checked by the identifying-data rules, split into its words.
+#[test]
+fn handles_are_checked_for_identifying_details() {
+    let set = shipped();
+    let handle = |text: &str| {
+        set.evaluate(&Submission {
+            kind: TextKind::Handle,
+            text,
+            board: None,
+            author: MEMBER,
+        })
+        .outcome
+    };
+    for text in [
+        "Emily.Harrington",
+        "emily_harrington",
+        "EmilyHarrington",
+        "HMP-Parc",
+        "CF10-1AA",
+        "sarah-jones-77",
+    ] {
+        assert_eq!(handle(text), Outcome::Hold, "{text:?}");
+    }
+    for text in [
+        "hopeful_mum",
+        "Rose",
+        "Hope",
+        "Reading",
+        "Bath",
+        "quiet.river",
+        "Tired-Gran",
+    ] {
+        assert_eq!(handle(text), Outcome::Publish, "{text:?}");
+    }
+}

@@ -174,6 +174,8 @@ pub enum Matcher {
     Place,
     /// A built-in detector.
     SocialMedia,
+    /// A built-in detector.
+    VehicleRegistration,
 }
 
 impl From<Detector> for Matcher {
@@ -187,6 +189,7 @@ impl From<Detector> for Matcher {
             Detector::FullName => Matcher::FullName,
             Detector::Place => Matcher::Place,
             Detector::SocialMedia => Matcher::SocialMedia,
+            Detector::VehicleRegistration => Matcher::VehicleRegistration,
         }
     }
 }

@@ -86,6 +86,7 @@ pub(crate) struct AddressDetectors {
     postcode: Regex,
     address_caps: Regex,
     address_lower: Regex,
+    lives_on: Regex,
 }
 
 impl AddressDetectors {
@@ -99,6 +100,11 @@ impl AddressDetectors {
             ))?,
             address_lower: Regex::new(&format!(
                 r"(?i)\b(?:(?:flat|apartment|apt|unit)\s+[0-9]+[a-z]?,?\s+)?[0-9]{{1,4}}[a-z]?,?\s+((?:[a-z][a-z'’-]+\s+){{1,2}})(?:{STRONG_STREET_WORDS})\b"
+            ))?,
+            // No house number, but where someone lives: "we're on mill lane", "he lives on
+            // Station Road".
+            lives_on: Regex::new(&format!(
+                r"(?i)\b(?:live|lives|living|lived|we're|we are|were|i'm|im|he's|hes|she's|shes|they're|theyre|moved|staying|stays|house is|home is)\s+(?:on|in|to|at)\s+((?:[a-z][a-z'’-]+\s+){{1,2}})(?:{STRONG_STREET_WORDS})\b"
             ))?,
         })
     }
@@ -132,6 +138,18 @@ impl AddressDetectors {
                 .all(|w| !NOT_STREET_NAMES.contains(&w.to_lowercase().as_str()));
             if plain {
                 out.push((m.start(), m.end()));
+            }
+        }
+        for c in self.lives_on.captures_iter(text) {
+            let (Some(m), Some(name)) = (c.get(0), c.get(1)) else {
+                continue;
+            };
+            let plain = name
+                .as_str()
+                .split_whitespace()
+                .all(|w| !NOT_STREET_NAMES.contains(&w.to_lowercase().as_str()));
+            if plain && !out.iter().any(|&(s, e)| name.start() < e && s < m.end()) {
+                out.push((name.start(), m.end()));
             }
         }
         out.sort_unstable();
@@ -187,6 +205,10 @@ mod tests {
             ("it took 2 busy lane road trips", &[]),
             ("I walked 5 miles down the road", &[]),
             ("He got 7 years", &[]),
+            ("we're on mill lane, the house with", &["mill lane"]),
+            ("he lives on Station Road now", &["Station Road"]),
+            ("we live on a busy road", &[]),
+            ("I'm in the lane behind", &[]),
         ];
         for (text, want) in table {
             assert_eq!(texts(text, &d.addresses(text)), *want, "{text:?}");

@@ -9,6 +9,8 @@ mod links;
 mod names;
 mod phone;
 mod places;
+mod squeeze;
+mod vehicle;
 
 use serde::{Deserialize, Serialize};
 
@@ -32,11 +34,13 @@ pub enum Detector {
     Place,
     /// Social-media handles next to a platform's name, and links to social-media profiles.
     SocialMedia,
+    /// UK vehicle registrations (`KX19 TFN`, `R345 TKL`).
+    VehicleRegistration,
 }
 
 impl Detector {
     /// Every detector, in the order the rule file documents them.
-    pub const ALL: [Detector; 8] = [
+    pub const ALL: [Detector; 9] = [
         Detector::Link,
         Detector::Phone,
         Detector::Email,
@@ -45,6 +49,7 @@ impl Detector {
         Detector::FullName,
         Detector::Place,
         Detector::SocialMedia,
+        Detector::VehicleRegistration,
     ];
 
     /// The name used in the rule file.
@@ -58,6 +63,7 @@ impl Detector {
             Detector::FullName => "full_name",
             Detector::Place => "place",
             Detector::SocialMedia => "social_media",
+            Detector::VehicleRegistration => "vehicle_registration",
         }
     }
 
@@ -78,6 +84,7 @@ pub(crate) struct Detectors {
     address: address::AddressDetectors,
     names: names::NameDetector,
     places: places::PlaceDetector,
+    vehicle: vehicle::VehicleDetector,
 }
 
 impl Detectors {
@@ -88,6 +95,7 @@ impl Detectors {
             address: address::AddressDetectors::new()?,
             names: names::NameDetector::new()?,
             places: places::PlaceDetector::new()?,
+            vehicle: vehicle::VehicleDetector::new()?,
         })
     }
 
@@ -100,15 +108,24 @@ impl Detectors {
         match detector {
             Detector::Link => self.links.links(text),
             Detector::Phone => phone::find(text),
-            Detector::Email => self.links.emails(text),
-            Detector::Postcode => self.address.postcodes(text),
+            // Spaced-out addresses (`j a n e t @ e x a m p l e . o r g`) are read squeezed too.
+            Detector::Email => {
+                squeeze::also_squeezed(text, squeeze::despaced, |t| self.links.emails(t))
+            }
+            Detector::Postcode => {
+                squeeze::also_squeezed(text, squeeze::despaced, |t| self.address.postcodes(t))
+            }
             Detector::Address => self.address.addresses(text),
-            Detector::FullName => self.names.find(text),
+            // Dotted-out names (`D.a.n.n.y R.e.e.v.e.s`) are read with the dots taken out too.
+            Detector::FullName => {
+                squeeze::also_squeezed(text, squeeze::undotted, |t| self.names.find(t))
+            }
             Detector::Place => self.places.find(text),
             Detector::SocialMedia => {
                 let links = cache.get(self, Detector::Link, text).to_vec();
                 self.links.social(text, &links)
             }
+            Detector::VehicleRegistration => self.vehicle.find(text),
         }
     }
 }
@@ -116,7 +133,7 @@ impl Detectors {
 /// Detector results for one submission, so several rules naming the same detector share a run.
 #[derive(Debug, Default)]
 pub(crate) struct DetectorCache {
-    results: [Option<Vec<(usize, usize)>>; 8],
+    results: [Option<Vec<(usize, usize)>>; 9],
 }
 
 impl DetectorCache {
