@@ -172,10 +172,7 @@ fn post_events(
     if kind == "post_published" && post.status != PostStatus::Published {
         return out;
     }
-    out.push((
-        Topic::Thread(post.thread_id),
-        json!({"kind": kind, "post_id": post.id.to_string(), "thread_id": post.thread_id.to_string()}),
-    ));
+    out.push((Topic::Thread(post.thread_id), post_ref(kind, post)));
     if let Some(thread) = thread.filter(|t| t.status == PostStatus::Published || post.is_first) {
         let kind = if post.is_first && kind == "post_published" {
             "thread_created"
@@ -185,6 +182,11 @@ fn post_events(
         out.push((Topic::Board(thread.board_id), thread_ref(kind, thread)));
     }
     out
+}
+
+/// The stored event for a post on its thread's topic: the kind and its ids.
+fn post_ref(kind: &str, post: &PostRecord) -> Value {
+    json!({"kind": kind, "post_id": post.id.to_string(), "thread_id": post.thread_id.to_string()})
 }
 
 /// The stored event for a thread on its board's topic: the kind and its id.
@@ -448,10 +450,7 @@ impl App {
                     if post.status == PostStatus::Published {
                         // The opening post on the thread's own topic too, so that a catch-up
                         // from 0 holds the whole thread.
-                        events.push((
-                            Topic::Thread(thread.id),
-                            json!({"kind": "post_published", "post_id": post.id.to_string(), "thread_id": thread.id.to_string()}),
-                        ));
+                        events.push((Topic::Thread(thread.id), post_ref("post_published", post)));
                         let event = thread_ref("thread_created", thread);
                         events.push((Topic::Board(thread.board_id), event));
                     }
@@ -620,13 +619,7 @@ impl App {
                 if updated.is_first {
                     // The thread itself is out of view now: only its author and staff may
                     // keep it open.
-                    if let Err(e) = self
-                        .bus
-                        .recheck_topic(Topic::Thread(updated.thread_id))
-                        .await
-                    {
-                        tracing::warn!(error = %e, "could not ask other instances to re-check a hidden thread");
-                    }
+                    self.recheck_holders(Topic::Thread(updated.thread_id)).await;
                 }
                 self.announce_post(&updated, "post_hidden").await
             }

@@ -321,25 +321,21 @@ impl App {
                 (None, None, Some(b), "thread_moved")
             }
         };
-        let before = self.store.thread(id, None).await.map_err(|e| match e {
-            StoreError::NotFound => AppError::NotFound("thread"),
-            other => other.into(),
-        })?;
+        let before = self
+            .store
+            .thread(id, None)
+            .await
+            .map_err(crate::content::not_found("thread"))?;
         let thread = self
             .store
             .update_thread(id, pinned, locked, board)
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => AppError::NotFound("thread"),
-                other => other.into(),
-            })?;
+            .map_err(crate::content::not_found("thread"))?;
         if board.is_some_and(|b| b != before.board_id) {
-            // Who may hold the thread can only have narrowed or stayed: re-check its
-            // subscribers on every instance before anything more is said on it, and take it
-            // off its old board's open pages.
-            if let Err(e) = self.bus.recheck_topic(Topic::Thread(id)).await {
-                tracing::warn!(error = %e, "could not ask other instances to re-check a moved thread");
-            }
+            // The new board may have a narrower audience: re-check the thread's subscribers on
+            // every instance before anything more is said on it, and take it off its old
+            // board's open pages.
+            self.recheck_holders(Topic::Thread(id)).await;
             self.publish_quietly(
                 Topic::Board(before.board_id),
                 crate::content::thread_ref("thread_withdrawn", &thread),

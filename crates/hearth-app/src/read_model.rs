@@ -49,12 +49,15 @@ pub enum PostSight {
 /// (the socket's audience), or a particular member with their role.
 pub type ReaderOf = Option<(MemberId, Role)>;
 
+/// Whether `reader` is the post's author or staff: they see it in any state, with its source
+/// and the reasons for decisions on it.
+pub fn privileged(post: &PostRecord, reader: ReaderOf) -> bool {
+    reader.is_some_and(|(id, role)| role >= Role::Moderator || post.author_id == Some(id))
+}
+
 /// What `reader` may see of `post`. The one rule for posts, on every channel.
 pub fn post_sight(post: &PostRecord, reader: ReaderOf) -> PostSight {
-    let privileged = reader.is_some_and(|(id, role)| {
-        role >= Role::Moderator || (post.author_id == Some(id) && post.author_id.is_some())
-    });
-    if privileged {
+    if privileged(post, reader) {
         return PostSight::Full;
     }
     match post.status {

@@ -189,7 +189,7 @@ impl HubHooks for StoreHooks {
 
 /// The public view of a post, as events carry it (never the source, the verdict or reasons).
 pub fn post_event_view(p: &PostRecord) -> Value {
-    let gone = matches!(p.status, PostStatus::Removed | PostStatus::Deleted);
+    let gone = crate::read_model::post_sight(p, None) != crate::read_model::PostSight::Full;
     json!({
         "id": p.id.to_string(),
         "thread_id": p.thread_id.to_string(),
@@ -326,6 +326,14 @@ impl App {
         }
     }
 
+    /// Tells every instance to re-check who may hold `topic`, after a change that can narrow
+    /// it (a thread moved or hidden). The local re-check is done when this returns.
+    pub(crate) async fn recheck_holders(&self, topic: Topic) {
+        if let Err(e) = self.bus.recheck_topic(topic).await {
+            tracing::warn!(error = %e, %topic, "could not ask other instances to re-check a topic's subscribers");
+        }
+    }
+
     /// Tells every instance to re-check a member's topics (role change).
     pub(crate) async fn role_changed(&self, member: MemberId) {
         if let Err(e) = self.bus.member_role_changed(member).await {
@@ -446,14 +454,14 @@ impl App {
     }
 
     /// Sends a chat message: permission, room open, slow mode, rules, store, publish.
+    /// `who` is the sender as just loaded with their session (the socket checks it first).
     pub async fn say(
         &self,
-        member: MemberId,
+        who: &Identity,
         room_id: RoomId,
         body: &str,
         client_key: Option<Uuid>,
     ) -> Result<(MessageRecord, Outcome, Vec<String>)> {
-        let who = self.identify(member).await?;
         who.require(Action::Chat)?;
         let room = self.store.room(room_id).await.map_err(|e| match e {
             StoreError::NotFound => AppError::NotFound("room"),
@@ -716,11 +724,20 @@ impl AppSocketHandler {
         }
     }
 
-    /// Whether the socket's session still stands (unbound sockets always do).
-    async fn session_stands(&self) -> std::result::Result<bool, AppError> {
+    /// The person behind the socket now, or `None` once the socket's session has ended
+    /// (unbound sockets answer for the member as they stand).
+    async fn current(&self, member: MemberId) -> std::result::Result<Option<Identity>, AppError> {
         match &self.session {
-            None => Ok(true),
-            Some(id) => Ok(self.app.live_session(id).await?.is_some()),
+            Some(id) => Ok(self
+                .app
+                .session_identity(id)
+                .await?
+                .filter(|who| who.id == member)),
+            None => match self.app.identify(member).await {
+                Ok(who) => Ok(Some(who)),
+                Err(AppError::Unauthenticated) => Ok(None),
+                Err(e) => Err(e),
+            },
         }
     }
 }
@@ -732,16 +749,11 @@ impl SocketHandler for AppSocketHandler {
         member: MemberId,
         topic: Topic,
     ) -> std::result::Result<(), ProtocolError> {
-        match self.session_stands().await {
-            Ok(true) => {}
-            Ok(false) => return Err(ProtocolError::Forbidden { topic }),
+        let who = match self.current(member).await {
+            Ok(Some(who)) => who,
+            Ok(None) => return Err(ProtocolError::Forbidden { topic }),
             Err(AppError::Unavailable(_)) => return Err(ProtocolError::Unavailable),
             Err(_) => return Err(ProtocolError::Internal),
-        }
-        let who = match self.app.identify(member).await {
-            Ok(w) => w,
-            Err(AppError::Unavailable(_)) => return Err(ProtocolError::Unavailable),
-            Err(_) => return Err(ProtocolError::Forbidden { topic }),
         };
         policy::authorize(who.actor(), Action::ReadForum)
             .map_err(|_| ProtocolError::Forbidden { topic })?;
@@ -749,14 +761,12 @@ impl SocketHandler for AppSocketHandler {
     }
 
     async fn say(&self, member: MemberId, room: RoomId, body: String, client_id: Uuid) -> Ack {
-        match self.session_stands().await {
-            Ok(true) => {}
-            Ok(false) => {
-                return Ack::rejected("your session has ended: please sign in again");
-            }
+        let who = match self.current(member).await {
+            Ok(Some(who)) => who,
+            Ok(None) => return Ack::rejected("your session has ended: please sign in again"),
             Err(_) => return Ack::rejected("something went wrong on our side; please try again"),
-        }
-        match self.app.say(member, room, &body, Some(client_id)).await {
+        };
+        match self.app.say(&who, room, &body, Some(client_id)).await {
             Ok((_, Outcome::Reject, reasons)) => Ack::rejected(reasons.join(" ")),
             Ok((_, Outcome::Hold, reasons)) => Ack::held(reasons.join(" ")),
             Ok(_) => Ack::published(),

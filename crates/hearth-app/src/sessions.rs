@@ -7,15 +7,15 @@
 //! by [`App::sweep_socket_sessions`], which each instance runs every second over its own
 //! sockets: only sessions whose expiry has come are looked up, so an idle forum costs nothing.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use hearth_core::ids::MemberId;
-use hearth_core::policy::Standing;
 use hearth_realtime::{CloseReason, SessionBinding};
 use sha2::{Digest, Sha256};
 
-use crate::{App, Result};
+use crate::{App, AppError, Identity, Result};
 
 /// The session data key naming the signed-in member.
 pub const SESSION_MEMBER: &str = "member_id";
@@ -30,50 +30,86 @@ pub fn session_tag(session_id: &str) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A live session: whose it is and when it must be looked at again.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LiveSession {
-    /// The signed-in member.
-    pub member: MemberId,
-    /// When it runs out unless renewed: its idle expiry or its absolute end, whichever is
-    /// sooner.
-    pub ends_at: DateTime<Utc>,
+/// What a sign-in session amounts to now. One check for every caller: the HTTP identity
+/// extractor and the realtime socket ask the same question and get the same answer.
+#[derive(Clone, Debug)]
+pub enum SessionCheck {
+    /// No such session, or past its idle expiry (its row is gone or stale).
+    Missing,
+    /// A session with nobody signed in to it.
+    Anonymous,
+    /// Signed in once, but over now: past its absolute lifetime, or its member is no longer
+    /// active (suspended, banned, erased). The caller should end it.
+    Ended,
+    /// Signed in and standing.
+    Live {
+        /// The signed-in person, as loaded with the session.
+        who: Identity,
+        /// When the session's idle expiry falls, unless it is used again.
+        expires_at: DateTime<Utc>,
+        /// When it must be looked at again: its idle expiry or absolute end, whichever is
+        /// sooner.
+        ends_at: DateTime<Utc>,
+    },
 }
 
 impl App {
-    /// The session `session_id` if it still stands now: not signed out, not past its idle
-    /// expiry or absolute lifetime, and its member still active. `None` otherwise.
-    pub async fn live_session(&self, session_id: &str) -> Result<Option<LiveSession>> {
+    /// What the session `session_id` amounts to now, by this application's clock: the session
+    /// and its member in one query, the absolute lifetime, and the member's standing.
+    pub async fn check_session(&self, session_id: &str) -> Result<SessionCheck> {
         let now = self.now();
-        let Some((row, member)) = self.store.load_session_with_member(session_id, now).await?
+        let Some((row, member_row)) = self.store.load_session_with_member(session_id, now).await?
         else {
-            return Ok(None);
+            return Ok(SessionCheck::Missing);
         };
-        let data: serde_json::Value =
-            serde_json::from_str(&row.data).unwrap_or(serde_json::Value::Null);
+        let data: HashMap<String, serde_json::Value> = serde_json::from_str(&row.data)
+            .map_err(|e| AppError::Internal(format!("session data: {e}")))?;
         let named: Option<MemberId> = data
             .get(SESSION_MEMBER)
             .and_then(|v| serde_json::from_value(v.clone()).ok());
-        let Some(signed_in_at) = data.get(SESSION_SIGNED_IN_AT).and_then(|v| v.as_i64()) else {
-            return Ok(None);
+        let Some(member) = named else {
+            return Ok(SessionCheck::Anonymous);
         };
-        let Some(end) = DateTime::<Utc>::from_timestamp(
-            signed_in_at.saturating_add(self.config.session_max_hours.saturating_mul(3600)),
-            0,
-        ) else {
-            return Ok(None);
+        // The absolute lifetime: however active, a session ends this long after sign-in.
+        let max = self.config.session_max_hours.saturating_mul(3600);
+        let Some(signed_in_at) = data
+            .get(SESSION_SIGNED_IN_AT)
+            .and_then(|v| v.as_i64())
+            .filter(|t| now.timestamp().saturating_sub(*t) <= max)
+        else {
+            return Ok(SessionCheck::Ended);
         };
-        let Some(member) = member.filter(|m| Some(m.id) == named) else {
-            return Ok(None);
+        let end = DateTime::<Utc>::from_timestamp(signed_in_at.saturating_add(max), 0)
+            .unwrap_or(row.expires_at);
+        let who = match member_row {
+            Some(m) if m.id == member => self.identity_of(m),
+            // The row's member column disagrees with its data (not expected), or the account
+            // is gone: look the member up as the data names them.
+            _ => self.identify(member).await,
         };
-        if end <= now || member.standing.effective(member.suspended_until, now) != Standing::Active
-        {
-            return Ok(None);
+        match who {
+            Ok(who) => Ok(SessionCheck::Live {
+                who,
+                expires_at: row.expires_at,
+                ends_at: end.min(row.expires_at),
+            }),
+            Err(AppError::Unauthenticated) => Ok(SessionCheck::Ended),
+            Err(e) => Err(e),
         }
-        Ok(Some(LiveSession {
-            member: member.id,
-            ends_at: end.min(row.expires_at),
-        }))
+    }
+
+    /// The person signed in to `session_id` and when to look again, if the session stands.
+    async fn live_session(&self, session_id: &str) -> Result<Option<(Identity, DateTime<Utc>)>> {
+        Ok(match self.check_session(session_id).await? {
+            SessionCheck::Live { who, ends_at, .. } => Some((who, ends_at)),
+            _ => None,
+        })
+    }
+
+    /// The person signed in to `session_id`, if the session still stands (a socket asks before
+    /// every `subscribe` and `say`).
+    pub async fn session_identity(&self, session_id: &str) -> Result<Option<Identity>> {
+        Ok(self.live_session(session_id).await?.map(|(who, _)| who))
     }
 
     /// What a socket opened with `session_id` is bound to, or `None` if that session does not
@@ -82,10 +118,10 @@ impl App {
         Ok(self
             .live_session(session_id)
             .await?
-            .map(|live| SessionBinding {
+            .map(|(_, ends_at)| SessionBinding {
                 tag: Arc::from(session_tag(session_id)),
                 id: Arc::from(session_id),
-                check_at: live.ends_at.timestamp(),
+                check_at: ends_at.timestamp(),
             }))
     }
 
@@ -122,7 +158,7 @@ impl App {
         let mut closed = 0;
         for (tag, id) in hub.sessions_due(self.now().timestamp()) {
             match self.live_session(&id).await? {
-                Some(live) => hub.renew_session(&tag, live.ends_at.timestamp()),
+                Some((_, ends_at)) => hub.renew_session(&tag, ends_at.timestamp()),
                 None => {
                     closed += hub.disconnect_session(
                         &tag,

@@ -825,6 +825,9 @@ impl Hub {
                 closed += 1;
             }
         }
+        if closed > 0 {
+            debug!(%member, sockets = closed, "member disconnected");
+        }
         closed
     }
 
@@ -895,15 +898,7 @@ impl Hub {
             if !asked.contains(&member) || allowed.contains(&member) {
                 continue;
             }
-            state.remove_subscription(id, topic);
-            let frame: Frame = ProtocolError::Forbidden { topic }
-                .to_message()
-                .to_text()
-                .into();
-            if let Some(Doom::TooSlow) = state.try_queue(id, frame) {
-                state.kick(id, CloseReason::too_slow());
-                Counters::bump(&self.inner.counters.slow_disconnects);
-            }
+            self.forbid(&mut state, id, topic);
         }
     }
 
@@ -934,19 +929,7 @@ impl Hub {
 
     /// Closes every socket of `member` on this instance (suspension, sign-out). Returns how many.
     pub fn disconnect_member(&self, member: MemberId, reason: CloseReason) -> usize {
-        let mut state = self.state();
-        let ids: Vec<SocketId> = state
-            .members
-            .get(&member)
-            .map(|ids| ids.iter().copied().collect())
-            .unwrap_or_default();
-        for id in &ids {
-            state.kick(*id, reason.clone());
-        }
-        if !ids.is_empty() {
-            debug!(%member, sockets = ids.len(), "member disconnected");
-        }
-        ids.len()
+        self.disconnect_member_except(member, None, reason)
     }
 
     /// Asks the application which topics `member` may still hold (their role or standing
@@ -990,15 +973,7 @@ impl Hub {
                         })
                         .unwrap_or_default();
                     for topic in dropped {
-                        state.remove_subscription(id, topic);
-                        let frame: Frame = ProtocolError::Forbidden { topic }
-                            .to_message()
-                            .to_text()
-                            .into();
-                        if let Some(Doom::TooSlow) = state.try_queue(id, frame) {
-                            state.kick(id, CloseReason::too_slow());
-                            Counters::bump(&self.inner.counters.slow_disconnects);
-                        }
+                        self.forbid(&mut state, id, topic);
                     }
                 }
             }
@@ -1087,6 +1062,20 @@ impl Hub {
     }
 
     // ---- internals; all of these run with the state lock held ----
+
+    /// Drops a socket's subscription that is no longer allowed and tells it with a `forbidden`
+    /// error frame (closing it if even that frame does not fit its queue).
+    fn forbid(&self, state: &mut State, id: SocketId, topic: Topic) {
+        state.remove_subscription(id, topic);
+        let frame: Frame = ProtocolError::Forbidden { topic }
+            .to_message()
+            .to_text()
+            .into();
+        if let Some(Doom::TooSlow) = state.try_queue(id, frame) {
+            state.kick(id, CloseReason::too_slow());
+            Counters::bump(&self.inner.counters.slow_disconnects);
+        }
+    }
 
     /// Takes one event in: duplicate, next in line, or a gap.
     fn ingest(&self, state: &mut State, envelope: Envelope, jobs: &mut Vec<FillJob>) {

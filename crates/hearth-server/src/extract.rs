@@ -1,8 +1,6 @@
 //! Extractors: JSON bodies that fail in our error format, and identity. A handler that takes
 //! [`Moderator`] cannot forget the check; one that takes [`Member`] cannot run signed out.
 
-use std::collections::HashMap;
-
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -17,7 +15,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Session keys.
-pub(crate) use hearth_app::sessions::{SESSION_MEMBER, SESSION_SIGNED_IN_AT};
+pub(crate) use hearth_app::sessions::{SESSION_MEMBER, SESSION_SIGNED_IN_AT, SessionCheck};
 
 /// How often, at most, a signed-in session in use is saved to move its idle expiry on.
 const SLIDE_EVERY: chrono::Duration = chrono::Duration::minutes(1);
@@ -130,62 +128,40 @@ where
     let session = Session::from_request_parts(parts, &state)
         .await
         .map_err(|_| ApiError::App(AppError::Internal("session layer missing".to_owned())))?;
-    // The session and its member in one query, rather than the session layer loading the
-    // session and then `identify` loading the member. The session layer itself never loads the
-    // record then (it does so lazily), and saves it only if a handler changes it or, at most
-    // once a minute, to slide its idle expiry on (below). Time is the app's clock's.
-    let now = state.app.now();
-    let loaded = match session.id() {
-        Some(id) => state
-            .app
-            .store()
-            .load_session_with_member(&id.to_string(), now)
-            .await
-            .map_err(AppError::from)?,
-        None => None,
+    // The session and its member in one query (the same check the realtime socket makes),
+    // rather than the session layer loading the session and then `identify` loading the
+    // member. The session layer itself never loads the record then (it does so lazily), and
+    // saves it only if a handler changes it or, at most once a minute, to slide its idle
+    // expiry on (below). Time is the app's clock's.
+    let check = match session.id() {
+        Some(id) => state.app.check_session(&id.to_string()).await?,
+        None => SessionCheck::Missing,
     };
-    let Some((row, member_row)) = loaded else {
-        // No session, or an unknown or expired one: let the session layer look too, so that it
-        // forgets the session and drops the cookie as it would have.
-        let _ = session.get::<MemberId>(SESSION_MEMBER).await;
-        return Err(AppError::Unauthenticated.into());
-    };
-    let data: HashMap<String, serde_json::Value> = serde_json::from_str(&row.data)
-        .map_err(|e| AppError::Internal(format!("session data: {e}")))?;
-    let member: Option<MemberId> = data
-        .get(SESSION_MEMBER)
-        .and_then(|v| serde_json::from_value(v.clone()).ok());
-    let Some(member) = member else {
-        return Err(AppError::Unauthenticated.into());
-    };
-    // The absolute lifetime: however active, a session ends this long after sign-in.
-    let signed_in_at: Option<i64> = data.get(SESSION_SIGNED_IN_AT).and_then(|v| v.as_i64());
-    if signed_in_at.is_none_or(|t| now.timestamp() - t > state.config.session_max_hours * 3600) {
-        let _ = session.flush().await;
-        return Err(AppError::Unauthenticated.into());
-    }
-    let who = match member_row {
-        Some(m) if m.id == member => state.app.identity_of(m),
-        // The row's member column disagrees with its data (not expected), or the account is
-        // gone: look the member up as the data names them.
-        _ => state.app.identify(member).await,
-    };
-    match who {
-        Ok(who) => {
+    match check {
+        SessionCheck::Missing => {
+            // No session, or an unknown or expired one: let the session layer look too, so
+            // that it forgets the session and drops the cookie as it would have.
+            let _ = session.get::<MemberId>(SESSION_MEMBER).await;
+            Err(AppError::Unauthenticated.into())
+        }
+        SessionCheck::Anonymous => Err(AppError::Unauthenticated.into()),
+        SessionCheck::Ended => {
+            // Past its absolute lifetime, or suspended, banned or erased since signing in:
+            // end this session too.
+            let _ = session.flush().await;
+            Err(AppError::Unauthenticated.into())
+        }
+        SessionCheck::Live {
+            who, expires_at, ..
+        } => {
             // In use: slide the idle expiry on, at most once a minute (a save is a write).
             let idle = chrono::Duration::minutes(state.config.session_idle_minutes);
-            if row.expires_at - now < idle - SLIDE_EVERY {
+            if expires_at - state.app.now() < idle - SLIDE_EVERY {
                 session.set_expiry(Some(session_expiry(&state.config)));
             }
             parts.extensions.insert(who.clone());
             Ok(who)
         }
-        Err(AppError::Unauthenticated) => {
-            // Suspended, banned or erased since signing in: end this session too.
-            let _ = session.flush().await;
-            Err(AppError::Unauthenticated.into())
-        }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -339,10 +339,12 @@ impl PostView {
 
     /// The view of `p` for `reader`.
     pub fn of(p: &hearth_app::PostRecord, reader: &Identity) -> PostView {
-        use hearth_core::content::PostStatus;
+        use hearth_app::read_model::{PostSight, post_sight, privileged};
         let mine = p.author_id == Some(reader.id);
-        let privileged = mine || reader.role >= hearth_core::policy::Role::Moderator;
-        let gone = matches!(p.status, PostStatus::Removed | PostStatus::Deleted);
+        let as_reader = Some((reader.id, reader.role));
+        let privileged = privileged(p, as_reader);
+        // The read model's rule: a reader who may not see the text gets the placeholder.
+        let gone = post_sight(p, as_reader) != PostSight::Full;
         PostView {
             id: p.id.to_string(),
             thread_id: p.thread_id.to_string(),
@@ -350,13 +352,13 @@ impl PostView {
             mine,
             is_first: p.is_first,
             status: p.status.as_str(),
-            body_html: if gone && !privileged {
+            body_html: if gone {
                 String::new()
             } else {
                 p.body_html.clone()
             },
             body_source: privileged.then(|| p.body_source.clone()),
-            content_warning: if gone && !privileged {
+            content_warning: if gone {
                 None
             } else {
                 p.content_warning.clone()
