@@ -476,7 +476,7 @@ impl App {
         }
         // A `say` resent after a dropped connection finds its message, even if the room has
         // closed or slow mode would refuse a new one since.
-        if let Some(said) = self.said_before(&who, room_id, text, client_key).await? {
+        if let Some(said) = self.said_before(who, room_id, text, client_key).await? {
             return Ok(said);
         }
         if !self.room_state(&room, true).await?.open && who.role < Role::Moderator {
@@ -508,7 +508,7 @@ impl App {
                 });
             }
         }
-        let verdict = self.moderate(&who, TextKind::Chat, text, None).await?;
+        let verdict = self.moderate(who, TextKind::Chat, text, None).await?;
         if verdict.outcome == Outcome::Reject {
             let reasons = if verdict.author_messages.is_empty() {
                 vec!["the group's rules do not allow this message".to_owned()]
@@ -558,7 +558,7 @@ impl App {
             Err(StoreError::Conflict { what: "client_key" }) => {
                 // The same `say` twice at once: the other one stored it.
                 return self
-                    .said_before(&who, room_id, text, client_key)
+                    .said_before(who, room_id, text, client_key)
                     .await?
                     .ok_or_else(|| AppError::Internal("a keyed message vanished".to_owned()));
             }
