@@ -3,6 +3,9 @@
 //! The data lives outside the repository (`shared/data/moderation/cases.jsonl`, beside the
 //! checkout); a missing file fails the test loudly rather than passing with nothing checked.
 
+mod common;
+
+use common::shared_data;
 use hearth_core::moderation::{AuthorFacts, Outcome, RuleSet, Submission, TextKind};
 use hearth_core::policy::Role;
 
@@ -11,21 +14,6 @@ const RULES: &str = include_str!("../../../moderation-rules.toml");
 #[allow(non_snake_case)]
 fn CASES() -> String {
     shared_data("moderation/cases.jsonl")
-}
-
-/// A file of the shared test data: `shared/data/` beside the checkout when it is there (the
-/// team's copy), else the copy kept in the repository (`testdata/shared-data/`) so a clone
-/// alone still runs every test.
-fn shared_data(rel: &str) -> String {
-    let beside = format!("{}/../../../shared/data/{rel}", env!("CARGO_MANIFEST_DIR"));
-    if std::path::Path::new(&beside).exists() {
-        beside
-    } else {
-        format!(
-            "{}/../../testdata/shared-data/{rel}",
-            env!("CARGO_MANIFEST_DIR")
-        )
-    }
 }
 
 /// Cases the rule file deliberately decides differently, with the reason (also written in the

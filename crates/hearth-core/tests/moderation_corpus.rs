@@ -3,25 +3,14 @@
 //! targets of issue 12. The scoring is `hearth_core::moderation::corpus`, which operators run
 //! on their own cases with `hearth rules test FILE.jsonl`.
 
+mod common;
+
+use common::shared_data;
 use hearth_core::moderation::corpus::{self, ratio};
 use hearth_core::moderation::{AuthorFacts, Outcome, RuleSet};
 use hearth_core::policy::Role;
 
 const RULES: &str = include_str!("../../../moderation-rules.toml");
-
-/// A file of the shared test data: `shared/data/` beside the checkout when it is there (the
-/// team's copy), else the copy kept in the repository (`testdata/shared-data/`).
-fn shared_data(rel: &str) -> String {
-    let beside = format!("{}/../../../shared/data/{rel}", env!("CARGO_MANIFEST_DIR"));
-    if std::path::Path::new(&beside).exists() {
-        beside
-    } else {
-        format!(
-            "{}/../../testdata/shared-data/{rel}",
-            env!("CARGO_MANIFEST_DIR")
-        )
-    }
-}
 
 /// Past the new-member hold (3 approved posts) but not yet trusted with links (10), as for the
 /// first case set.

@@ -5,6 +5,9 @@
 //! https or mailto; and sanitising the output again changes nothing. The corpus lives outside
 //! the repository; a missing file fails the test loudly.
 
+mod common;
+
+use common::shared_data;
 use hearth_core::moderation::{AuthorFacts, RuleSet, Submission, TextKind};
 use hearth_core::policy::Role;
 use hearth_core::render::{LINK_REL, render_markdown, render_plain, sanitise_html};
@@ -14,21 +17,6 @@ use scraper::{Html, Node};
 #[allow(non_snake_case)]
 fn CORPUS() -> String {
     shared_data("xss/xss-corpus.jsonl")
-}
-
-/// A file of the shared test data: `shared/data/` beside the checkout when it is there (the
-/// team's copy), else the copy kept in the repository (`testdata/shared-data/`) so a clone
-/// alone still runs every test.
-fn shared_data(rel: &str) -> String {
-    let beside = format!("{}/../../../shared/data/{rel}", env!("CARGO_MANIFEST_DIR"));
-    if std::path::Path::new(&beside).exists() {
-        beside
-    } else {
-        format!(
-            "{}/../../testdata/shared-data/{rel}",
-            env!("CARGO_MANIFEST_DIR")
-        )
-    }
 }
 
 /// Elements rendered member text may contain (`html` and `body` are the fragment parser's own
