@@ -898,6 +898,25 @@ async fn oversized_post(base: &str, path: &str, length: usize) -> (u16, serde_js
 
 async fn state_changes_from_other_sites_are_refused(app: TestApp) {
     let admin = app.admin().await;
+    // `Origin: null` (what a browser sends for a form on a no-referrer page) is ours only when
+    // the browser says the request is same-origin; from anywhere else it is refused.
+    for (site, want) in [
+        ("cross-site", StatusCode::FORBIDDEN),
+        ("same-site", StatusCode::FORBIDDEN),
+        ("none", StatusCode::FORBIDDEN),
+        ("same-origin", StatusCode::CREATED),
+    ] {
+        let (status, body) = Client::send(
+            admin
+                .http
+                .post(format!("{}/api/admin/invites", app.base))
+                .header("Origin", "null")
+                .header("Sec-Fetch-Site", site)
+                .json(&json!({"confirm_adult": true})),
+        )
+        .await;
+        assert_eq!(status, want, "Origin: null, Sec-Fetch-Site: {site}: {body}");
+    }
     // A page on another site posting with the admin's cookie.
     let (status, body) = Client::send(
         admin

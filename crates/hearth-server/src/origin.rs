@@ -68,9 +68,21 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
                     .is_some_and(|(name, _)| name.trim() == cookie_name)
             })
         });
+    // Every page is sent with `Referrer-Policy: no-referrer`, so a browser posting a form from
+    // one of our own pages (first-run setup, a password reset) says `Origin: null` and sends
+    // no `Referer`. `Sec-Fetch-Site` is set by the browser itself (no page can forge it), and
+    // `same-origin` then says the form is ours; `null` from anywhere else is still refused.
+    let null_from_our_page = headers
+        .get(header::ORIGIN)
+        .is_some_and(|v| v.as_bytes() == b"null")
+        && headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"same-origin");
     let allowed = match claimed {
         Some(origin) => origin_of(&origin) == expected,
-        None => !has_session_cookie && headers.get(header::ORIGIN).is_none(),
+        None => {
+            null_from_our_page || (!has_session_cookie && headers.get(header::ORIGIN).is_none())
+        }
     };
     if allowed {
         next.run(req).await

@@ -108,7 +108,12 @@ impl From<&MemberRecord> for MemberAdminView {
 /// A member as a moderator sees them after suspending them: who, and how they stand. Nothing
 /// that is for admins only (how their age was checked, when an admin confirmed it, whether they
 /// are a safeguarding lead).
+///
+/// Its schema allows no other property (`deny_unknown_fields` becomes `additionalProperties:
+/// false`): the suspend answer is one of this or [`MemberAdminView`], and the admins' view,
+/// which has every field of this one and more, must not match this one too.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MemberModView {
     /// Account id.
     #[schema(format = Uuid)]
