@@ -671,7 +671,121 @@ async fn no_channel_shows_a_member_anything_private(app: TestApp) {
     assert_none_in(&caught_up, &canaries, "catch-up from 0");
 }
 
+/// A thread whose opening post a moderator removes leaves members' open pages: they are told
+/// the thread is no longer theirs, and a reply edited afterwards never reaches them.
+async fn a_thread_whose_opening_post_goes_stops_streaming(app: TestApp) {
+    let admin = app.admin().await;
+    let (starter, _) = app.established_member(&admin, "starts_threads").await;
+    let (replier, _) = app.established_member(&admin, "replies_often").await;
+    let (reader, _) = app.member(&admin, "keeps_it_open").await;
+    let (s, b) = admin
+        .post("/api/admin/boards", json!({"name": "Coping"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let board = b["board"]["id"].as_str().unwrap().to_owned();
+    let (s, t) = starter
+        .post(
+            &format!("/api/boards/{board}/threads"),
+            json!({"title": "A hard week", "body": "This week has been a lot."}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    assert_eq!(t["moderation"]["status"], "published", "{t}");
+    let thread = t["thread"]["id"].as_str().unwrap().to_owned();
+    let first = t["post"]["id"].as_str().unwrap().to_owned();
+    let later = reply(&replier, &thread, "Thinking of you this week.").await;
+    let mut ws = reader.socket().await;
+    ws.subscribe(json!([format!("thread:{thread}")]), json!({}))
+        .await;
+    let (s, b) = admin
+        .post(
+            &format!("/api/mod/posts/{first}/remove"),
+            json!({"reason": "this names someone"}),
+        )
+        .await;
+    assert!(s.is_success(), "{b}");
+    let (s, b) = replier
+        .patch(
+            &format!("/api/posts/{later}"),
+            json!({"body": "Edited after the thread went: canary-after-removal."}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let frames = ws.drain(Duration::from_millis(800)).await;
+    assert_none_in(
+        &frames,
+        &["canary-after-removal"],
+        "a removed thread's socket",
+    );
+    assert!(
+        frames
+            .iter()
+            .any(|v| v["type"] == "error"
+                && v["message"].as_str().is_some_and(|t| t.contains(&thread))),
+        "the reader is told the thread is no longer theirs: {frames:?}"
+    );
+    assert_eq!(
+        reader.get(&format!("/api/threads/{thread}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// A second person signing in on the same browser ends the first person's session, and the
+/// first person's open socket closes with it.
+async fn signing_in_over_a_session_closes_its_sockets(app: TestApp) {
+    let admin = app.admin().await;
+    app.member(&admin, "first_on_phone").await;
+    app.member(&admin, "second_on_phone").await;
+    let phone = app.client();
+    phone
+        .sign_in("first_on_phone", &password_of("first_on_phone"))
+        .await;
+    let mut ws = phone.socket().await;
+    ws.subscribe(json!([]), json!({})).await;
+    phone
+        .sign_in("second_on_phone", &password_of("second_on_phone"))
+        .await;
+    assert!(
+        ws.closes_within(Duration::from_secs(2)).await.is_some(),
+        "the first person's socket closed when the second signed in"
+    );
+}
+
+/// Notifications in the event log carry no words, even ones stored by an older version with a
+/// moderator's reason in them: a catch-up from 0 never replays it.
+async fn an_old_notification_event_replays_no_words(app: TestApp) {
+    let admin = app.admin().await;
+    let (member, member_id) = app.member(&admin, "had_a_post_removed").await;
+    let topic = format!("member:{member_id}");
+    app.state()
+        .app
+        .store()
+        .append_event(
+            &topic,
+            json!({"kind": "notification", "notification": {"kind": "post_removed", "message": "canary-old-reason", "from": "the moderators"}}).to_string(),
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+    let mut ws = member.socket().await;
+    let frames = ws
+        .subscribe(json!([topic]), json!({topic.clone(): 0}))
+        .await;
+    assert!(
+        frames.iter().any(|v| v["event"]["kind"] == "notification"),
+        "{frames:?}"
+    );
+    assert_none_in(
+        &frames,
+        &["canary-old-reason"],
+        "catch-up of an old notification",
+    );
+}
+
 on_all_backends!(
+    a_thread_whose_opening_post_goes_stops_streaming,
+    signing_in_over_a_session_closes_its_sockets,
+    an_old_notification_event_replays_no_words,
     held_edit_text_is_never_broadcast,
     catch_up_from_zero_shows_current_state_only,
     a_thread_moved_to_a_staff_board_stops_streaming_to_members,

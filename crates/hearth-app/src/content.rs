@@ -615,14 +615,7 @@ impl App {
                 self.after_published(&updated, false).await;
             }
             // The event names the post only: readers get its tombstone, never the held text.
-            (PostStatus::Published, _) => {
-                if updated.is_first {
-                    // The thread itself is out of view now: only its author and staff may
-                    // keep it open.
-                    self.recheck_holders(Topic::Thread(updated.thread_id)).await;
-                }
-                self.announce_post(&updated, "post_hidden").await
-            }
+            (PostStatus::Published, _) => self.announce_post(&updated, "post_hidden").await,
             _ => {}
         }
         if updated.status == PostStatus::Held {
@@ -665,7 +658,14 @@ impl App {
     /// Tells the thread's readers about a change to a public post, and its board's readers
     /// about the thread's new activity. Used after changes stored without their events (edits,
     /// deletions, moderators' decisions); a new post stores its events with it.
+    ///
+    /// An opening post that is no longer published (held by an edit, removed, deleted) takes
+    /// its thread out of members' view: the thread's subscribers are re-checked on every
+    /// instance first, so nothing said on it afterwards reaches a member's open page.
     pub(crate) async fn announce_post(&self, post: &PostRecord, kind: &str) {
+        if post.is_first && post.status != PostStatus::Published {
+            self.recheck_holders(Topic::Thread(post.thread_id)).await;
+        }
         let thread = match self.store.thread_in_board(post.thread_id).await {
             Ok((thread, _)) => Some(thread),
             Err(e) => {

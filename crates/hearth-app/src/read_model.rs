@@ -147,6 +147,24 @@ impl<'a> Renderer<'a> {
         Ok(m)
     }
 
+    /// The post `id` if it is in `thread` and that thread is still listed (its opening post
+    /// published): the posts of a thread that went out of view are withdrawn with it, even for
+    /// a socket that has not yet been dropped from the thread by its re-check.
+    async fn post_in_listed(
+        &mut self,
+        id: PostId,
+        thread: ThreadId,
+    ) -> Result<Option<PostRecord>, StoreError> {
+        if !self
+            .thread(thread)
+            .await?
+            .is_some_and(|t| thread_listed(&t))
+        {
+            return Ok(None);
+        }
+        Ok(self.post(id).await?.filter(|p| p.thread_id == thread))
+    }
+
     /// What the holders of `topic` may see of the stored event `event`, now.
     pub async fn render(&mut self, topic: Topic, event: &Value) -> Result<Value, StoreError> {
         let kind = event.get("kind").and_then(Value::as_str).unwrap_or("");
@@ -155,7 +173,7 @@ impl<'a> Renderer<'a> {
                 let Some(id) = id_in(event, "post_id", "post").map(PostId) else {
                     return Ok(json!({"kind": "post_withdrawn", "thread_id": thread.to_string()}));
                 };
-                let post = self.post(id).await?.filter(|p| p.thread_id == thread);
+                let post = self.post_in_listed(id, thread).await?;
                 Ok(match post.as_ref().map(|p| (p, post_sight(p, None))) {
                     Some((p, PostSight::Full)) => {
                         let kind = if k == "post_published" {
@@ -175,7 +193,7 @@ impl<'a> Renderer<'a> {
                 let Some(id) = id_in(event, "post_id", "post").map(PostId) else {
                     return Ok(json!({"kind": "post_withdrawn", "thread_id": thread.to_string()}));
                 };
-                let post = self.post(id).await?.filter(|p| p.thread_id == thread);
+                let post = self.post_in_listed(id, thread).await?;
                 Ok(match post.as_ref().map(|p| post_sight(p, None)) {
                     Some(PostSight::Full) => json!({
                         "kind": "reactions_changed",
@@ -244,7 +262,16 @@ impl<'a> Renderer<'a> {
                     _ => json!({"kind": "queue_item_decided", "message_id": id.to_string()}),
                 })
             }
-            // Everything else is ids and kinds already (queue changes, notifications' ids).
+            (Topic::Member(_), "notification") => {
+                // Kinds and ids only: the words are read over REST. (Events stored before
+                // events became references carried a moderator's reason here.)
+                let mut event = event.clone();
+                if let Some(n) = event.get_mut("notification").and_then(Value::as_object_mut) {
+                    n.remove("message");
+                }
+                Ok(event)
+            }
+            // Everything else is ids and kinds already (queue changes).
             _ => Ok(event.clone()),
         }
     }

@@ -62,6 +62,10 @@ pub const FILL_BUFFER_LIMIT: usize = 4096;
 /// member's own notifications and (for moderators) the queue; a few tabs' worth fits easily.
 pub const DEFAULT_MAX_TOPICS_PER_SOCKET: usize = 64;
 
+/// Extra rounds a re-check makes for subscriptions that joined while it asked; past them, a
+/// subscription nobody asked about is dropped (fail closed).
+const RECHECK_ROUNDS: usize = 3;
+
 /// Tuning for a hub; the defaults are the constants above.
 #[derive(Clone, Copy, Debug)]
 pub struct HubConfig {
@@ -608,6 +612,7 @@ impl Hub {
         // Lock released: find where this socket starts, and send any history.
         let mut catch_up = CatchUp {
             hub: self,
+            socket,
             queue: &queue,
             topic,
             last: since.unwrap_or(0),
@@ -863,42 +868,51 @@ impl Hub {
     /// Asks the application which of `topic`'s local subscribers may still hold it, and drops
     /// the rest with a `forbidden` error frame (see [`HubHooks::recheck_topic`]).
     pub async fn recheck_topic(&self, topic: Topic) {
-        let members: Vec<MemberId> = {
-            let state = self.state();
-            let Some(t) = state.topics.get(&topic) else {
+        // Rounds, as in [`Hub::recheck_member`]: a member who joins while the hook runs (on a
+        // check made before the change) is asked about in the next round, and a member found
+        // denied loses every subscription to the topic they hold by then.
+        let mut asked: HashSet<MemberId> = HashSet::new();
+        let mut denied: HashSet<MemberId> = HashSet::new();
+        for round in 0..=RECHECK_ROUNDS {
+            let fresh: Vec<MemberId> = {
+                let mut state = self.state();
+                let ids: Vec<SocketId> = state
+                    .topics
+                    .get(&topic)
+                    .map(|t| t.subscribers.keys().copied().collect())
+                    .unwrap_or_default();
+                let mut fresh = BTreeSet::new();
+                for id in ids {
+                    let Some(member) = state.sockets.get(&id).map(|s| s.member) else {
+                        continue;
+                    };
+                    if denied.contains(&member)
+                        || (round == RECHECK_ROUNDS && !asked.contains(&member))
+                    {
+                        self.forbid(&mut state, id, topic);
+                    } else if !asked.contains(&member) {
+                        fresh.insert(member);
+                    }
+                }
+                fresh.into_iter().collect()
+            };
+            if fresh.is_empty() || round == RECHECK_ROUNDS {
                 return;
-            };
-            let set: BTreeSet<MemberId> = t
-                .subscribers
-                .keys()
-                .filter_map(|id| state.sockets.get(id))
-                .map(|s| s.member)
-                .collect();
-            set.into_iter().collect()
-        };
-        let asked: HashSet<MemberId> = members.iter().copied().collect();
-        let allowed: HashSet<MemberId> = match self.inner.hooks.recheck_topic(topic, members).await
-        {
-            Ok(allowed) => allowed.into_iter().collect(),
-            Err(err) => {
-                warn!(%topic, error = %err, "topic re-check failed; dropping its subscribers");
-                HashSet::new()
             }
-        };
-        let mut state = self.state();
-        let ids: Vec<SocketId> = state
-            .topics
-            .get(&topic)
-            .map(|t| t.subscribers.keys().copied().collect())
-            .unwrap_or_default();
-        for id in ids {
-            let Some(member) = state.sockets.get(&id).map(|s| s.member) else {
-                continue;
+            asked.extend(fresh.iter().copied());
+            let allowed: HashSet<MemberId> = match self
+                .inner
+                .hooks
+                .recheck_topic(topic, fresh.clone())
+                .await
+            {
+                Ok(allowed) => allowed.into_iter().collect(),
+                Err(err) => {
+                    warn!(%topic, error = %err, "topic re-check failed; dropping its subscribers");
+                    HashSet::new()
+                }
             };
-            if !asked.contains(&member) || allowed.contains(&member) {
-                continue;
-            }
-            self.forbid(&mut state, id, topic);
+            denied.extend(fresh.into_iter().filter(|m| !allowed.contains(m)));
         }
     }
 
@@ -936,56 +950,73 @@ impl Hub {
     /// changed) and drops the rest, telling each socket with a `forbidden` error frame; or closes
     /// their sockets if the hook says so or fails.
     pub async fn recheck_member(&self, member: MemberId) {
-        let held: Vec<Topic> = {
-            let state = self.state();
-            let Some(ids) = state.members.get(&member) else {
-                return;
-            };
-            let set: BTreeSet<Topic> = ids
-                .iter()
-                .filter_map(|id| state.sockets.get(id))
-                .flat_map(|s| s.topics.iter().copied())
-                .collect();
-            set.into_iter().collect()
-        };
-        let asked: HashSet<Topic> = held.iter().copied().collect();
-        match self.inner.hooks.recheck_member(member, held).await {
-            Ok(MemberAccess::Retain(allowed)) => {
-                // Only topics that were asked about can be dropped: one subscribed while the
-                // hook ran was authorised under the new role already.
-                let allowed: HashSet<Topic> = allowed.into_iter().collect();
+        // Rounds, because a socket may join a topic while the hook runs, on the strength of a
+        // check made before the change: such a topic is asked about in the next round, and a
+        // topic found denied is dropped from every socket of the member that holds it now.
+        let mut asked: HashSet<Topic> = HashSet::new();
+        let mut denied: HashSet<Topic> = HashSet::new();
+        for round in 0..=RECHECK_ROUNDS {
+            let fresh: Vec<Topic> = {
                 let mut state = self.state();
-                let ids: Vec<SocketId> = state
-                    .members
-                    .get(&member)
-                    .map(|ids| ids.iter().copied().collect())
-                    .unwrap_or_default();
-                for id in ids {
-                    let dropped: Vec<Topic> = state
-                        .sockets
-                        .get(&id)
-                        .map(|s| {
-                            s.topics
-                                .iter()
-                                .filter(|t| asked.contains(t) && !allowed.contains(t))
-                                .copied()
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    for topic in dropped {
-                        self.forbid(&mut state, id, topic);
-                    }
+                self.forbid_member_topics(&mut state, member, |t| {
+                    denied.contains(t) || (round == RECHECK_ROUNDS && !asked.contains(t))
+                });
+                let Some(ids) = state.members.get(&member) else {
+                    return;
+                };
+                let set: BTreeSet<Topic> = ids
+                    .iter()
+                    .filter_map(|id| state.sockets.get(id))
+                    .flat_map(|s| s.topics.iter().copied())
+                    .filter(|t| !asked.contains(t))
+                    .collect();
+                set.into_iter().collect()
+            };
+            if fresh.is_empty() || round == RECHECK_ROUNDS {
+                return;
+            }
+            asked.extend(fresh.iter().copied());
+            match self.inner.hooks.recheck_member(member, fresh.clone()).await {
+                Ok(MemberAccess::Retain(allowed)) => {
+                    let allowed: HashSet<Topic> = allowed.into_iter().collect();
+                    denied.extend(fresh.into_iter().filter(|t| !allowed.contains(t)));
+                }
+                Ok(MemberAccess::Disconnect(reason)) => {
+                    self.disconnect_member(member, reason);
+                    return;
+                }
+                Err(err) => {
+                    warn!(%member, error = %err, "member re-check failed; closing their sockets");
+                    self.disconnect_member(
+                        member,
+                        CloseReason::revoked("permissions changed: reconnect"),
+                    );
+                    return;
                 }
             }
-            Ok(MemberAccess::Disconnect(reason)) => {
-                self.disconnect_member(member, reason);
-            }
-            Err(err) => {
-                warn!(%member, error = %err, "member re-check failed; closing their sockets");
-                self.disconnect_member(
-                    member,
-                    CloseReason::revoked("permissions changed: reconnect"),
-                );
+        }
+    }
+
+    /// Drops, from every socket of `member`, the topics `drop` picks (with a `forbidden` frame).
+    fn forbid_member_topics(
+        &self,
+        state: &mut State,
+        member: MemberId,
+        drop: impl Fn(&Topic) -> bool,
+    ) {
+        let ids: Vec<SocketId> = state
+            .members
+            .get(&member)
+            .map(|ids| ids.iter().copied().collect())
+            .unwrap_or_default();
+        for id in ids {
+            let dropped: Vec<Topic> = state
+                .sockets
+                .get(&id)
+                .map(|s| s.topics.iter().filter(|t| drop(t)).copied().collect())
+                .unwrap_or_default();
+            for topic in dropped {
+                self.forbid(state, id, topic);
             }
         }
     }
@@ -1351,6 +1382,7 @@ impl Hub {
 /// Runs with the hub's lock released; waits for room in the socket's own queue.
 struct CatchUp<'a> {
     hub: &'a Hub,
+    socket: SocketId,
     queue: &'a mpsc::Sender<Frame>,
     topic: Topic,
     /// The last sequence number the socket has (been sent or told it has).
@@ -1362,6 +1394,11 @@ impl CatchUp<'_> {
     async fn send(&mut self, event: &Envelope) -> Result<(), SubscribeError> {
         if event.topic() != self.topic || event.seq() <= self.last {
             return Ok(());
+        }
+        // A re-check may have taken the topic away while history was being sent (a thread
+        // moved to a staff board): stop at once, as for a socket unsubscribed meanwhile.
+        if !self.hub.is_subscribed(self.socket, self.topic) {
+            return Err(SubscribeError::SocketClosed);
         }
         self.queue
             .send(event.frame().clone())

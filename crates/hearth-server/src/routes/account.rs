@@ -116,6 +116,11 @@ async fn create_session(
         Err(e) => return Err(e.into()),
     };
     state.throttles.succeed(&account);
+    // Signing in over a session that was someone's (a shared device) ends that session: its
+    // open sockets close on every instance, as at sign-out.
+    if let Some(old) = session.id().map(|id| id.to_string()) {
+        state.app.end_socket_session(&old, "signed out").await;
+    }
     // A new session id at every sign-in, so a session id planted before sign-in is worthless.
     session
         .cycle_id()
