@@ -1,15 +1,13 @@
 //! Account recovery end to end: admin-issued reset links, and reset by email through a real
-//! SMTP server this test starts (Python's aiosmtpd), with the discreet wording checked.
+//! SMTP server this test starts (`common::smtp`, in Rust), with the discreet wording checked.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{Client, TestApp, code, email_of, password_of, services_required};
+use common::smtp::Smtp;
+use common::{Client, TestApp, code, email_of, password_of};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -151,99 +149,8 @@ async fn the_reset_page_is_a_plain_form(app: TestApp) {
         .await;
 }
 
-/// An SMTP server that prints each message it receives (aiosmtpd's Debugging handler).
-struct Smtp {
-    port: u16,
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Smtp {
-    fn start() -> Option<Smtp> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("python3")
-            .args([
-                "-u",
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-                "-c",
-                "aiosmtpd.handlers.Debugging",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn();
-        let mut child = match child {
-            Ok(c) => c,
-            Err(e) => {
-                assert!(
-                    !services_required(),
-                    "python3 is required for the SMTP test: {e}"
-                );
-                eprintln!("SKIPPED: python3 not found");
-                return None;
-            }
-        };
-        let (tx, lines) = mpsc::channel();
-        let out = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(Smtp { port, child, lines });
-            }
-            if let Ok(Some(_)) = child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        assert!(
-            !services_required(),
-            "aiosmtpd is required (pip install aiosmtpd) for the SMTP test"
-        );
-        eprintln!("SKIPPED: aiosmtpd is not installed (pip install aiosmtpd)");
-        None
-    }
-
-    /// The next message's text, or `None` after `wait`.
-    fn next_message(&self, wait: Duration) -> Option<String> {
-        let deadline = std::time::Instant::now() + wait;
-        let mut text = String::new();
-        let mut inside = false;
-        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) if line.contains("MESSAGE FOLLOWS") => inside = true,
-                Ok(line) if line.contains("END MESSAGE") => return Some(text),
-                Ok(line) if inside => {
-                    text.push_str(&line);
-                    text.push('\n');
-                }
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-        None
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn members_reset_by_a_discreet_email_and_strangers_learn_nothing(backend: common::Backend) {
-    let Some(smtp) = Smtp::start() else { return };
+    let smtp = Smtp::start();
     let port = smtp.port;
     let Some(app) = TestApp::spawn_with(backend, move |c| {
         c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+pub mod smtp;
 pub mod ws;
 
 /// Which database a test runs on.
