@@ -782,7 +782,85 @@ async fn an_old_notification_event_replays_no_words(app: TestApp) {
     );
 }
 
+/// Finding 12: presence and "the room is open" are cluster-wide. A moderator arriving in a room
+/// on one instance opens it for members on another, who see that a moderator is here and never
+/// which one; when the moderator leaves, it closes there too.
+async fn a_room_opens_on_every_instance_when_its_moderator_arrives(app: TestApp) {
+    if app.state().config.redis_url.is_none() {
+        return; // One instance: nothing to share.
+    }
+    let other = app.another_instance().await;
+    let other_base = format!("http://{}", other.addr);
+    let admin = app.admin().await;
+    app.member(&admin, "on_the_other").await;
+    let (s, r) = admin
+        .post(
+            "/api/admin/rooms",
+            json!({"name": "Tuesday evening", "needs_moderator": true, "new_member_slow_mode_seconds": 0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let room = r["room"]["id"].as_str().unwrap().to_owned();
+    let there = Client::new(&other_base, true);
+    there
+        .sign_in("on_the_other", &password_of("on_the_other"))
+        .await;
+    let state_there = |there: Client, room: String| async move {
+        let (_, rooms) = there.get("/api/rooms").await;
+        rooms["rooms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == room.as_str())
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        state_there(there.clone(), room.clone()).await["open"],
+        false
+    );
+
+    let mut moderator = admin.socket().await;
+    moderator
+        .subscribe(json!([format!("room:{room}")]), json!({}))
+        .await;
+    let mut opened = Value::Null;
+    for _ in 0..40 {
+        opened = state_there(there.clone(), room.clone()).await;
+        if opened["open"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(opened["open"], true, "open on the other instance: {opened}");
+    assert_eq!(opened["moderator_present"], true, "{opened}");
+    assert!(!opened.to_string().contains("first_admin"), "{opened}");
+    let mut ws = there.socket().await;
+    ws.subscribe(json!([format!("room:{room}")]), json!({}))
+        .await;
+    ws.send(json!({"type": "say", "room": room, "body": "Hello, is anyone here tonight?", "client_id": uuid::Uuid::new_v4()}))
+        .await;
+    let ack = ws.expect("the ack", |v| v["type"] == "ack").await;
+    assert_ne!(ack["status"], "rejected", "{ack}");
+
+    drop(moderator);
+    let mut closed = Value::Null;
+    for _ in 0..40 {
+        closed = state_there(there.clone(), room.clone()).await;
+        if closed["open"] == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        closed["open"], false,
+        "closed again on the other instance: {closed}"
+    );
+    other.stop().await.unwrap();
+}
+
 on_all_backends!(
+    a_room_opens_on_every_instance_when_its_moderator_arrives,
     a_thread_whose_opening_post_goes_stops_streaming,
     signing_in_over_a_session_closes_its_sockets,
     an_old_notification_event_replays_no_words,

@@ -352,13 +352,24 @@ impl App {
         Ok(out)
     }
 
-    /// Who is present in a room (on this instance) and whether it is open. Members see that a
+    /// Who is present in a room (on every instance) and whether it is open. Members see that a
     /// moderator is here, never which one: staff handles are listed only to staff.
     pub async fn room_state(&self, room: &RoomRecord, staff_viewer: bool) -> Result<RoomState> {
-        let hub = self.bus.hub();
+        // Presence on every instance (with Redis); if Redis cannot answer, this instance's own.
+        let members = match self
+            .bus
+            .room_presence(room.id, self.now().timestamp())
+            .await
+        {
+            Ok(members) => members,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read shared presence; using this instance's");
+                self.bus.hub().room_presence(room.id)
+            }
+        };
         let mut present = Vec::new();
         let mut moderator_present = false;
-        for member in hub.room_presence(room.id) {
+        for member in members {
             if let Ok(m) = self.store.member(member).await {
                 let staff = m.role >= Role::Moderator;
                 moderator_present |= staff;
@@ -702,7 +713,7 @@ pub struct RoomState {
     pub open: bool,
     /// Whether a moderator (or admin) is here: what members are told instead of their names.
     pub moderator_present: bool,
-    /// Handles of the members present (on this instance); staff handles only for staff.
+    /// Handles of the members present (on every instance); staff handles only for staff.
     pub present: Vec<String>,
 }
 

@@ -13,6 +13,7 @@
 //! during the outage were lost too). Publishing while Redis is down fails fast with an error the
 //! caller can log and ignore; the event is safe in the database.
 
+use std::collections::HashSet;
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt;
-use hearth_core::ids::MemberId;
+use hearth_core::ids::{MemberId, RoomId};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -197,6 +198,22 @@ struct RedisPublisher {
     publish_timeout: Duration,
     /// This instance, so the subscriber can skip its own messages (already applied locally).
     origin: Uuid,
+    /// What this instance last shared of its presence, so members who left are removed at once
+    /// rather than when their entry expires. Locked briefly by `share_presence` only.
+    shared_presence: std::sync::Mutex<HashSet<(RoomId, MemberId)>>,
+}
+
+/// How long a shared presence entry lasts unless renewed: an instance that stops (or crashes)
+/// drops out of every room this long after its last share.
+pub const PRESENCE_TTL_SECS: i64 = 10;
+
+/// The Redis sorted set holding a room's presence, named with the deployment's channel.
+fn presence_key(channel: &str, room: RoomId) -> String {
+    format!("{channel}:presence:{}", room.0)
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// What goes over Redis: who sent it and what it is.
@@ -322,6 +339,7 @@ impl Bus {
                     channel: config.channel,
                     publish_timeout: config.publish_timeout,
                     origin,
+                    shared_presence: std::sync::Mutex::new(HashSet::new()),
                 }),
                 state,
                 _state_tx: None,
@@ -455,6 +473,94 @@ impl Bus {
     pub async fn member_role_changed(&self, member: MemberId) -> Result<(), BusError> {
         self.inner.hub.recheck_member(member).await;
         self.send_remote(BodyOut::RoleChanged { member }).await
+    }
+
+    /// Members present in `room` on any instance, sorted. With Redis this is this instance's
+    /// own presence joined with what every instance shared (see [`Bus::share_presence`]) and has
+    /// not let expire, so a crashed instance's sockets drop out by themselves; in-process it is
+    /// the hub's own.
+    pub async fn room_presence(&self, room: RoomId, now: i64) -> Result<Vec<MemberId>, BusError> {
+        let mut members = self.inner.hub.room_presence(room);
+        if let Kind::Redis(publisher) = &self.inner.kind {
+            let mut connection = publisher.connection.clone();
+            let shared: Vec<String> = tokio::time::timeout(
+                publisher.publish_timeout,
+                redis::cmd("ZRANGEBYSCORE")
+                    .arg(presence_key(&publisher.channel, room))
+                    .arg(now)
+                    .arg("+inf")
+                    .query_async(&mut connection),
+            )
+            .await
+            .map_err(|_| BusError::Timeout(publisher.publish_timeout))?
+            .map_err(|err| BusError::Unavailable(err.to_string()))?;
+            members.extend(
+                shared
+                    .iter()
+                    .filter_map(|entry| entry.split_once('|'))
+                    .filter_map(|(member, _)| member.parse::<Uuid>().ok())
+                    .map(MemberId),
+            );
+            members.sort();
+            members.dedup();
+        }
+        Ok(members)
+    }
+
+    /// Shares this instance's presence with the others (Redis only): each (room, member) here
+    /// is written with an expiry `PRESENCE_TTL_SECS` from `now`, entries that have expired are
+    /// cleared, and this instance's entries for members who have left are removed at once.
+    /// Called every second, so presence elsewhere is at most a second behind.
+    pub async fn share_presence(&self, now: i64) -> Result<(), BusError> {
+        let Kind::Redis(publisher) = &self.inner.kind else {
+            return Ok(());
+        };
+        let here: HashSet<(RoomId, MemberId)> = self.inner.hub.all_presence().into_iter().collect();
+        let gone: Vec<(RoomId, MemberId)> = {
+            let mut shared = lock(&publisher.shared_presence);
+            let gone = shared.difference(&here).copied().collect();
+            *shared = here.clone();
+            gone
+        };
+        if here.is_empty() && gone.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        let entry = |member: MemberId| format!("{}|{}", member.0, publisher.origin);
+        for (room, member) in &here {
+            let key = presence_key(&publisher.channel, *room);
+            pipe.cmd("ZADD")
+                .arg(&key)
+                .arg(now + PRESENCE_TTL_SECS)
+                .arg(entry(*member))
+                .ignore();
+            pipe.cmd("ZREMRANGEBYSCORE")
+                .arg(&key)
+                .arg("-inf")
+                .arg(format!("({now}"))
+                .ignore();
+            pipe.cmd("EXPIRE")
+                .arg(&key)
+                .arg(PRESENCE_TTL_SECS * 2)
+                .ignore();
+        }
+        for (room, member) in &gone {
+            pipe.cmd("ZREM")
+                .arg(presence_key(&publisher.channel, *room))
+                .arg(entry(*member))
+                .ignore();
+        }
+        let mut connection = publisher.connection.clone();
+        match tokio::time::timeout(
+            publisher.publish_timeout,
+            pipe.query_async::<()>(&mut connection),
+        )
+        .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(BusError::Unavailable(err.to_string())),
+            Err(_) => Err(BusError::Timeout(publisher.publish_timeout)),
+        }
     }
 
     async fn send_remote(&self, body: BodyOut<'_>) -> Result<(), BusError> {

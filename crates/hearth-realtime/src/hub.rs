@@ -1054,6 +1054,16 @@ impl Hub {
         members
     }
 
+    /// Every (room, member) present on this instance, for sharing with the other instances.
+    pub fn all_presence(&self) -> Vec<(RoomId, MemberId)> {
+        let state = self.state();
+        state
+            .presence
+            .iter()
+            .flat_map(|(room, members)| members.keys().map(move |m| (*room, *m)))
+            .collect()
+    }
+
     /// How many of `member`'s sockets here are in `room`.
     pub fn presence_count(&self, room: RoomId, member: MemberId) -> usize {
         self.state()

@@ -328,7 +328,8 @@ async fn shutdown_signal(mut term: tokio::signal::unix::Signal) {
 /// Enforces retention (expired sessions, age-gate refusals, old events and notifications) and
 /// alerts moderators about overdue queue items, every five minutes.
 /// Closes, every second, the sockets whose sign-in session has run out by the clock (idle or
-/// absolute expiry); ends by an action close theirs at once through the bus.
+/// absolute expiry; ends by an action close theirs at once through the bus), and shares this
+/// instance's chat presence with the others.
 fn spawn_socket_session_sweep(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -339,6 +340,16 @@ fn spawn_socket_session_sweep(state: AppState) {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(sockets = n, "closed sockets of ended sessions"),
                 Err(e) => tracing::warn!(error = %e, "socket session sweep failed; will retry"),
+            }
+            // With Redis, who is in which room is shared each second too, so a room opens on
+            // every instance when its moderator arrives on any of them.
+            if let Err(e) = state
+                .app
+                .bus()
+                .share_presence(state.app.now().timestamp())
+                .await
+            {
+                tracing::debug!(error = %e, "could not share chat presence; will retry");
             }
         }
     });
