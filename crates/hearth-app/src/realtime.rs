@@ -490,7 +490,11 @@ impl App {
         if let Some(said) = self.said_before(who, room_id, text, client_key).await? {
             return Ok(said);
         }
-        if !self.room_state(&room, true).await?.open && who.role < Role::Moderator {
+        // Presence is looked up (a Redis read with two instances) only when it can matter.
+        if room.needs_moderator
+            && who.role < Role::Moderator
+            && !self.room_state(&room, true).await?.open
+        {
             return Err(AppError::Refused {
                 code: "room_closed",
                 message: "this room is open only while a moderator is here".to_owned(),
