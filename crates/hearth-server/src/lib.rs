@@ -87,6 +87,8 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
             event_retention_days: config.event_retention_days,
             reset_link_hours: config.reset_link_hours,
             concern_response_hours: config.concern_response_hours,
+            crisis_deadline_minutes: config.crisis_deadline_minutes,
+            crisis_retention_days: config.crisis_retention_days,
             concern_retention_days: config.concern_retention_days,
             session_max_hours: config.session_max_hours,
         },
