@@ -92,9 +92,7 @@ pub enum CrisisStep {
 }
 
 fn tidy_note(note: Option<String>) -> Result<Option<String>> {
-    let note = note
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
+    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     if note.as_ref().is_some_and(|n| n.chars().count() > NOTE_MAX) {
         return Err(AppError::invalid(
             "note",
@@ -136,7 +134,12 @@ impl App {
         }
     }
 
-    async fn open_crisis(&self, verdict: &Verdict, author: MemberId, at: CrisisWhere) -> Result<()> {
+    async fn open_crisis(
+        &self,
+        verdict: &Verdict,
+        author: MemberId,
+        at: CrisisWhere,
+    ) -> Result<()> {
         let now = self.now();
         let (source, post_id, message_id, checkin_id) = match at {
             CrisisWhere::Post(p) => (CrisisSource::Post, Some(p), None, None),
@@ -457,8 +460,14 @@ impl App {
         let staff = who.role >= Role::Moderator;
         let mut messages = self.store.checkin_messages(id).await?;
         if staff && checkin.member_id != who.id {
-            self.audit(Some(who.id), "checkin_read", "checkin", Some(id.to_string()), None)
-                .await?;
+            self.audit(
+                Some(who.id),
+                "checkin_read",
+                "checkin",
+                Some(id.to_string()),
+                None,
+            )
+            .await?;
         } else {
             // The member sees "the moderators", never which moderator.
             for m in &mut messages {
@@ -557,7 +566,9 @@ impl App {
             .messages
             .into_iter()
             .find(|m| m.id == message_id)
-            .ok_or(AppError::Internal("a stored check-in message vanished".to_owned()))?;
+            .ok_or(AppError::Internal(
+                "a stored check-in message vanished".to_owned(),
+            ))?;
         Ok((message, crate::Moderation::from_verdict(&verdict)))
     }
 
@@ -575,8 +586,14 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         }
-        self.audit(Some(who.id), "checkin_closed", "checkin", Some(id.to_string()), None)
-            .await?;
+        self.audit(
+            Some(who.id),
+            "checkin_closed",
+            "checkin",
+            Some(id.to_string()),
+            None,
+        )
+        .await?;
         self.publish_quietly(
             Topic::ModQueue,
             json!({"kind": "checkin_updated", "checkin_id": id.to_string()}),

@@ -35,7 +35,6 @@ pub use admin::{MemberPatch, Sanction};
 pub use comforts::{MAX_SEARCH_CHARS, MAX_SEARCH_PAGE, Profile, SearchInput, SearchPage};
 pub use content::{HELD_MESSAGE, Moderation, Sent};
 pub use crisis::{CHECKIN_MESSAGE_MAX, CheckinView, CrisisStep, CrisisView, CrisisWhere};
-pub use hearth_store::{CheckinMessageRecord, CheckinRecord, CrisisRecord};
 pub use error::{AppError, Result};
 pub use hearth_store::ConcernRecord;
 pub use hearth_store::ThreadCursor;
@@ -44,6 +43,7 @@ pub use hearth_store::records::{
     QueueItemRecord, ThreadRecord,
 };
 pub use hearth_store::records::{MessageRecord, RoomRecord};
+pub use hearth_store::{CheckinMessageRecord, CheckinRecord, CrisisRecord};
 pub use hearth_store::{FollowedThread, PostReactions, ProfileRecord, SearchHit};
 pub use moderation::{QueueVerdict, ReasonInput, RulesReloadError, ThreadAction};
 pub use realtime::{

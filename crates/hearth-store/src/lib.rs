@@ -23,8 +23,8 @@ pub use repo::comforts::{FollowedThread, PostReactions, ProfileRecord, SearchHit
 pub use repo::concerns::{ConcernDecision, ConcernRecord, NewConcern};
 pub use repo::content::ThreadCursor;
 pub use repo::crisis::{
-    CheckinMessageRecord, CheckinRecord, CrisisAction, CrisisRecord, CrisisSource, NewCheckinMessage,
-    NewCrisis,
+    CheckinMessageRecord, CheckinRecord, CrisisAction, CrisisRecord, CrisisSource,
+    NewCheckinMessage, NewCrisis,
 };
 pub use repo::members::StandingChange;
 pub use repo::realtime::NewEvent;

@@ -93,6 +93,13 @@ async fn list_queue(
 ) -> Result<Json<Value>> {
     let items = state.app.queue(&who, 200).await?;
     let messages = state.app.held_messages(&who).await?;
+    let urgent: Vec<crate::routes::crisis::CrisisItem> = state
+        .app
+        .crises(&who)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let reasons = state.app.ready_reasons(&who)?;
     let now = state.app.now();
     let messages: Vec<_> = messages
@@ -113,6 +120,7 @@ async fn list_queue(
         })
         .collect();
     Ok(Json(json!({
+        "urgent": urgent,
         "items": items.iter().map(|i| queue_view(&state, i)).collect::<Vec<_>>(),
         "messages": messages,
         "ready_reasons": reasons,

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use hearth_core::ids::{MemberId, MessageId, PostId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
 };
 
 use crate::entity::{checkin, checkin_message, crisis};
@@ -224,13 +224,12 @@ impl Store {
             .limit(limit)
             .all(&self.db)
             .await?;
-        let names = handles(
-            &self.db,
-            rows.iter()
-                .flat_map(|c| [c.member_id, c.handled_by])
-                .flatten(),
-        )
-        .await?;
+        let people: Vec<uuid::Uuid> = rows
+            .iter()
+            .flat_map(|c| [c.member_id, c.handled_by])
+            .flatten()
+            .collect();
+        let names = handles(&self.db, people).await?;
         Ok(rows.into_iter().map(|c| crisis_record(c, &names)).collect())
     }
 
@@ -328,7 +327,14 @@ impl Store {
                 id
             }
         };
-        insert_checkin_message(&txn, NewCheckinMessage { checkin_id: id, ..first }).await?;
+        insert_checkin_message(
+            &txn,
+            NewCheckinMessage {
+                checkin_id: id,
+                ..first
+            },
+        )
+        .await?;
         txn.commit().await?;
         Ok(id)
     }
@@ -413,7 +419,10 @@ impl Store {
     /// Closes an open check-in; a closed one is `Conflict`.
     #[tracing::instrument(skip_all)]
     pub async fn close_checkin(&self, id: uuid::Uuid, at: DateTime<Utc>) -> Result<()> {
-        let exists = checkin::Entity::find_by_id(id).one(&self.db).await?.is_some();
+        let exists = checkin::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .is_some();
         if !exists {
             return Err(StoreError::NotFound);
         }
