@@ -387,6 +387,8 @@ pub struct RuleSummary {
     pub signpost: Vec<String>,
     /// Whether it raises a safeguarding concern.
     pub concern: bool,
+    /// Whether a hit puts the text in the moderators' urgent lane.
+    pub urgent: bool,
     /// Its line in the rules file.
     pub line: usize,
 }
