@@ -27,6 +27,8 @@ import { ProfileScreen } from './screens/Profile';
 import { Search } from './screens/Search';
 import { forgetMutes } from './mutes';
 import { Queue } from './screens/mod/Queue';
+import { CheckinScreen, Checkins } from './screens/Checkins';
+import { useTopic } from './socket';
 import { clearAllDrafts, keepOnlyDraftsOf } from './drafts';
 import { useUnreadCount } from './notifications';
 import { start as startSocket, stop as stopSocket, useConnection } from './socket';
@@ -65,6 +67,8 @@ const ROUTES: Route[] = [
   { path: '/boards/:id', access: 'member', view: (p) => <BoardScreen id={p.id} /> },
   { path: '/threads/:id', access: 'member', view: (p) => <ThreadScreen id={p.id} /> },
   { path: '/notifications', access: 'member', view: () => <Notifications /> },
+  { path: '/checkins', access: 'member', view: () => <Checkins /> },
+  { path: '/checkins/:id', access: 'member', view: (p) => <CheckinScreen id={p.id} /> },
   { path: '/rooms', access: 'member', view: () => <Rooms /> },
   { path: '/rooms/:id', access: 'member', view: (p) => <RoomScreen id={p.id} /> },
   { path: '/search', access: 'member', view: () => <Search /> },
@@ -239,6 +243,7 @@ function Frame(props: { ended: boolean }) {
       {!loading && <Nav path={path} />}
       {!loading && <ToolsNav path={path} />}
       <ConnectionBanner />
+      {!loading && <CrisisAlert path={path} />}
       <main id="main" tabIndex={-1} key={`${whose}#${path}#${key}`}>
         {screen}
       </main>
@@ -322,9 +327,10 @@ function Nav(props: { path: string }) {
 function ToolsNav(props: { path: string }) {
   const { member } = useSession();
   if (!hasRole(member, 'moderator')) return null;
-  if (!props.path.startsWith('/mod/') && !props.path.startsWith('/admin/')) return null;
+  if (!props.path.startsWith('/mod/') && !props.path.startsWith('/admin/') && !props.path.startsWith('/checkins')) return null;
   const items: [string, string][] = [
     ['/mod/queue', 'Queue'],
+    ['/checkins', 'Check-ins'],
     ['/mod/audit', 'Audit log'],
   ];
   if (hasRole(member, 'admin')) {
@@ -349,6 +355,34 @@ function ToolsNav(props: { path: string }) {
         ))}
       </ul>
     </nav>
+  );
+}
+
+/**
+ * For moderators on any page: when the rules see that someone may be at risk now (or an urgent
+ * item passes its deadline), an alert that stays until it is opened or dismissed.
+ */
+function CrisisAlert(props: { path: string }) {
+  const { member } = useSession();
+  const staff = hasRole(member, 'moderator');
+  const [alert, setAlert] = useState<string | null>(null);
+  useTopic(staff ? 'modqueue' : null, (e) => {
+    if (e.kind === 'crisis_raised') setAlert('Someone may need help now: a new item is in the urgent lane.');
+    if (e.kind === 'crisis_overdue') setAlert('An urgent item has had no response in time. Please look now.');
+  });
+  if (!staff || !alert) return null;
+  return (
+    <div class="crisis-alert" role="alert" data-testid="crisis-alert">
+      <p class="crisis-alert__text">
+        <strong>{alert}</strong>{' '}
+        {props.path !== '/mod/queue' && (
+          <Link href="/mod/queue">Open the urgent lane</Link>
+        )}
+      </p>
+      <button type="button" class="link-button" onClick={() => setAlert(null)}>
+        Dismiss
+      </button>
+    </div>
   );
 }
 

@@ -18,6 +18,8 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 
+import type { Signpost } from './api';
+
 /** What a topic's event carries: `{"kind": ..., ...}`. */
 export type LiveEvent = { kind: string } & Record<string, unknown>;
 
@@ -26,6 +28,8 @@ export interface Ack {
   client_id: string;
   status: 'published' | 'held' | 'rejected';
   reason?: string;
+  /** Support resources to show the author at once: the rules saw a crisis. */
+  signpost?: Signpost[];
 }
 
 /** A refusal from the server that is not about one message (rate limit, forbidden topic...). */

@@ -8,7 +8,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, formatDate, sentence, uuid, type ChatMessage, type Room } from '../api';
 import { ErrorSummary, Link, Loading, PageHeading, asApiError } from '../components';
 import { useDraft } from '../drafts';
-import { SafeHtml } from '../forum';
+import { SafeHtml, Signposts } from '../forum';
+import type { Signpost } from '../api';
 import { useMutedHandles } from '../mutes';
 import { useSession } from '../session';
 import { onAck, onSocketError, say, useConnection, useTopic } from '../socket';
@@ -76,6 +77,7 @@ export function RoomScreen(props: { id: string }) {
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [pending, setPending] = useState<Pending[]>([]);
+  const [support, setSupport] = useState<{ reason: string; signpost: Signpost[] } | null>(null);
   const [draft, setDraft, clearDraft] = useDraft<{ body: string }>(`chat:${props.id}`, { body: '' });
   const [sendError, setSendError] = useState('');
   const [busyOlder, setBusyOlder] = useState(false);
@@ -160,6 +162,11 @@ export function RoomScreen(props: { id: string }) {
 
   useEffect(() => {
     const offAck = onAck((ack) => {
+      // Crisis support, at once and whatever else happened to the message; it stays on the
+      // screen until the member dismisses it.
+      if (ack.signpost && ack.signpost.length > 0) {
+        setSupport({ reason: ack.status === 'published' ? (ack.reason ?? '') : '', signpost: ack.signpost });
+      }
       setPending((list) =>
         list.flatMap((p) => {
           if (p.clientId !== ack.client_id) return [p];
@@ -319,6 +326,15 @@ export function RoomScreen(props: { id: string }) {
         ))}
       </ol>
       </div>
+      {support && (
+        <div class="chat-support" data-testid="chat-support">
+          {support.reason && <p>{sentence(support.reason)}</p>}
+          <Signposts signposts={support.signpost} />
+          <button type="button" class="link-button" onClick={() => setSupport(null)}>
+            Hide this
+          </button>
+        </div>
+      )}
       {!closed && (
         <form class="chat-form" onSubmit={send} noValidate>
           <div class={`field${sendError ? ' field--error' : ''}`}>

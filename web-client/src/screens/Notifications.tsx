@@ -13,6 +13,10 @@ const WORDS: Record<string, string> = {
   post_rejected: 'Your post was not published.',
   post_removed: 'Your post was removed.',
   queue_overdue: 'Something in the moderation queue has waited a long time.',
+  checkin: 'The moderators have sent you a private check-in message.',
+  crisis_overdue: 'Someone in the urgent lane has had no response in time. Please look now.',
+  concern_raised: 'A safeguarding concern is waiting for a lead.',
+  concern_overdue: 'A safeguarding concern is past its response deadline.',
 };
 
 /** A line of the list: one notification, or several replies in one thread gathered together. */
@@ -138,6 +142,18 @@ export function Notifications() {
               )}
               <p class="meta">
                 <time dateTime={n.created_at}>{formatDate(n.created_at)}</time>
+                {n.kind === 'checkin' && (
+                  <>
+                    {' · '}
+                    <Link href="/checkins">Read it</Link>
+                  </>
+                )}
+                {n.kind === 'crisis_overdue' && (
+                  <>
+                    {' · '}
+                    <Link href="/mod/queue">Open the urgent lane</Link>
+                  </>
+                )}
                 {n.thread_id && n.kind !== 'reply' && n.kind !== 'mention' && (
                   <>
                     {' · '}

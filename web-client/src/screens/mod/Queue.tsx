@@ -11,6 +11,7 @@ import { api, ApiError, waited, type MemberAdminView, type QueueItem, type Ready
 import { ErrorSummary, Link, LiveNotice, Loading, PageHeading, SubmitButton, TextArea, TextField, asApiError, errorFor } from '../../components';
 import { hasRole, useSession } from '../../session';
 import { useTopic } from '../../socket';
+import { UrgentLane } from './Urgent';
 
 interface QueueAnswer {
   items: QueueItem[];
@@ -114,6 +115,7 @@ export function Queue() {
   return (
     <>
       <PageHeading>Moderation queue</PageHeading>
+      <UrgentLane />
       <p class="lead">
         Posts waiting for a decision, oldest first. The words a rule matched are <mark>highlighted</mark>.
       </p>
