@@ -382,6 +382,22 @@ async fn erasure_takes_checkins_with_it(app: TestApp) {
             json!({"body": "canary-member-answer"}),
         )
         .await;
+    // The member's export holds the check-in and the lane's record, the moderator unnamed.
+    let (status, export) = member.get("/api/me/export").await;
+    assert_eq!(status, StatusCode::OK, "{export}");
+    assert_eq!(
+        export["checkins"][0]["messages"][0]["from"], "the moderators",
+        "{export}"
+    );
+    assert_eq!(
+        export["checkins"][0]["messages"][1]["body"],
+        "canary-member-answer"
+    );
+    assert_eq!(
+        export["urgent_lane_records"][0]["state"], "reaching_out",
+        "{export}"
+    );
+    assert!(!export.to_string().contains("first_admin"), "{export}");
     let (status, b) = admin
         .post(
             &format!("/api/admin/members/{member_id}/erase"),

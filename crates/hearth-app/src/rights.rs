@@ -30,6 +30,22 @@ impl App {
         let notifications = self.store.notifications(who.id, 10_000).await?;
         let (reactions, follows) = self.store.member_comforts(who.id).await?;
         let mutes = self.store.muted_by(who.id).await?;
+        let crises = self.store.crises_about(who.id).await?;
+        let mut checkins = Vec::new();
+        for c in self.store.list_checkins(Some(who.id), 10_000).await? {
+            let messages = self.store.checkin_messages(c.id).await?;
+            checkins.push(json!({
+                "id": c.id.to_string(),
+                "state": c.state,
+                "created_at": c.created_at,
+                "messages": messages.iter().map(|m| json!({
+                    // Moderators are "the moderators" here as on the screen.
+                    "from": if m.from_staff { "the moderators" } else { "you" },
+                    "body": m.body_source,
+                    "created_at": m.created_at,
+                })).collect::<Vec<_>>(),
+            }));
+        }
         self.audit(
             Some(who.id),
             "data_exported",
@@ -93,6 +109,18 @@ impl App {
                 "message": n.message,
                 "created_at": n.created_at,
                 "read_at": n.read_at,
+            })).collect::<Vec<_>>(),
+            "checkins": checkins,
+            "urgent_lane_records": crises.iter().map(|c| json!({
+                "about": "The rules saw that you might be at risk, and told the moderators at once.",
+                "where": c.source,
+                "post_id": c.post_id.map(|p| p.to_string()),
+                "message_id": c.message_id.map(|m| m.to_string()),
+                "rules": c.rules,
+                "state": c.state,
+                "created_at": c.created_at,
+                "handled_at": c.handled_at,
+                "moderators_note": c.outcome_note,
             })).collect::<Vec<_>>(),
             "threads_read": content.read_markers.iter().map(|(t, at)| json!({"thread_id": t, "read_at": at})).collect::<Vec<_>>(),
         }))

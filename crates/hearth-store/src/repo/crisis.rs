@@ -233,6 +233,18 @@ impl Store {
         Ok(rows.into_iter().map(|c| crisis_record(c, &names)).collect())
     }
 
+    /// Every crisis about one member, oldest first (for their data export).
+    #[tracing::instrument(skip_all)]
+    pub async fn crises_about(&self, member: MemberId) -> Result<Vec<CrisisRecord>> {
+        let rows = crisis::Entity::find()
+            .filter(crisis::Column::MemberId.eq(member.0))
+            .order_by_asc(crisis::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
+        let names = handles(&self.db, [member.0]).await?;
+        Ok(rows.into_iter().map(|c| crisis_record(c, &names)).collect())
+    }
+
     /// One crisis.
     #[tracing::instrument(skip_all)]
     pub async fn crisis(&self, id: uuid::Uuid) -> Result<CrisisRecord> {
