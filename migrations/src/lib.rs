@@ -16,6 +16,7 @@ mod m20261125_000006_topic_seqs;
 mod m20261125_000007_comforts;
 mod m20261204_000008_client_keys;
 mod m20261204_000009_search_indexes;
+mod m20261211_000010_held_chat_decisions;
 
 /// The list of migrations, oldest first.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_comforts::Migration),
             Box::new(m20261204_000008_client_keys::Migration),
             Box::new(m20261204_000009_search_indexes::Migration),
+            Box::new(m20261211_000010_held_chat_decisions::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ mod admin;
 mod comforts;
 mod content;
 mod error;
+mod held_chat;
 mod moderation;
 mod passwords;
 pub mod read_model;
@@ -42,6 +43,7 @@ pub use hearth_store::records::{
 };
 pub use hearth_store::records::{MessageRecord, RoomRecord};
 pub use hearth_store::{FollowedThread, PostReactions, ProfileRecord, SearchHit};
+pub use held_chat::{held_message_view, history_extras};
 pub use moderation::{QueueVerdict, ReasonInput, RulesReloadError, ThreadAction};
 pub use realtime::{
     AppSocketHandler, RoomState, StoreHooks, message_view, post_event_view, thread_event_view,
