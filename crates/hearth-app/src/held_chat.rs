@@ -104,15 +104,18 @@ impl App {
         let mut names: HashMap<RoomId, String> = HashMap::new();
         let mut out = Vec::with_capacity(messages.len());
         for m in &messages {
-            if !names.contains_key(&m.room_id) {
-                let name = match self.store.room(m.room_id).await {
-                    Ok(r) => r.name,
-                    Err(StoreError::NotFound) => String::new(),
-                    Err(e) => return Err(e.into()),
-                };
-                names.insert(m.room_id, name);
-            }
-            let mut v = held_message_view(m, &names[&m.room_id]);
+            let name = match names.entry(m.room_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    let name = match self.store.room(m.room_id).await {
+                        Ok(r) => r.name,
+                        Err(StoreError::NotFound) => String::new(),
+                        Err(e) => return Err(e.into()),
+                    };
+                    slot.insert(name).clone()
+                }
+            };
+            let mut v = held_message_view(m, &name);
             v["waited_seconds"] = json!((now - m.created_at).num_seconds().max(0));
             out.push(v);
         }
