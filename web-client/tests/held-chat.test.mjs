@@ -149,11 +149,11 @@ describe('held chat messages in the browser', () => {
     await held2.getByTestId('held-for-staff').waitFor();
     await held2.getByRole('button', { name: 'Reject the message by Fresh_Fern' }).click();
     // No reason: refused in the form, nothing sent.
-    await held2.getByRole('button', { name: 'Reject the message' }).click();
+    await held2.getByRole('button', { name: 'Reject the message', exact: true }).click();
     await held2.getByText('write a reason: the author sees it').waitFor();
     const reason = 'Please leave out where he is held: it could identify your family.';
     await held2.getByLabel('Why (Fresh_Fern sees this, from the moderators)').fill(reason);
-    await held2.getByRole('button', { name: 'Reject the message' }).click();
+    await held2.getByRole('button', { name: 'Reject the message', exact: true }).click();
     const rejected = fernPage.locator('[data-testid="message"][data-status="rejected"]', { hasText: second });
     await rejected.getByTestId('rejected-note').waitFor();
     assert.match(await rejected.innerText(), /Not published: the moderators said “Please leave out where he is held/);

@@ -455,16 +455,15 @@ function HeldStatus(props: {
       <p class="chat__status chat__status--held" data-testid="held-own">
         {props.moderatorHere ? (
           <>
-            <strong>Waiting for the moderator</strong>: the moderator in the room will look at it now. Only you and the moderators can see it until it is
-            approved.
+            <strong>Waiting for the moderator</strong>: the moderator in the room will look at it shortly. Only you and the moderators can see it until
+            it is approved.
           </>
         ) : (
           <>
             <strong>Waiting for a moderator</strong>: none is in the room just now, so it may take a while. Only you and the moderators can see it; you will
-            be told here when it is decided.
+            be told here when it is decided. {m.note && sentence(m.note)}
           </>
-        )}{' '}
-        {m.note && sentence(m.note)}
+        )}
       </p>
     );
   }
@@ -472,7 +471,7 @@ function HeldStatus(props: {
     return (
       <p class="chat__status chat__status--rejected" data-testid="rejected-note">
         <strong>{m.mine ? 'Not published' : 'Rejected'}</strong>
-        {m.reason ? <>: the moderators said “{m.reason}”. </> : '. '}
+        {m.reason ? <>: the moderators said “{m.reason}”{/[.!?]$/.test(m.reason.trim()) ? ' ' : '. '}</> : '. '}
         {m.mine ? 'Only you can see this.' : 'Only moderators and the author can see this.'}
       </p>
     );
