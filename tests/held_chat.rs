@@ -488,9 +488,83 @@ async fn a_moderator_who_loses_the_role_stops_seeing_held_messages(app: TestApp)
     }
 }
 
+/// With two instances on Redis: a message held on one instance reaches the moderator whose
+/// socket is on the other (rendered there, from the database: the bus carries ids only), and
+/// nothing of it reaches a member there until it is approved.
+async fn a_message_held_on_one_instance_reaches_the_moderator_on_another_and_no_member(
+    app: TestApp,
+) {
+    if app.state().config.redis_url.is_none() {
+        return; // One instance: the tests above cover it.
+    }
+    let other = app.another_instance().await;
+    let other_base = format!("http://{}", other.addr);
+    let admin = app.admin().await;
+    let room = room(&admin, "Late room").await;
+    let (newbie, _) = app.member(&admin, "newbie_nia").await;
+    app.member(&admin, "quiet_quill").await;
+    let admin_there = Client::new(&other_base, true);
+    admin_there.sign_in("first_admin", "admin-password-1").await;
+    let member_there = Client::new(&other_base, true);
+    member_there
+        .sign_in("quiet_quill", &common::password_of("quiet_quill"))
+        .await;
+    let mut moderator = admin_there.socket().await;
+    listen(
+        &mut moderator,
+        json!([format!("roomheld:{room}"), "modqueue"]),
+    )
+    .await;
+    let mut member = member_there.socket().await;
+    listen(&mut member, json!([format!("room:{room}")])).await;
+
+    let mut author = newbie.socket().await;
+    let ack = say(&mut author, &room, WORDS).await;
+    assert_eq!(ack["status"], "held", "{ack}");
+    let inline = moderator
+        .expect("the held message on the other instance", |v| {
+            v["event"]["kind"] == "message_held"
+        })
+        .await;
+    assert!(
+        inline["event"]["message"]["body_html"]
+            .as_str()
+            .unwrap()
+            .contains(WORDS),
+        "{inline}"
+    );
+    let id = inline["event"]["message"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    moderator
+        .expect("the queue on the other instance", |v| {
+            v["event"]["kind"] == "held_message_added"
+        })
+        .await;
+    nothing_of(
+        &member.drain(Duration::from_millis(750)).await,
+        &id,
+        WORDS,
+        "a member's socket on the other instance",
+    );
+    let (status, b) = admin
+        .post(&format!("/api/mod/messages/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    let live = member
+        .expect("the approved message on the other instance", |v| {
+            v["event"]["kind"] == "message"
+        })
+        .await;
+    assert_eq!(live["event"]["message"]["id"], id.as_str(), "{live}");
+    other.stop().await.unwrap();
+}
+
 on_all_backends!(
     a_held_chat_message_reaches_staff_in_the_room_and_the_queue_and_nothing_of_it_reaches_members,
     a_rejected_held_chat_message_tells_its_author_why_and_never_reaches_members,
+    a_message_held_on_one_instance_reaches_the_moderator_on_another_and_no_member,
 );
 
 on_both_backends!(a_moderator_who_loses_the_role_stops_seeing_held_messages);

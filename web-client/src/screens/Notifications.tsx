@@ -13,6 +13,8 @@ const WORDS: Record<string, string> = {
   post_rejected: 'Your post was not published.',
   post_removed: 'Your post was removed.',
   queue_overdue: 'Something in the moderation queue has waited a long time.',
+  message_approved: 'A moderator approved your chat message. Everyone in the room can see it now.',
+  message_rejected: 'Your chat message was not published.',
 };
 
 /** A line of the list: one notification, or several replies in one thread gathered together. */
