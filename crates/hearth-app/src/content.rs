@@ -468,6 +468,8 @@ impl App {
             self.after_published(&post, false).await;
         }
         self.concern_from_rules(&verdict, Some(post.id), None).await;
+        self.crisis_from_rules(&verdict, who.id, crate::CrisisWhere::Post(post.id))
+            .await;
         Ok((thread, post, Moderation::from_verdict(&verdict), Sent::New))
     }
 
@@ -551,6 +553,8 @@ impl App {
             self.after_published(&post, true).await;
         }
         self.concern_from_rules(&verdict, Some(post.id), None).await;
+        self.crisis_from_rules(&verdict, who.id, crate::CrisisWhere::Post(post.id))
+            .await;
         Ok((post, Moderation::from_verdict(&verdict), Sent::New))
     }
 
@@ -624,6 +628,8 @@ impl App {
             self.announce_queue(verdict.outcome, &updated).await;
         }
         self.concern_from_rules(&verdict, Some(updated.id), None)
+            .await;
+        self.crisis_from_rules(&verdict, who.id, crate::CrisisWhere::Post(updated.id))
             .await;
         let mut moderation = Moderation::from_verdict(&verdict);
         if status == PostStatus::Held {

@@ -10,6 +10,7 @@ mod accounts;
 mod admin;
 mod comforts;
 mod content;
+mod crisis;
 mod error;
 mod held_chat;
 mod moderation;
@@ -34,6 +35,7 @@ pub use accounts::{ApplicationInput, ApplyOutcome, UNDER_AGE_MESSAGE};
 pub use admin::{MemberPatch, Sanction};
 pub use comforts::{MAX_SEARCH_CHARS, MAX_SEARCH_PAGE, Profile, SearchInput, SearchPage};
 pub use content::{HELD_MESSAGE, Moderation, Sent};
+pub use crisis::{CHECKIN_MESSAGE_MAX, CheckinView, CrisisStep, CrisisView, CrisisWhere};
 pub use error::{AppError, Result};
 pub use hearth_store::ConcernRecord;
 pub use hearth_store::ThreadCursor;
@@ -42,6 +44,7 @@ pub use hearth_store::records::{
     QueueItemRecord, ThreadRecord,
 };
 pub use hearth_store::records::{MessageRecord, RoomRecord};
+pub use hearth_store::{CheckinMessageRecord, CheckinRecord, CrisisRecord};
 pub use hearth_store::{FollowedThread, PostReactions, ProfileRecord, SearchHit};
 pub use held_chat::{held_message_view, history_extras};
 pub use moderation::{QueueVerdict, ReasonInput, RulesReloadError, ThreadAction};
@@ -84,6 +87,10 @@ pub struct AppConfig {
     pub concern_response_hours: i64,
     /// Days a decided safeguarding concern is kept.
     pub concern_retention_days: i64,
+    /// Minutes within which a moderator should respond to the urgent (crisis) lane.
+    pub crisis_deadline_minutes: i64,
+    /// Days a handled crisis and a closed check-in are kept.
+    pub crisis_retention_days: i64,
     /// Hours a sign-in session lasts however active (its absolute lifetime).
     pub session_max_hours: i64,
 }
@@ -101,6 +108,8 @@ impl Default for AppConfig {
             reset_link_hours: 24,
             concern_response_hours: 24,
             concern_retention_days: 730,
+            crisis_deadline_minutes: 15,
+            crisis_retention_days: 90,
             session_max_hours: 24 * 7,
         }
     }

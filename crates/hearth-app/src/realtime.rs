@@ -602,6 +602,8 @@ impl App {
         }
         self.concern_from_rules(&verdict, None, Some(message.id))
             .await;
+        self.crisis_from_rules(&verdict, who.id, crate::CrisisWhere::Message(message.id))
+            .await;
         let reasons = crate::Moderation::from_verdict(&verdict).reasons;
         Ok((message, verdict.outcome, reasons))
     }
@@ -785,8 +787,18 @@ impl SocketHandler for AppSocketHandler {
         };
         match self.app.say(&who, room, &body, Some(client_id)).await {
             Ok((_, Outcome::Reject, reasons)) => Ack::rejected(reasons.join(" ")),
-            Ok((_, Outcome::Hold, reasons)) => Ack::held(reasons.join(" ")),
-            Ok(_) => Ack::published(),
+            Ok((message, outcome, reasons)) => {
+                // Crisis support goes back with the answer, at once, whatever else happened.
+                let signpost = crate::content::stored_verdict(&message.verdict, message.id)
+                    .map(|v| v.signposts)
+                    .unwrap_or_default();
+                let ack = if outcome == Outcome::Hold {
+                    Ack::held(reasons.join(" "))
+                } else {
+                    Ack::published()
+                };
+                ack.with_support(signpost, Some(reasons.join(" ")).filter(|r| !r.is_empty()))
+            }
             Err(AppError::Internal(cause)) => {
                 tracing::error!(%cause, "chat message failed");
                 Ack::rejected("something went wrong on our side; please try again")

@@ -184,6 +184,10 @@ impl App {
             + s.purge_password_resets(now).await?
             + s.purge_concerns(now - chrono::Duration::days(self.config.concern_retention_days))
                 .await?
+            + s.purge_crises(now - chrono::Duration::days(self.config.crisis_retention_days))
+                .await?
+            + s.purge_checkins(now - chrono::Duration::days(self.config.crisis_retention_days))
+                .await?
             + s.purge_events(now - chrono::Duration::days(self.config.event_retention_days))
                 .await?
             + s.purge_notifications(

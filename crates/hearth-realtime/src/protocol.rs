@@ -169,9 +169,12 @@ pub enum ServerMessage {
         client_id: Uuid,
         /// What moderation decided.
         status: AckStatus,
-        /// Shown to the author when held or rejected.
+        /// Shown to the author when held or rejected, or alongside crisis support.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// Support resources to show the author at once: the rules saw a crisis.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        signpost: Vec<hearth_core::moderation::Signpost>,
     },
     /// Something the client sent could not be honoured. The socket stays open.
     Error {

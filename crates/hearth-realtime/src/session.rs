@@ -45,6 +45,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use hearth_core::ids::{MemberId, RoomId};
+use hearth_core::moderation::Signpost;
 use tracing::{debug, warn};
 use uuid::Uuid;
 
@@ -92,16 +93,31 @@ pub enum Outgoing {
 pub struct Ack {
     /// What moderation decided.
     pub status: AckStatus,
-    /// Shown to the author when held or rejected.
+    /// Shown to the author when held or rejected, or alongside crisis support.
     pub reason: Option<String>,
+    /// Support resources to show the author at once (the rules saw a crisis).
+    pub signpost: Vec<Signpost>,
 }
 
 impl Ack {
+    /// The same answer with support resources for the author, and the rules' words for them
+    /// (a published message normally carries no reason; one with crisis support does).
+    pub fn with_support(mut self, signpost: Vec<Signpost>, reason: Option<String>) -> Self {
+        if !signpost.is_empty() {
+            self.signpost = signpost;
+            if self.reason.is_none() {
+                self.reason = reason;
+            }
+        }
+        self
+    }
+
     /// Published as sent.
     pub fn published() -> Self {
         Self {
             status: AckStatus::Published,
             reason: None,
+            signpost: Vec::new(),
         }
     }
 
@@ -110,6 +126,7 @@ impl Ack {
         Self {
             status: AckStatus::Held,
             reason: Some(reason.into()),
+            signpost: Vec::new(),
         }
     }
 
@@ -118,6 +135,7 @@ impl Ack {
         Self {
             status: AckStatus::Rejected,
             reason: Some(reason.into()),
+            signpost: Vec::new(),
         }
     }
 }
@@ -486,6 +504,7 @@ where
                 client_id,
                 status: ack.status,
                 reason: ack.reason,
+                signpost: ack.signpost,
             };
             if !reply(socket, &message).await {
                 return Err(gone());

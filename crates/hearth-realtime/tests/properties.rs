@@ -89,7 +89,8 @@ fn server_message() -> impl Strategy<Value = ServerMessage> {
             .prop_map(|(client_id, status, reason)| ServerMessage::Ack {
                 client_id,
                 status,
-                reason
+                reason,
+                signpost: Vec::new(),
             }),
         (any::<String>(), any::<String>())
             .prop_map(|(code, message)| ServerMessage::Error { code, message }),

@@ -230,7 +230,8 @@ async fn say_is_acknowledged_with_the_client_id() {
         ServerMessage::Ack {
             client_id: c1,
             status: AckStatus::Published,
-            reason: None
+            reason: None,
+            signpost: Vec::new(),
         }
     );
     client.send(&format!(

@@ -65,6 +65,11 @@ pub struct Config {
     pub concern_response_hours: i64,
     /// Days a decided safeguarding concern is kept (`HEARTH_CONCERN_RETENTION_DAYS`).
     pub concern_retention_days: i64,
+    /// Minutes within which a moderator should respond to a text in the urgent (crisis) lane;
+    /// past it, every moderator is alerted again (`HEARTH_CRISIS_DEADLINE_MINUTES`).
+    pub crisis_deadline_minutes: i64,
+    /// Days a handled crisis and a closed check-in are kept (`HEARTH_CRISIS_RETENTION_DAYS`).
+    pub crisis_retention_days: i64,
     /// SMTP server for password-reset emails, e.g. `smtps://user:pass@mail.example.org` or
     /// `smtp://127.0.0.1:2525` (`HEARTH_SMTP_URL`). Unset: no email; admins issue reset links.
     pub smtp_url: Option<String>,
@@ -98,6 +103,8 @@ impl Default for Config {
             reset_link_hours: 24,
             concern_response_hours: 24,
             concern_retention_days: 730,
+            crisis_deadline_minutes: 15,
+            crisis_retention_days: 90,
             smtp_url: None,
             smtp_from: "Notes <no-reply@localhost>".to_owned(),
         }
@@ -268,6 +275,12 @@ impl Config {
         if let Some(v) = get("HEARTH_CONCERN_RETENTION_DAYS") {
             self.concern_retention_days = parse("HEARTH_CONCERN_RETENTION_DAYS", &v)?;
         }
+        if let Some(v) = get("HEARTH_CRISIS_DEADLINE_MINUTES") {
+            self.crisis_deadline_minutes = parse("HEARTH_CRISIS_DEADLINE_MINUTES", &v)?;
+        }
+        if let Some(v) = get("HEARTH_CRISIS_RETENTION_DAYS") {
+            self.crisis_retention_days = parse("HEARTH_CRISIS_RETENTION_DAYS", &v)?;
+        }
         if let Some(v) = get("HEARTH_SMTP_URL") {
             self.smtp_url = Some(v);
         }
@@ -326,6 +339,8 @@ impl Config {
             ("reset_link_hours", self.reset_link_hours),
             ("concern_response_hours", self.concern_response_hours),
             ("concern_retention_days", self.concern_retention_days),
+            ("crisis_deadline_minutes", self.crisis_deadline_minutes),
+            ("crisis_retention_days", self.crisis_retention_days),
         ] {
             if v <= 0 {
                 return Err(bad(key, "must be a positive number"));

@@ -87,6 +87,8 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
             event_retention_days: config.event_retention_days,
             reset_link_hours: config.reset_link_hours,
             concern_response_hours: config.concern_response_hours,
+            crisis_deadline_minutes: config.crisis_deadline_minutes,
+            crisis_retention_days: config.crisis_retention_days,
             concern_retention_days: config.concern_retention_days,
             session_max_hours: config.session_max_hours,
         },
@@ -154,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::realtime::router())
         .merge(routes::recovery::router())
         .merge(routes::safeguarding::router())
+        .merge(routes::crisis::router())
         .merge(routes::account::router())
         .merge(routes::admin::router())
         .merge(routes::moderation::router())
@@ -325,15 +328,15 @@ async fn shutdown_signal(mut term: tokio::signal::unix::Signal) {
     }
 }
 
-/// Enforces retention (expired sessions, age-gate refusals, old events and notifications) and
-/// alerts moderators about overdue queue items, every five minutes.
 /// Closes, every second, the sockets whose sign-in session has run out by the clock (idle or
-/// absolute expiry; ends by an action close theirs at once through the bus), and shares this
-/// instance's chat presence with the others.
+/// absolute expiry; ends by an action close theirs at once through the bus), shares this
+/// instance's chat presence with the others, and every five seconds alerts moderators about
+/// urgent items past their deadline.
 fn spawn_socket_session_sweep(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut seconds: u64 = 0;
         loop {
             tick.tick().await;
             match state.app.sweep_socket_sessions().await {
@@ -351,10 +354,20 @@ fn spawn_socket_session_sweep(state: AppState) {
             {
                 tracing::debug!(error = %e, "could not share chat presence; will retry");
             }
+            // The urgent lane's deadline is minutes, not hours: check it every few seconds
+            // (a conditional update, so one instance alerts for each crisis).
+            seconds += 1;
+            if seconds.is_multiple_of(5)
+                && let Err(e) = state.app.alert_overdue_crises().await
+            {
+                tracing::warn!(error = %e, "crisis deadline check failed; will retry");
+            }
         }
     });
 }
 
+/// Enforces retention (expired sessions, age-gate refusals, old events and notifications) and
+/// alerts moderators about overdue queue items and concerns, every five minutes.
 fn spawn_housekeeping(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5 * 60));

@@ -22,6 +22,10 @@ pub use repo::applications::ApplicationDecision;
 pub use repo::comforts::{FollowedThread, PostReactions, ProfileRecord, SearchHit, SearchQuery};
 pub use repo::concerns::{ConcernDecision, ConcernRecord, NewConcern};
 pub use repo::content::ThreadCursor;
+pub use repo::crisis::{
+    CheckinMessageRecord, CheckinRecord, CrisisAction, CrisisRecord, CrisisSource,
+    NewCheckinMessage, NewCrisis,
+};
 pub use repo::members::StandingChange;
 pub use repo::realtime::NewEvent;
 pub use repo::rights::{ErasePosts, MemberContent};

@@ -59,6 +59,7 @@ const RULE_KEYS: &[&str] = &[
     "message",
     "signpost",
     "concern",
+    "urgent",
 ];
 const SIGNPOST_KEYS: &[&str] = &["title", "text", "phone", "url"];
 const READY_REASON_KEYS: &[&str] = &["id", "text"];
@@ -88,6 +89,7 @@ struct RawRule {
     message: Option<Spanned<String>>,
     signpost: Option<Vec<Spanned<String>>>,
     concern: Option<bool>,
+    urgent: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -649,6 +651,7 @@ fn parse_rule(
     }
     let action = action?;
     let concern = raw.concern.unwrap_or(false);
+    let urgent = raw.urgent.unwrap_or(false);
     let skip_staff = raw.skip_staff.unwrap_or(false);
     let summary = RuleSummary {
         name: name.clone(),
@@ -669,6 +672,7 @@ fn parse_rule(
         message: message.clone(),
         signpost: signpost_names,
         concern,
+        urgent,
         line: problems.line_of(rule_at),
     };
     let rule = CompiledRule {
@@ -689,6 +693,7 @@ fn parse_rule(
         message,
         signposts: signpost_idx,
         concern,
+        urgent,
     };
     Some((rule, summary))
 }

@@ -36,6 +36,8 @@ pub(crate) struct CompiledRule {
     /// Indexes into the rule set's signposts.
     pub signposts: Vec<usize>,
     pub concern: bool,
+    /// A hit puts the text in the moderators' urgent (crisis) lane.
+    pub urgent: bool,
 }
 
 impl CompiledRule {
@@ -163,6 +165,7 @@ pub(crate) fn evaluate(
     for rule in &fired {
         verdict.outcome = verdict.outcome.max(Outcome::from(rule.action));
         verdict.concern |= rule.concern;
+        verdict.urgent |= rule.urgent;
         for &i in &rule.signposts {
             if let Some(sp) = signposts.get(i)
                 && !verdict.signposts.iter().any(|s| s.name == sp.name)

@@ -250,6 +250,11 @@ pub struct Verdict {
     pub signposts: Vec<Signpost>,
     /// Whether a safeguarding concern should be raised for the safeguarding leads.
     pub concern: bool,
+    /// Whether the text goes to the moderators' urgent lane (someone may be at risk now): a
+    /// person must look within minutes, not when the queue reaches it. Verdicts stored before
+    /// the lane existed read as not urgent.
+    #[serde(default)]
+    pub urgent: bool,
 }
 
 impl Verdict {
@@ -261,6 +266,7 @@ impl Verdict {
             author_messages: Vec::new(),
             signposts: Vec::new(),
             concern: false,
+            urgent: false,
         }
     }
 
@@ -318,6 +324,9 @@ pub struct RuleSummary {
     pub signpost: Vec<String>,
     /// Whether it raises a safeguarding concern.
     pub concern: bool,
+    /// Whether a hit puts the text in the moderators' urgent lane.
+    #[serde(default)]
+    pub urgent: bool,
     /// The line of the rule in the file.
     pub line: usize,
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod applications;
 pub mod comforts;
 pub mod content;
+pub mod crisis;
 pub mod health;
 pub mod moderation;
 pub mod openapi;

@@ -94,8 +94,16 @@ async fn list_queue(
 ) -> Result<Json<Value>> {
     let items = state.app.queue(&who, 200).await?;
     let held_messages = state.app.held_chat_queue(&who).await?;
+    let urgent: Vec<crate::routes::crisis::CrisisItem> = state
+        .app
+        .crises(&who)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let reasons = state.app.ready_reasons(&who)?;
     Ok(Json(json!({
+        "urgent": urgent,
         "items": items.iter().map(|i| queue_view(&state, i)).collect::<Vec<_>>(),
         "held_messages": held_messages,
         "ready_reasons": reasons,

@@ -99,6 +99,14 @@ pub const SESSION: &str = "session_cookie";
         crate::routes::safeguarding::raise_concern,
         crate::routes::safeguarding::list_concerns,
         crate::routes::safeguarding::decide_concern,
+        crate::routes::crisis::reach_out,
+        crate::routes::crisis::resolve,
+        crate::routes::crisis::escalate,
+        crate::routes::crisis::open_checkin,
+        crate::routes::crisis::close_checkin,
+        crate::routes::crisis::list_checkins,
+        crate::routes::crisis::get_checkin,
+        crate::routes::crisis::send_message,
         crate::routes::admin::create_board,
         crate::routes::admin::get_rules,
         crate::routes::admin::reload_rules,
@@ -379,6 +387,8 @@ pub struct RuleSummary {
     pub signpost: Vec<String>,
     /// Whether it raises a safeguarding concern.
     pub concern: bool,
+    /// Whether a hit puts the text in the moderators' urgent lane.
+    pub urgent: bool,
     /// Its line in the rules file.
     pub line: usize,
 }
@@ -521,6 +531,9 @@ pub struct MarkedReadAnswer {
 /// The moderators' queue.
 #[derive(ToSchema)]
 pub struct QueueAnswer {
+    /// The urgent lane: someone may be at risk now. Open ones first, by deadline, then those
+    /// handled in the last day.
+    pub urgent: Vec<crate::routes::crisis::CrisisItem>,
     /// Open items, oldest first.
     pub items: Vec<QueueItem>,
     /// Chat messages the rules held, waiting for a moderator, oldest first (decided with

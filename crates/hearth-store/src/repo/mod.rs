@@ -5,6 +5,7 @@ pub mod audit;
 pub mod comforts;
 pub mod concerns;
 pub mod content;
+pub mod crisis;
 pub mod invites;
 pub mod members;
 pub mod notifications;

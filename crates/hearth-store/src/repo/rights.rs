@@ -9,7 +9,8 @@ use sea_orm::{
 };
 
 use crate::entity::{
-    event, member, message, notification, post, read_marker, report, session, thread,
+    checkin, checkin_message, crisis, event, member, message, notification, post, read_marker,
+    report, session, thread,
 };
 use crate::repo::content::{handles, post_record, refresh_thread};
 use crate::{Result, Store};
@@ -198,6 +199,65 @@ impl Store {
                 Expr::value(Option::<uuid::Uuid>::None),
             )
             .filter(report::Column::ReporterId.eq(id.0))
+            .exec(&txn)
+            .await?;
+        // Their check-ins go, with every message in them; messages they wrote as a moderator
+        // in others' check-ins, and crises about them or handled by them, lose the link.
+        let own_checkins: Vec<uuid::Uuid> = checkin::Entity::find()
+            .filter(checkin::Column::MemberId.eq(id.0))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        if !own_checkins.is_empty() {
+            crisis::Entity::update_many()
+                .col_expr(
+                    crisis::Column::CheckinId,
+                    Expr::value(Option::<uuid::Uuid>::None),
+                )
+                .filter(crisis::Column::CheckinId.is_in(own_checkins.clone()))
+                .exec(&txn)
+                .await?;
+            checkin_message::Entity::delete_many()
+                .filter(checkin_message::Column::CheckinId.is_in(own_checkins.clone()))
+                .exec(&txn)
+                .await?;
+            checkin::Entity::delete_many()
+                .filter(checkin::Column::Id.is_in(own_checkins))
+                .exec(&txn)
+                .await?;
+        }
+        checkin_message::Entity::update_many()
+            .col_expr(
+                checkin_message::Column::AuthorId,
+                Expr::value(Option::<uuid::Uuid>::None),
+            )
+            .filter(checkin_message::Column::AuthorId.eq(id.0))
+            .exec(&txn)
+            .await?;
+        checkin::Entity::update_many()
+            .col_expr(
+                checkin::Column::OpenedBy,
+                Expr::value(Option::<uuid::Uuid>::None),
+            )
+            .filter(checkin::Column::OpenedBy.eq(id.0))
+            .exec(&txn)
+            .await?;
+        crisis::Entity::update_many()
+            .col_expr(
+                crisis::Column::MemberId,
+                Expr::value(Option::<uuid::Uuid>::None),
+            )
+            .filter(crisis::Column::MemberId.eq(id.0))
+            .exec(&txn)
+            .await?;
+        crisis::Entity::update_many()
+            .col_expr(
+                crisis::Column::HandledBy,
+                Expr::value(Option::<uuid::Uuid>::None),
+            )
+            .filter(crisis::Column::HandledBy.eq(id.0))
             .exec(&txn)
             .await?;
         session::Entity::delete_many()
