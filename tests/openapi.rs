@@ -841,6 +841,15 @@ async fn answers_match_the_documented_schemas() {
     )
     .await;
     k.check("GET", "/api/rooms/{id}/messages", &bad_before); // 400
+    // A new member's chat message is held: the staff's history says why, and the queue (below)
+    // lists it in `held_messages`.
+    let mut jo_socket = jo.socket().await;
+    jo_socket
+        .send(json!({"type": "say", "room": room_id, "body": "Hello from Jo, new here", "client_id": uuid::Uuid::new_v4()}))
+        .await;
+    let ack = jo_socket.expect("the ack", |v| v["type"] == "ack").await;
+    assert_eq!(ack["status"], "held", "{ack}");
+    run(k, &admin, "GET", "/api/rooms/{id}/messages", &room_id, None).await;
 
     // Member content: a new member's first post is held.
     run(k, &jo, "GET", "/api/boards", "", None).await;
@@ -966,6 +975,48 @@ async fn answers_match_the_documented_schemas() {
     };
     let held_item = by_kind("held");
     let report_item = by_kind("report");
+    // The held chat message: rejected with a reason, which its author's history carries.
+    let held_chat = queue["held_messages"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a held chat message: {queue}"))
+        .to_owned();
+    run(
+        k,
+        &admin,
+        "POST",
+        "/api/mod/messages/{id}/reject",
+        &held_chat,
+        Some(json!({"reason": ""})),
+    )
+    .await; // 400
+    run(
+        k,
+        &admin,
+        "POST",
+        "/api/mod/messages/{id}/reject",
+        &held_chat,
+        Some(json!({"reason": "Please say it without the name."})),
+    )
+    .await;
+    run(
+        k,
+        &admin,
+        "POST",
+        "/api/mod/messages/{id}/approve",
+        &held_chat,
+        None,
+    )
+    .await; // 409
+    let rooms_history = call(&jo, "GET", &format!("/api/rooms/{room_id}/messages"), None).await;
+    assert!(
+        rooms_history
+            .1
+            .to_string()
+            .contains("Please say it without the name."),
+        "{:?}",
+        rooms_history.1
+    );
+    k.check("GET", "/api/rooms/{id}/messages", &rooms_history);
     run(
         k,
         &admin,

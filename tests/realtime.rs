@@ -459,7 +459,7 @@ async fn chat_messages_are_moderated_acknowledged_and_delivered(app: TestApp) {
     assert_eq!(statuses, ["held", "published"], "newest first: {hist}");
     // The held message waits in the moderators' queue; approved, it reaches the room live.
     let (_, q) = admin.get("/api/mod/queue").await;
-    let held = q["messages"]
+    let held = q["held_messages"]
         .as_array()
         .unwrap()
         .iter()

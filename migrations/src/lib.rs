@@ -17,6 +17,7 @@ mod m20261125_000007_comforts;
 mod m20261204_000008_client_keys;
 mod m20261204_000009_search_indexes;
 mod m20261206_000010_crisis_lane;
+mod m20261211_000011_held_chat_decisions;
 
 /// The list of migrations, oldest first.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_client_keys::Migration),
             Box::new(m20261204_000009_search_indexes::Migration),
             Box::new(m20261206_000010_crisis_lane::Migration),
+            Box::new(m20261211_000011_held_chat_decisions::Migration),
         ]
     }
 }

@@ -366,6 +366,12 @@ export interface ChatMessage {
   body_html: string;
   created_at: string;
   mine?: boolean;
+  /** Staff only, on a held message: the rules that held it. */
+  held_reasons?: string[];
+  /** Its author and staff only, on a rejected message: the moderator's reason. */
+  reason?: string | null;
+  /** Client-side: what the rules told the author when it was held (from the `ack`). */
+  note?: string;
 }
 
 // ---- Moderation (crates/hearth-server/src/routes/moderation.rs) ----

@@ -1,7 +1,7 @@
 // The tab's one realtime socket (GET /api/ws, same origin, the session cookie goes with it).
 //
-// Screens subscribe to topics (`thread:<id>`, `board:<id>`, `room:<id>`, `modqueue`,
-// `member:<id>`) with a handler; this module keeps ONE socket for all of them, sends a JSON
+// Screens subscribe to topics (`thread:<id>`, `board:<id>`, `room:<id>`, `roomheld:<id>` for
+// staff, `modqueue`, `member:<id>`) with a handler; this module keeps ONE socket for all of them, sends a JSON
 // ping every 25 s, and reconnects with exponential back-off and jitter. It remembers the last
 // `seq` seen on each topic, so on reconnecting it re-subscribes with `since` and the server
 // sends what was missed before live events; events at or below that seq are dropped, so a

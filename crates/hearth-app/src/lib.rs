@@ -12,6 +12,7 @@ mod comforts;
 mod content;
 mod crisis;
 mod error;
+mod held_chat;
 mod moderation;
 mod passwords;
 pub mod read_model;
@@ -45,6 +46,7 @@ pub use hearth_store::records::{
 pub use hearth_store::records::{MessageRecord, RoomRecord};
 pub use hearth_store::{CheckinMessageRecord, CheckinRecord, CrisisRecord};
 pub use hearth_store::{FollowedThread, PostReactions, ProfileRecord, SearchHit};
+pub use held_chat::{held_message_view, history_extras};
 pub use moderation::{QueueVerdict, ReasonInput, RulesReloadError, ThreadAction};
 pub use realtime::{
     AppSocketHandler, RoomState, StoreHooks, message_view, post_event_view, thread_event_view,

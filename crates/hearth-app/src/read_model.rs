@@ -18,12 +18,13 @@
 //! Who may hold a topic at all is decided at subscribe time and again whenever it can narrow
 //! (see `may_hold` in the realtime module); a socket's events are therefore rendered for "a
 //! member who may hold this topic and is neither the author nor staff", except on the private
-//! topics (`member:<id>`, `modqueue`) whose only holders are that member or staff.
+//! topics (`member:<id>`, `modqueue`, `roomheld:<id>`) whose only holders are that member or
+//! staff.
 
 use std::collections::HashMap;
 
 use hearth_core::content::PostStatus;
-use hearth_core::ids::{MemberId, MessageId, PostId, ThreadId};
+use hearth_core::ids::{MemberId, MessageId, PostId, RoomId, ThreadId};
 use hearth_core::policy::Role;
 use hearth_realtime::Topic;
 use hearth_store::records::{MessageRecord, PostRecord, ThreadRecord};
@@ -107,6 +108,7 @@ pub struct Renderer<'a> {
     posts: HashMap<PostId, Option<PostRecord>>,
     threads: HashMap<ThreadId, Option<ThreadRecord>>,
     messages: HashMap<MessageId, Option<MessageRecord>>,
+    room_names: HashMap<RoomId, String>,
 }
 
 impl<'a> Renderer<'a> {
@@ -117,6 +119,7 @@ impl<'a> Renderer<'a> {
             posts: HashMap::new(),
             threads: HashMap::new(),
             messages: HashMap::new(),
+            room_names: HashMap::new(),
         }
     }
 
@@ -138,13 +141,28 @@ impl<'a> Renderer<'a> {
         Ok(t)
     }
 
-    async fn message(&mut self, id: MessageId) -> Result<Option<MessageRecord>, StoreError> {
+    pub(crate) async fn message(
+        &mut self,
+        id: MessageId,
+    ) -> Result<Option<MessageRecord>, StoreError> {
         if let Some(m) = self.messages.get(&id) {
             return Ok(m.clone());
         }
         let m = found(self.store.message(id).await)?;
         self.messages.insert(id, m.clone());
         Ok(m)
+    }
+
+    /// A room's name, for staff views of held chat (empty for a room that is gone).
+    pub(crate) async fn room_name(&mut self, id: RoomId) -> Result<String, StoreError> {
+        if let Some(n) = self.room_names.get(&id) {
+            return Ok(n.clone());
+        }
+        let name = found(self.store.room(id).await)?
+            .map(|r| r.name)
+            .unwrap_or_default();
+        self.room_names.insert(id, name.clone());
+        Ok(name)
     }
 
     /// The post `id` if it is in `thread` and that thread is still listed (its opening post
@@ -168,6 +186,10 @@ impl<'a> Renderer<'a> {
     /// What the holders of `topic` may see of the stored event `event`, now.
     pub async fn render(&mut self, topic: Topic, event: &Value) -> Result<Value, StoreError> {
         let kind = event.get("kind").and_then(Value::as_str).unwrap_or("");
+        // Held chat (staff-only topics, and the author's own): see `crate::held_chat`.
+        if let Some(rendered) = self.render_held_chat(topic, kind, event).await? {
+            return Ok(rendered);
+        }
         match (topic, kind) {
             (Topic::Thread(thread), k) if k.starts_with("post_") => {
                 let Some(id) = id_in(event, "post_id", "post").map(PostId) else {

@@ -67,6 +67,11 @@ async fn may_hold(
             }
         }
         Topic::Room(id) => store.room(id).await.map(|_| ()).map_err(unavailable),
+        // A room's held messages: staff only, the same rule as the queue's.
+        Topic::RoomHeld(id) if role >= Role::Moderator => {
+            store.room(id).await.map(|_| ()).map_err(unavailable)
+        }
+        Topic::RoomHeld(_) => Err(ProtocolError::Forbidden { topic }),
     }
 }
 
@@ -541,6 +546,7 @@ impl App {
                     status: PostStatus::Rejected,
                     verdict: String::new(),
                     created_at: now,
+                    decision_reason: None,
                 },
                 Outcome::Reject,
                 reasons,
@@ -565,6 +571,7 @@ impl App {
                     verdict: serde_json::to_string(&verdict)
                         .map_err(|e| AppError::Internal(e.to_string()))?,
                     created_at: now,
+                    decision_reason: None,
                 },
                 client_key,
             )
@@ -583,7 +590,10 @@ impl App {
             self.publish_quietly(Topic::Room(room_id), message_ref(message.id))
                 .await;
         }
-        if verdict.outcome != Outcome::Publish {
+        if status == PostStatus::Held {
+            // Shown to the staff in the room and in the queue, never on the room's own topic.
+            self.announce_held_message(&message).await;
+        } else if verdict.outcome != Outcome::Publish {
             self.publish_quietly(
                 Topic::ModQueue,
                 json!({"kind": "chat_review", "outcome": verdict.outcome.status(), "message_id": message.id.to_string()}),
@@ -630,12 +640,6 @@ impl App {
         Ok(Some((message, verdict.outcome, reasons)))
     }
 
-    /// Chat messages waiting for a moderator, oldest first.
-    pub async fn held_messages(&self, who: &Identity) -> Result<Vec<MessageRecord>> {
-        who.require(Action::ModerateQueue)?;
-        Ok(self.store.held_messages(200).await?)
-    }
-
     /// Approves (publishes to the room) or rejects a held chat message; the author is told,
     /// by "the moderators", with the reason. A second decision is a 409.
     pub async fn decide_message(
@@ -661,7 +665,7 @@ impl App {
         } else {
             PostStatus::Rejected
         };
-        let message = match self.store.decide_message(id, to).await {
+        let message = match self.store.decide_message(id, to, reason.as_deref()).await {
             Err(StoreError::NotFound) => return Err(AppError::NotFound("message")),
             Err(StoreError::Conflict { .. }) => {
                 return Err(AppError::Conflict {
@@ -675,6 +679,9 @@ impl App {
             self.publish_quietly(Topic::Room(message.room_id), message_ref(message.id))
                 .await;
         }
+        // Off the queue and the room's held view for every other moderator, and news for the
+        // author's open room.
+        self.announce_held_decision(&message).await;
         if let Some(author) = message.author_id {
             self.notify(NewNotification {
                 member_id: author,
@@ -690,11 +697,6 @@ impl App {
             })
             .await;
         }
-        self.publish_quietly(
-            Topic::ModQueue,
-            json!({"kind": "queue_item_decided", "message_id": id.to_string()}),
-        )
-        .await;
         let action = if approve {
             "chat_message_approved"
         } else {

@@ -96,8 +96,9 @@ impl App {
                 "created_at": p.created_at,
                 "edited_at": p.edited_at,
             })).collect::<Vec<_>>(),
-            "chat_messages": content.messages.iter().map(|(id, room, body, status, at)| json!({
+            "chat_messages": content.messages.iter().map(|(id, room, body, status, at, reason)| json!({
                 "id": id, "room_id": room, "body": body, "status": status, "created_at": at,
+                "decision_reason": reason,
             })).collect::<Vec<_>>(),
             "reports_made": content.reports.iter().map(|(post, reason, note, state, at)| json!({
                 "post_id": post, "reason": reason, "note": note, "state": state, "created_at": at,

@@ -30,12 +30,16 @@ pub enum Topic {
     ModQueue,
     /// One member's own notifications (decisions on their content, replies).
     Member(MemberId),
+    /// The chat messages of one room that the rules held, for the staff in that room: only
+    /// moderators and admins may hold it, so held text is shown where it was said without ever
+    /// reaching a member's socket (the room's own topic carries published messages only).
+    RoomHeld(RoomId),
 }
 
 /// Why a topic string was refused. The message never echoes the input, so it is safe to log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid topic: expected thread:<uuid>, board:<uuid>, room:<uuid>, member:<uuid> or modqueue"
+    "invalid topic: expected thread:<uuid>, board:<uuid>, room:<uuid>, roomheld:<uuid>, member:<uuid> or modqueue"
 )]
 pub struct TopicParseError;
 
@@ -68,6 +72,7 @@ impl FromStr for Topic {
             "board" => Ok(Topic::Board(BoardId(id))),
             "room" => Ok(Topic::Room(RoomId(id))),
             "member" => Ok(Topic::Member(MemberId(id))),
+            "roomheld" => Ok(Topic::RoomHeld(RoomId(id))),
             _ => Err(TopicParseError),
         }
     }
@@ -81,6 +86,7 @@ impl fmt::Display for Topic {
             Topic::Room(id) => write!(f, "room:{id}"),
             Topic::ModQueue => f.write_str("modqueue"),
             Topic::Member(id) => write!(f, "member:{id}"),
+            Topic::RoomHeld(id) => write!(f, "roomheld:{id}"),
         }
     }
 }

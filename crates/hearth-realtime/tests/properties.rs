@@ -32,6 +32,7 @@ fn topic() -> impl Strategy<Value = Topic> {
         uuid().prop_map(|u| Topic::Board(BoardId(u))),
         uuid().prop_map(|u| Topic::Room(RoomId(u))),
         uuid().prop_map(|u| Topic::Member(MemberId(u))),
+        uuid().prop_map(|u| Topic::RoomHeld(RoomId(u))),
         Just(Topic::ModQueue),
     ]
 }

@@ -24,6 +24,7 @@ fn topics_parse_and_display_round_trip() {
         (format!("board:{T}"), Topic::Board(BoardId(uuid(T)))),
         (format!("room:{T}"), Topic::Room(RoomId(uuid(T)))),
         (format!("member:{T}"), Topic::Member(MemberId(uuid(T)))),
+        (format!("roomheld:{T}"), Topic::RoomHeld(RoomId(uuid(T)))),
         ("modqueue".to_owned(), Topic::ModQueue),
     ];
     for (text, topic) in cases {

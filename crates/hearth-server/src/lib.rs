@@ -357,7 +357,7 @@ fn spawn_socket_session_sweep(state: AppState) {
             // The urgent lane's deadline is minutes, not hours: check it every few seconds
             // (a conditional update, so one instance alerts for each crisis).
             seconds += 1;
-            if seconds % 5 == 0
+            if seconds.is_multiple_of(5)
                 && let Err(e) = state.app.alert_overdue_crises().await
             {
                 tracing::warn!(error = %e, "crisis deadline check failed; will retry");

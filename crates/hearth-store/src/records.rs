@@ -463,5 +463,8 @@ mod realtime {
         pub verdict: String,
         /// When it was sent.
         pub created_at: DateTime<Utc>,
+        /// Why a moderator rejected it, shown to its author only (`None` unless rejected by a
+        /// moderator).
+        pub decision_reason: Option<String>,
     }
 }

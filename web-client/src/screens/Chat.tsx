@@ -2,6 +2,10 @@
 // who is here (handles only, refreshed every 15 s and when someone new speaks), and the sender's own messages marked with
 // what moderation decided (published, waiting with the reason, or not sent with the reason).
 // Messages from members one has muted are collapsed, each with a button to show it.
+// Held messages (a new member's, held by the rules) are moderated where they happen: the staff
+// in the room see them inline, marked held, with Approve and Reject (see heldchat.tsx); their
+// author sees theirs marked as waiting until it is decided, then published, or not with the
+// moderator's reason. Members never receive them.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 
@@ -11,7 +15,8 @@ import { useDraft } from '../drafts';
 import { SafeHtml, Signposts } from '../forum';
 import type { Signpost } from '../api';
 import { useMutedHandles } from '../mutes';
-import { useSession } from '../session';
+import { HeldDecision, HeldReasons, type HeldMessage } from '../heldchat';
+import { hasRole, useSession } from '../session';
 import { onAck, onSocketError, say, useConnection, useTopic } from '../socket';
 
 const PRESENCE_MS = 15_000;
@@ -87,6 +92,7 @@ export function RoomScreen(props: { id: string }) {
   const logRef = useRef<HTMLOListElement>(null);
   const pendingRef = useRef<Pending[]>([]);
   pendingRef.current = pending;
+  const staff = hasRole(member, 'moderator');
 
   function add(list: ChatMessage[]) {
     setMessages((old) => {
@@ -110,7 +116,20 @@ export function RoomScreen(props: { id: string }) {
   async function loadHistory() {
     try {
       const b = await api<{ messages: ChatMessage[]; next: string | null }>('GET', `/api/rooms/${props.id}/messages?limit=50`);
+      // One's own held messages take over from the copies that were waiting for their answer,
+      // keeping what the rules told the author.
+      const own = b.messages.filter((m) => m.mine && m.status !== 'published');
+      const taken = new Map<string, Pending>();
+      for (const m of own) {
+        const text = textOf(m.body_html);
+        const p = pendingRef.current.find((x) => x.status === 'held' && x.body.replace(/\s+/g, ' ').trim() === text && !taken.has(x.clientId));
+        if (p) {
+          taken.set(p.clientId, p);
+          m.note = p.reason;
+        }
+      }
       add(b.messages);
+      if (taken.size > 0) setPending((list) => list.filter((p) => !taken.has(p.clientId)));
       setBefore((old) => old ?? b.next);
       setLoaded(true);
     } catch (e) {
@@ -155,6 +174,50 @@ export function RoomScreen(props: { id: string }) {
     () => void loadHistory(),
   );
 
+  // Staff: the room's held messages, inline (a staff-only topic; members never get them).
+  useTopic(
+    staff ? `roomheld:${props.id}` : null,
+    (e) => {
+      if (e.kind === 'message_held') {
+        const h = e.message as HeldMessage | undefined;
+        if (!h) return;
+        add([
+          {
+            id: h.id,
+            room_id: h.room.id,
+            author: h.author,
+            status: 'held',
+            body_html: h.body_html,
+            created_at: h.created_at,
+            held_reasons: h.reasons,
+            mine: !!member && h.author === member.handle,
+          },
+        ]);
+      } else if (e.kind === 'held_message_decided') {
+        const id = String(e.message_id ?? '');
+        const status = String(e.status ?? '');
+        if (status === 'published' || status === 'rejected') {
+          setMessages((old) => {
+            const m = old.get(id);
+            if (!m || m.status === 'published') return old;
+            const copy = new Map(old);
+            copy.set(id, { ...m, status });
+            return copy;
+          });
+        } else {
+          void loadHistory();
+        }
+      }
+    },
+    () => void loadHistory(),
+  );
+
+  // The author: a decision on one of their held messages in this room (ids and status only;
+  // the history carries the moderator's reason).
+  useTopic(member ? `member:${member.id}` : null, (e) => {
+    if (e.kind === 'chat_message_decided' && e.room_id === props.id) void loadHistory();
+  });
+
   // Presence changes as we arrive: ask again once the subscription is in force.
   useEffect(() => {
     if (live) void refreshRoom();
@@ -171,6 +234,7 @@ export function RoomScreen(props: { id: string }) {
         list.flatMap((p) => {
           if (p.clientId !== ack.client_id) return [p];
           if (ack.status === 'published') return []; // it is in the room's list (or about to be)
+          if (ack.status === 'held') window.setTimeout(() => void loadHistory(), 0); // it is in our history now
           return [{ ...p, status: ack.status, reason: ack.reason }];
         }),
       );
@@ -242,6 +306,7 @@ export function RoomScreen(props: { id: string }) {
   }
 
   const closed = room ? !room.open : false;
+  const heldHere = staff ? sorted.filter((m) => m.status === 'held' && !m.mine).length : 0;
   return (
     <>
       <p class="breadcrumb">
@@ -266,6 +331,12 @@ export function RoomScreen(props: { id: string }) {
           <p>{room?.needs_moderator ? 'It opens when a moderator is here. You can read what was said before.' : 'You can read what was said before.'}</p>
         </div>
       )}
+      {heldHere > 0 && (
+        <p class="notice" data-testid="held-here">
+          {heldHere === 1 ? 'One message here is' : `${heldHere} messages here are`} held for a moderator: approve or reject below. Only moderators and the
+          author can see {heldHere === 1 ? 'it' : 'them'} until then.
+        </p>
+      )}
       {before && (
         <p>
           <button type="button" class="button button--secondary button--small" onClick={older} aria-disabled={busyOlder ? 'true' : undefined}>
@@ -288,7 +359,7 @@ export function RoomScreen(props: { id: string }) {
               </p>
             </li>
           ) : (
-          <li key={m.id} class={`chat__message${m.mine ? ' chat__message--mine' : ''}`} data-testid="message" data-status={m.status}>
+          <li key={m.id} class={`chat__message${m.mine ? ' chat__message--mine' : ''}${m.status === 'held' ? ' chat__message--held' : ''}`} data-testid="message" data-status={m.status}>
             <p class="chat__meta">
               <span class="chat__author">{m.author ?? 'A former member'}</span>{' '}
               <time class="meta" dateTime={m.created_at}>
@@ -296,7 +367,10 @@ export function RoomScreen(props: { id: string }) {
               </time>
             </p>
             <SafeHtml html={m.body_html} class="chat__body" />
-            {m.mine && m.status === 'held' && <p class="chat__status chat__status--held">Waiting for a moderator: only you can see this.</p>}
+            <HeldStatus message={m} staff={staff} moderatorHere={!!room?.moderator_present} onDecided={(status) => {
+              if (status === 'already') void loadHistory();
+              else add([{ ...m, status }]);
+            }} />
           </li>
           ),
         )}
@@ -367,4 +441,56 @@ export function RoomScreen(props: { id: string }) {
       )}
     </>
   );
+}
+
+/**
+ * What a held or rejected message says under it. Staff: that it is held, why, and Approve and
+ * Reject. Its author: that it waits for the moderator in the room (or, with none here, for one
+ * to look), and once rejected, the moderator's reason; never a silent disappearance.
+ */
+function HeldStatus(props: {
+  message: ChatMessage;
+  staff: boolean;
+  moderatorHere: boolean;
+  onDecided: (status: 'published' | 'rejected' | 'already') => void;
+}) {
+  const m = props.message;
+  if (m.status === 'held' && props.staff && !m.mine) {
+    return (
+      <div class="chat__status chat__status--held" data-testid="held-for-staff">
+        <p>
+          <strong>Held</strong>: only moderators and {m.author ?? 'the author'} can see this until it is approved.
+        </p>
+        <HeldReasons reasons={m.held_reasons} />
+        <HeldDecision id={m.id} author={m.author} onDecided={props.onDecided} />
+      </div>
+    );
+  }
+  if (m.status === 'held' && m.mine) {
+    return (
+      <p class="chat__status chat__status--held" data-testid="held-own">
+        {props.moderatorHere ? (
+          <>
+            <strong>Waiting for the moderator</strong>: the moderator in the room will look at it shortly. Only you and the moderators can see it until
+            it is approved.
+          </>
+        ) : (
+          <>
+            <strong>Waiting for a moderator</strong>: none is in the room just now, so it may take a while. Only you and the moderators can see it; you will
+            be told here when it is decided. {m.note && sentence(m.note)}
+          </>
+        )}
+      </p>
+    );
+  }
+  if (m.status === 'rejected' && (m.mine || props.staff)) {
+    return (
+      <p class="chat__status chat__status--rejected" data-testid="rejected-note">
+        <strong>{m.mine ? 'Not published' : 'Rejected'}</strong>
+        {m.reason ? <>: the moderators said “{m.reason}”{/[.!?]$/.test(m.reason.trim()) ? ' ' : '. '}</> : '. '}
+        {m.mine ? 'Only you can see this.' : 'Only moderators and the author can see this.'}
+      </p>
+    );
+  }
+  return null;
 }

@@ -17,6 +17,8 @@ const WORDS: Record<string, string> = {
   crisis_overdue: 'Someone in the urgent lane has had no response in time. Please look now.',
   concern_raised: 'A safeguarding concern is waiting for a lead.',
   concern_overdue: 'A safeguarding concern is past its response deadline.',
+  message_approved: 'A moderator approved your chat message. Everyone in the room can see it now.',
+  message_rejected: 'Your chat message was not published.',
 };
 
 /** A line of the list: one notification, or several replies in one thread gathered together. */

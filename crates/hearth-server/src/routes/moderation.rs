@@ -75,8 +75,9 @@ fn queue_view(state: &AppState, item: &hearth_app::QueueItemRecord) -> Value {
 
 /// The moderators' queue.
 ///
-/// The open items (held, flagged and reported posts), with the ready-made rejection reasons.
-/// Needs a moderator.
+/// The open items (held, flagged and reported posts), the held chat messages (a separate list:
+/// they are decided with `/api/mod/messages/{id}/approve` and `/reject`), and the ready-made
+/// rejection reasons. Needs a moderator.
 #[utoipa::path(
     get,
     path = "/api/mod/queue",
@@ -92,7 +93,7 @@ async fn list_queue(
     Moderator(who): Moderator,
 ) -> Result<Json<Value>> {
     let items = state.app.queue(&who, 200).await?;
-    let messages = state.app.held_messages(&who).await?;
+    let held_messages = state.app.held_chat_queue(&who).await?;
     let urgent: Vec<crate::routes::crisis::CrisisItem> = state
         .app
         .crises(&who)
@@ -101,28 +102,10 @@ async fn list_queue(
         .map(Into::into)
         .collect();
     let reasons = state.app.ready_reasons(&who)?;
-    let now = state.app.now();
-    let messages: Vec<_> = messages
-        .iter()
-        .map(|m| {
-            let hits = serde_json::from_str::<hearth_core::moderation::Verdict>(&m.verdict)
-                .map(|v| v.hits)
-                .unwrap_or_default();
-            json!({
-                "id": m.id.to_string(),
-                "room_id": m.room_id.to_string(),
-                "author": m.author_handle,
-                "body": m.body,
-                "created_at": m.created_at,
-                "waited_seconds": (now - m.created_at).num_seconds().max(0),
-                "rules": hits,
-            })
-        })
-        .collect();
     Ok(Json(json!({
         "urgent": urgent,
         "items": items.iter().map(|i| queue_view(&state, i)).collect::<Vec<_>>(),
-        "messages": messages,
+        "held_messages": held_messages,
         "ready_reasons": reasons,
     })))
 }

@@ -536,31 +536,50 @@ pub struct QueueAnswer {
     pub urgent: Vec<crate::routes::crisis::CrisisItem>,
     /// Open items, oldest first.
     pub items: Vec<QueueItem>,
-    /// Chat messages waiting for a moderator, oldest first.
-    pub messages: Vec<HeldMessage>,
+    /// Chat messages the rules held, waiting for a moderator, oldest first (decided with
+    /// `/api/mod/messages/{id}/approve` and `/reject`).
+    pub held_messages: Vec<HeldMessage>,
     /// Ready-made rejection reasons.
     pub ready_reasons: Vec<ReadyReason>,
 }
 
-/// A held chat message in the moderators' queue.
+/// A held chat message in the moderators' queue (and, without `waited_seconds`, in the live
+/// `held_message_added` and `message_held` events).
 #[derive(ToSchema)]
 pub struct HeldMessage {
     /// The message's id.
     #[schema(format = Uuid)]
     pub id: String,
-    /// Its room.
-    #[schema(format = Uuid)]
-    pub room_id: String,
-    /// The author's handle.
+    /// The room it was said in.
+    pub room: HeldMessageRoom,
+    /// The author's handle (null once erased).
     pub author: Option<String>,
-    /// The text as typed.
+    /// `held`.
+    pub status: String,
+    /// The text as the room would show it.
+    pub body_html: String,
+    /// The text as typed (the rules' byte spans refer to it).
     pub body: String,
     /// When it was sent.
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// How long it has waited, in seconds.
     pub waited_seconds: i64,
+    /// The names of the rules that held it.
+    pub reasons: Vec<String>,
     /// The rules that fired, with the matched text and its byte span in `body`.
     pub rules: Vec<RuleHit>,
+    /// Whether the rules asked for a safeguarding concern.
+    pub concern: bool,
+}
+
+/// The room of a held chat message.
+#[derive(ToSchema)]
+pub struct HeldMessageRoom {
+    /// Room id.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Its name.
+    pub name: String,
 }
 
 /// A decided chat message.
@@ -827,6 +846,12 @@ pub struct ChatMessage {
     pub created_at: DateTime<Utc>,
     /// Whether the reader wrote it.
     pub mine: bool,
+    /// Staff only, on a held message: the names of the rules that held it.
+    #[schema(required = false)]
+    pub held_reasons: Option<Vec<String>>,
+    /// Its author and staff only, on a rejected message: the reason the moderator gave.
+    #[schema(required = false)]
+    pub reason: Option<String>,
 }
 
 /// A new room.

@@ -227,6 +227,9 @@ async fn list_messages(
         .map(|m| {
             let mut v = hearth_app::message_view(m);
             v["mine"] = json!(m.author_id == Some(who.id));
+            if let Some(o) = v.as_object_mut() {
+                o.extend(hearth_app::history_extras(m, &who));
+            }
             v
         })
         .collect();

@@ -13,6 +13,7 @@ pub struct Model {
     pub verdict: String,
     pub created_at: DateTimeUtc,
     pub client_key: Option<Uuid>,
+    pub decision_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -41,6 +41,7 @@ fn message_record(
         body_html: m.body_html,
         verdict: m.verdict,
         created_at: m.created_at,
+        decision_reason: m.decision_reason,
     })
 }
 
@@ -300,6 +301,7 @@ impl Store {
             verdict: Set(m.verdict.clone()),
             created_at: Set(m.created_at),
             client_key: Set(client_key),
+            decision_reason: Set(None),
         }
         .insert(&self.db)
         .await?;
@@ -380,10 +382,16 @@ impl Store {
         rows.into_iter().map(|m| message_record(m, &h)).collect()
     }
 
-    /// Decides a held chat message: published or rejected. A message no longer held (another
-    /// moderator decided it) is `Conflict { what: "decision" }`.
+    /// Decides a held chat message: published or rejected, with the reason its author is shown
+    /// for a rejection. A message no longer held (another moderator decided it) is
+    /// `Conflict { what: "decision" }`.
     #[tracing::instrument(skip_all)]
-    pub async fn decide_message(&self, id: MessageId, to: PostStatus) -> Result<MessageRecord> {
+    pub async fn decide_message(
+        &self,
+        id: MessageId,
+        to: PostStatus,
+        reason: Option<&str>,
+    ) -> Result<MessageRecord> {
         use sea_orm::sea_query::Expr;
         let row = message::Entity::find_by_id(id.0)
             .one(&self.db)
@@ -391,6 +399,10 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         let updated = message::Entity::update_many()
             .col_expr(message::Column::Status, Expr::value(to.as_str()))
+            .col_expr(
+                message::Column::DecisionReason,
+                Expr::value(reason.map(str::to_owned)),
+            )
             .filter(message::Column::Id.eq(id.0))
             .filter(message::Column::Status.eq(PostStatus::Held.as_str()))
             .exec(&self.db)
@@ -401,6 +413,7 @@ impl Store {
         let h = handles(&self.db, row.author_id).await?;
         let mut m = message_record(row, &h)?;
         m.status = to;
+        m.decision_reason = reason.map(str::to_owned);
         Ok(m)
     }
 

@@ -24,8 +24,16 @@ pub enum ErasePosts {
     Anonymise,
 }
 
-/// A chat message in an export: (id, room id, body, status, sent at).
-pub type ExportedMessage = (uuid::Uuid, uuid::Uuid, String, String, DateTime<Utc>);
+/// A chat message in an export: (id, room id, body, status, sent at, the moderator's reason if
+/// they rejected it).
+pub type ExportedMessage = (
+    uuid::Uuid,
+    uuid::Uuid,
+    String,
+    String,
+    DateTime<Utc>,
+    Option<String>,
+);
 /// A report in an export: (post id, reason, note, state, made at).
 pub type ExportedReport = (uuid::Uuid, String, Option<String>, String, DateTime<Utc>);
 
@@ -36,7 +44,7 @@ pub struct MemberContent {
     pub posts: Vec<(crate::records::PostRecord, String)>,
     /// Threads they started: (id, title, created_at).
     pub threads: Vec<(uuid::Uuid, String, DateTime<Utc>)>,
-    /// Their chat messages: (id, room id, body, status, created_at).
+    /// Their chat messages: (id, room id, body, status, created_at, decision reason).
     pub messages: Vec<ExportedMessage>,
     /// Reports they made: (post id, reason, note, state, created_at).
     pub reports: Vec<ExportedReport>,
@@ -79,7 +87,16 @@ impl Store {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(|m| (m.id, m.room_id, m.body, m.status, m.created_at))
+            .map(|m| {
+                (
+                    m.id,
+                    m.room_id,
+                    m.body,
+                    m.status,
+                    m.created_at,
+                    m.decision_reason,
+                )
+            })
             .collect();
         out.reports = report::Entity::find()
             .filter(report::Column::ReporterId.eq(id.0))

@@ -12,9 +12,11 @@ import { ErrorSummary, Link, LiveNotice, Loading, PageHeading, SubmitButton, Tex
 import { hasRole, useSession } from '../../session';
 import { useTopic } from '../../socket';
 import { UrgentLane } from './Urgent';
+import { HeldChatQueue, type HeldMessage } from '../../heldchat';
 
 interface QueueAnswer {
   items: QueueItem[];
+  held_messages: HeldMessage[];
   ready_reasons: ReadyReason[];
 }
 
@@ -43,6 +45,7 @@ export function Queue() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [rejected, setRejected] = useState<Rejected[]>([]);
   const [chat, setChat] = useState<ChatReview[]>([]);
+  const [held, setHeld] = useState<HeldMessage[]>([]);
   const [, setTick] = useState(0);
   const timer = useRef<number | undefined>(undefined);
 
@@ -50,6 +53,7 @@ export function Queue() {
     try {
       const b = await api<QueueAnswer>('GET', '/api/mod/queue');
       setItems(b.items);
+      setHeld(b.held_messages);
       setReasons(b.ready_reasons);
       setFetchedAt(Date.now());
       setSelected((s) => new Set([...s].filter((id) => b.items.some((i) => i.id === id))));
@@ -78,7 +82,7 @@ export function Queue() {
         // Several events in a burst (a bulk decision) make one fetch.
         window.clearTimeout(timer.current);
         timer.current = window.setTimeout(() => void load(), 150);
-      } else if (e.kind === 'chat_review') {
+      } else if (e.kind === 'chat_review' && e.outcome !== 'held') {
         const m = e.message as { author?: string | null } | undefined;
         setChat((list) => [
           { seq, outcome: String(e.outcome), author: m?.author ?? null, body: String(e.body ?? ''), rules: (e.rules as RuleHit[]) ?? [] },
@@ -144,7 +148,7 @@ export function Queue() {
       {!items && !error && <Loading what="the queue" />}
       {items && items.length === 0 && (
         <p class="placeholder" data-testid="queue-empty">
-          Nothing is waiting. New items appear here as they arrive.
+          No posts are waiting. New items appear here as they arrive.
         </p>
       )}
       {items && items.length > 1 && (
@@ -173,10 +177,11 @@ export function Queue() {
           ))}
         </ul>
       )}
+      {items && <HeldChatQueue messages={held} fetchedAt={fetchedAt} onAnnounce={setAnnounce} />}
       {chat.length > 0 && (
         <section class="section" aria-labelledby="chat-review-heading">
-          <h2 id="chat-review-heading">Chat messages held or flagged</h2>
-          <p class="hint">Seen while this page was open. Held chat messages are not shown in the room.</p>
+          <h2 id="chat-review-heading">Chat messages flagged</h2>
+          <p class="hint">Seen while this page was open. These were published; a moderator may want to look.</p>
           <ul class="cards">
             {chat.map((c) => (
               <li key={c.seq} class="card">
