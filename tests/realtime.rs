@@ -576,9 +576,20 @@ async fn metrics_count_sockets_and_the_queue(app: TestApp) {
     // The socket counts once its session is running: a pong proves it is.
     send(&mut ws, json!({"type": "ping"})).await;
     expect(&mut ws, "pong", |v| v["type"] == "pong").await;
+    // Only with the operator's token: not for anyone, not even a signed-in admin.
+    for auth in [None, Some("Bearer wrong-token-0123456789")] {
+        let mut rb = admin.http.get(format!("{}/metrics", app.base));
+        if let Some(a) = auth {
+            rb = rb.header("authorization", a);
+        }
+        let res = rb.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{auth:?}");
+        assert_eq!(res.headers()["www-authenticate"], "Bearer");
+    }
     let text = admin
         .http
         .get(format!("{}/metrics", app.base))
+        .header("authorization", format!("Bearer {}", common::METRICS_TOKEN))
         .send()
         .await
         .unwrap()

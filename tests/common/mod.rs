@@ -186,11 +186,15 @@ pub struct TestApp {
     pub db: TestDb,
 }
 
+/// The bearer token the test servers' `/metrics` asks for.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
+
 pub fn test_config(db_url: &str) -> hearth_server::Config {
     hearth_server::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: db_url.to_owned(),
         rules: concat!(env!("CARGO_MANIFEST_DIR"), "/moderation-rules.toml").into(),
+        metrics_token: Some(METRICS_TOKEN.to_owned()),
         ..hearth_server::Config::default()
     }
 }

@@ -58,6 +58,10 @@ impl App {
         if token.is_empty() || self.store.count_active_admins(self.now()).await? > 0 {
             return Err(gone());
         }
+        // The token first: a wrong one costs no password hash (anyone can reach this page).
+        if self.store.setting(SETUP_TOKEN).await?.as_deref() != Some(token_hash(token).as_str()) {
+            return Err(gone());
+        }
         // Validate before spending the token, so a typo does not burn it.
         let new = self.new_admin(handle, email, password).await?;
         if !self

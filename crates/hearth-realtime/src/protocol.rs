@@ -399,6 +399,13 @@ pub fn parse_client_message(
                 });
             }
         }
+        ClientMessage::Say { body, .. } if body.contains('\0') => {
+            // PostgreSQL cannot store it, and no message needs it: refused here, for every
+            // database alike.
+            return Err(ProtocolError::BadMessage(
+                "the message contains a character that is not allowed (NUL, U+0000)".to_owned(),
+            ));
+        }
         ClientMessage::Say { .. } | ClientMessage::Ping => {}
     }
     Ok(message)

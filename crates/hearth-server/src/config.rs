@@ -75,6 +75,9 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The sender of emails: keep it neutral, never the forum's name (`HEARTH_SMTP_FROM`).
     pub smtp_from: String,
+    /// The bearer token `/metrics` asks for (`HEARTH_METRICS_TOKEN`). Unset: `/metrics` is off
+    /// (404), so nothing about the forum's activity is public by accident.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -107,6 +110,7 @@ impl Default for Config {
             crisis_retention_days: 90,
             smtp_url: None,
             smtp_from: "Notes <no-reply@localhost>".to_owned(),
+            metrics_token: None,
         }
     }
 }
@@ -287,10 +291,15 @@ impl Config {
         if let Some(v) = get("HEARTH_SMTP_FROM") {
             self.smtp_from = v;
         }
+        if let Some(v) = get("HEARTH_METRICS_TOKEN") {
+            self.metrics_token = Some(v).filter(|t| !t.is_empty());
+        }
         Ok(())
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// Checks values no type can: positive durations, URL schemes, a long enough metrics
+    /// token. Loading runs it; tests and tools that build a config by hand can too.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let db = &self.database_url;
         if !(db.starts_with("sqlite:")
             || db.starts_with("postgres://")
@@ -348,6 +357,12 @@ impl Config {
         }
         if self.max_body_bytes < 1024 {
             return Err(bad("max_body_bytes", "must be at least 1024"));
+        }
+        if self.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(bad(
+                "metrics_token",
+                "must be at least 16 characters (a long random string)",
+            ));
         }
         if let Some(u) = &self.smtp_url
             && !(u.starts_with("smtp://") || u.starts_with("smtps://"))

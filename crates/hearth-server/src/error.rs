@@ -37,6 +37,12 @@ pub enum ApiError {
     /// No such route.
     #[error("no such page")]
     NoRoute,
+    /// The route exists, not for this method; the response carries `Allow`.
+    #[error("this method is not allowed here")]
+    MethodNotAllowed,
+    /// Text with a character no field may hold (NUL, U+0000), in the body, path or query.
+    #[error("the text contains a character that is not allowed (NUL, U+0000); please remove it")]
+    InvalidText,
     /// A rules file with problems was not loaded; the old rules stay in force.
     #[error("the rules file has problems; the previous rules are still in force")]
     RulesInvalid(Vec<hearth_core::moderation::RuleProblem>),
@@ -76,6 +82,8 @@ impl ApiError {
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::CrossOrigin => (StatusCode::FORBIDDEN, "cross_origin"),
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::InvalidText => (StatusCode::BAD_REQUEST, "invalid_text"),
             ApiError::RulesInvalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "rules_invalid"),
         }
     }

@@ -38,8 +38,17 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+        // Read as a JSON value first: a NUL (U+0000) anywhere in it is refused here, at the
+        // boundary, with one clear 400 (PostgreSQL cannot store it; no text here needs it).
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => {
+                if has_nul(&v) {
+                    return Err(ApiError::InvalidText);
+                }
+                T::deserialize(v).map(ApiJson).map_err(|e| {
+                    ApiError::BadRequest(format!("the request body does not fit: {e}"))
+                })
+            }
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge),
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::BadRequest(format!(
@@ -51,6 +60,17 @@ where
             )),
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }
+    }
+}
+
+/// Whether any string (or key) in a JSON value holds a NUL character.
+pub fn has_nul(v: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(has_nul),
+        Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 

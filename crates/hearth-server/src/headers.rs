@@ -11,7 +11,7 @@
 //! - `X-Content-Type-Options`, `X-Frame-Options`, `Cross-Origin-Opener-Policy`,
 //!   `Cross-Origin-Resource-Policy`, `Permissions-Policy`: close old sniffing, framing and
 //!   cross-window tricks, and switch off device features the forum never uses.
-//! - `Cache-Control: no-store` on `/api/*` (and the one-time `/setup` page): these answers hold
+//! - `Cache-Control: no-store` on `/api/*` (and the one-time `/setup` and `/reset` pages): these answers hold
 //!   member data, which must not be left in a shared or browser cache. A handler that sets its
 //!   own `Cache-Control` keeps it.
 //! - `Strict-Transport-Security`, only when the public URL is https: once a browser has seen the
@@ -120,7 +120,7 @@ impl SecurityHeaders {
 
 /// Whether answers on this path hold member data (or a one-time secret) and must not be cached.
 fn holds_private_data(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/") || path == "/setup"
+    path == "/api" || path.starts_with("/api/") || path == "/setup" || path == "/reset"
 }
 
 /// Middleware (use with `axum::middleware::from_fn_with_state`): sets the security headers on

@@ -5,6 +5,7 @@
 //! plumbing too: configuration, logging, start-up, background jobs and graceful shutdown.
 #![forbid(unsafe_code)]
 
+mod boundary;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -164,13 +165,12 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::openapi::router())
         .merge(routes::web::router())
         .fallback(|| async { ApiError::NoRoute })
-        .method_not_allowed_fallback(|| async {
-            ApiError::BadRequest("this method is not allowed here".to_owned())
-        })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(
             state.clone(),
             origin::check_origin,
         ))
+        .layer(middleware::from_fn(boundary::refuse_nul))
         .layer(sessions)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(middleware::from_fn_with_state(

@@ -167,7 +167,13 @@ async fn approve_queue_item(
     let edited_body = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        serde_json::from_slice::<ApproveBody>(&body)
+        let value = serde_json::from_slice::<Value>(&body).map_err(|e| {
+            crate::error::ApiError::BadRequest(format!("the request body does not fit: {e}"))
+        })?;
+        if crate::extract::has_nul(&value) {
+            return Err(crate::error::ApiError::InvalidText);
+        }
+        serde_json::from_value::<ApproveBody>(value)
             .map_err(|e| {
                 crate::error::ApiError::BadRequest(format!("the request body does not fit: {e}"))
             })?

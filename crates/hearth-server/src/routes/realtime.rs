@@ -305,9 +305,30 @@ async fn create_room(
     responses(
         (status = 200, description = "Prometheus text exposition format.",
          content_type = "text/plain; version=0.0.4", body = String),
+        (status = 401, description = "The bearer token is missing or wrong.", body = crate::routes::openapi::ErrorBody),
+        (status = 404, description = "Metrics are off (no `metrics_token` configured).", body = crate::routes::openapi::ErrorBody),
     )
 )]
-async fn get_metrics(State(state): State<AppState>) -> Response {
+async fn get_metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    // Off unless the operator configured a token; then only with it.
+    let Some(expected) = state.config.metrics_token.as_deref() else {
+        return ApiError::NoRoute.into_response();
+    };
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    // Compared as digests, so the time taken says nothing about how much of it was right.
+    use sha2::Digest;
+    if sha2::Sha256::digest(given.as_bytes()) != sha2::Sha256::digest(expected.as_bytes()) {
+        let mut r = ApiError::App(hearth_app::AppError::Unauthenticated).into_response();
+        r.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+        return r;
+    }
     let stats = state.app.bus().hub().stats();
     let bus = state.app.bus().current_state();
     let (queue_len, oldest) = state.app.store().queue_depth().await.unwrap_or((0, None));

@@ -162,6 +162,13 @@ async fn submit_reset_form(
     State(state): State<AppState>,
     axum::Form(form): axum::Form<ResetForm>,
 ) -> Response {
+    if form.token.contains('\0') || form.new_password.contains('\0') {
+        return (
+            axum::http::StatusCode::BAD_REQUEST,
+            page(&format!("<h1>Not yet</h1><p>{}</p>", ApiError::InvalidText)),
+        )
+            .into_response();
+    }
     match state
         .app
         .complete_reset(&form.token, &form.new_password)

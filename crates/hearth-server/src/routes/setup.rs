@@ -145,6 +145,16 @@ async fn submit_setup_form(
     State(state): State<AppState>,
     axum::Form(body): axum::Form<SetupBody>,
 ) -> Response {
+    if [&body.token, &body.handle, &body.email, &body.password]
+        .iter()
+        .any(|f| f.contains('\0'))
+    {
+        return (
+            axum::http::StatusCode::BAD_REQUEST,
+            page(&format!("<h1>Not yet</h1><p>{}</p>", ApiError::InvalidText)),
+        )
+            .into_response();
+    }
     match state
         .app
         .complete_setup(&body.token, &body.handle, &body.email, &body.password)
