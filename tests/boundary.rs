@@ -213,7 +213,11 @@ async fn metrics_are_off_unless_configured_and_token_pages_are_not_stored() {
             json!({"token": "not-the-token", "handle": "x", "email": "x@example.org", "password": "long-enough-password"}),
         )
         .await;
-    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "setup_unavailable"), "{body}");
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "setup_unavailable"),
+        "{body}"
+    );
     // A short token is a configuration error with the key named, never a weak lock.
     let mut bad = common::test_config("sqlite::memory:");
     bad.metrics_token = Some("short".to_owned());

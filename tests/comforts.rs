@@ -393,7 +393,7 @@ async fn followed_threads_notify_on_reply_and_muted_ones_do_not(app: TestApp) {
 async fn mentions_notify_once_and_muting_tells_nobody(app: TestApp) {
     let admin = app.admin().await;
     let (writer, writer_id) = app.member(&admin, "writer_wyn").await;
-    let (named, _) = app.member(&admin, "named_nia").await;
+    let (named, _) = app.member(&admin, "noted_nia").await;
     let (muter, _) = app.member(&admin, "quiet_max").await;
     let general = board(&admin, "General", None).await;
     let (t, _, _) = thread(&admin, &general, "Welcome", "Say hello.").await;
@@ -409,7 +409,7 @@ async fn mentions_notify_once_and_muting_tells_nobody(app: TestApp) {
     let (p, status) = reply(
         &writer,
         &t,
-        "Thanks @named_nia and @Quiet_Max, and `@named_nia` in code is not one.",
+        "Thanks @noted_nia and @Quiet_Max, and `@noted_nia` in code is not one.",
     )
     .await;
     assert_eq!(status, "published");
@@ -425,7 +425,7 @@ async fn mentions_notify_once_and_muting_tells_nobody(app: TestApp) {
         post["body_html"]
             .as_str()
             .unwrap()
-            .contains("<a href=\"/members/named_nia\""),
+            .contains("<a href=\"/members/noted_nia\""),
         "the mention links the profile: {post}"
     );
     assert_eq!(post["author_muted"], false);
@@ -453,7 +453,7 @@ async fn mentions_notify_once_and_muting_tells_nobody(app: TestApp) {
     let (status, b) = writer
         .patch(
             &format!("/api/posts/{p}"),
-            json!({"body": "Thanks again @named_nia."}),
+            json!({"body": "Thanks again @noted_nia."}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{b}");

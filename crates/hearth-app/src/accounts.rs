@@ -4,6 +4,7 @@ use chrono::Duration;
 use hearth_core::account::{normalise_email, validate_handle, validate_password};
 use hearth_core::age::{AgeCheck, check_adult, parse_date_of_birth};
 use hearth_core::ids::MemberId;
+use hearth_core::moderation::{AuthorFacts, Outcome, Submission, TextKind};
 use hearth_core::policy::{Role, Standing};
 use hearth_store::StoreError;
 use hearth_store::records::{MemberRecord, NewMember};
@@ -21,6 +22,11 @@ cannot offer you a place. You are not alone, and there is support meant for you:
 Childline any time, free, on 0800 1111 or at childline.org.uk, and Stop It Now's helpline (0808 \
 1000 900) also supports young people worried about someone in their family. If you are in danger \
 now, call 999.";
+
+/// The answer to a handle the moderation rules would hold or reject. It says what kind of handle
+/// to choose and never which part matched: an applicant who typed someone's name learns nothing
+/// about what the rules know.
+pub const HANDLE_IDENTIFIES_MESSAGE: &str = "Please choose a different handle. A handle here must not identify anyone, you included: no real names, places, prisons, schools or postcodes. Something only the group will know you by, like \"hopeful_mum\" or \"northern_sky\", works well.";
 
 /// What an applicant sends.
 #[derive(Clone, Debug, Default)]
@@ -59,6 +65,7 @@ impl App {
     pub async fn apply(&self, input: ApplicationInput) -> Result<ApplyOutcome> {
         let handle = validate_handle(&input.handle)
             .map_err(|e| AppError::invalid("handle", e.to_string()))?;
+        self.check_handle(&handle, Role::Member)?;
         let email =
             normalise_email(&input.email).map_err(|e| AppError::invalid("email", e.to_string()))?;
         validate_password(&input.password)
@@ -169,6 +176,32 @@ impl App {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Runs a handle through the moderation rules as [`TextKind::Handle`] (read split into its
+    /// words, so `Emily.Harrington` is a name and `HMP-Parc` a prison). A handle is shown beside
+    /// everything its owner writes, from the moment they join, with no moderator before it, so
+    /// anything the rules would hold or reject is refused at once and nothing is stored. A
+    /// flag alone (publish and tell the moderators) does not refuse it.
+    pub(crate) fn check_handle(&self, handle: &str, role: Role) -> Result<()> {
+        let verdict = self.rules().evaluate(&Submission {
+            kind: TextKind::Handle,
+            text: handle,
+            board: None,
+            author: AuthorFacts {
+                approved_posts: 0,
+                role,
+            },
+        });
+        if matches!(verdict.outcome, Outcome::Hold | Outcome::Reject) {
+            tracing::info!(rules = %verdict.rule_names().join(", "), "handle refused by the rules");
+            return Err(AppError::Unsuitable {
+                field: "handle",
+                code: "handle_identifies",
+                message: HANDLE_IDENTIFIES_MESSAGE.to_owned(),
+            });
+        }
+        Ok(())
     }
 
     /// Checks credentials and the account's standing. Bad credentials answer

@@ -34,6 +34,12 @@ pub const HELD_MESSAGE: &str = "Thank you for posting. A moderator will read it 
 can see it: this keeps everyone in the group safe, and it is nothing you did wrong. You can \
 still edit it while it waits.";
 
+/// Added to the answer to a report or a concern whose note reads as a crisis, above the
+/// support shown with it: the writer is the one who may be at risk.
+pub const NOTE_CRISIS_MESSAGE: &str = "Some of what you wrote sounds like things are very hard \
+for you right now. You matter here too: the support below is there for you at any time, day or \
+night.";
+
 impl Moderation {
     /// The author's view of a verdict.
     pub fn from_verdict(v: &Verdict) -> Moderation {
@@ -59,9 +65,9 @@ pub enum Sent {
     Replayed,
 }
 
-/// Combines the verdicts on a thread's title and its first post: the more severe wins, and
-/// everything found in either is kept.
-fn combine(mut a: Verdict, b: Verdict) -> Verdict {
+/// Combines the verdicts on the texts of one item (a post's body, its content warning, a new
+/// thread's title): the more severe wins, and everything found in either is kept.
+pub(crate) fn combine(mut a: Verdict, b: Verdict) -> Verdict {
     a.outcome = a.outcome.max(b.outcome);
     a.hits.extend(b.hits);
     for m in b.author_messages {
@@ -224,6 +230,20 @@ impl App {
         text: &str,
         board: Option<&str>,
     ) -> Result<Verdict> {
+        self.moderate_texts(who, &[(kind, text)], board).await
+    }
+
+    /// Runs the rules over every text of one item (a body with its content warning, a title
+    /// with its first post), each read as its own kind, and combines the verdicts: a content
+    /// warning is on show to every reader, so it cannot be a way round the rules. The first
+    /// text is the item's main one; hits in the others say which text they are in
+    /// ([`hearth_core::moderation::RuleHit::part`]). The author's facts are read once.
+    pub(crate) async fn moderate_texts(
+        &self,
+        who: &Identity,
+        texts: &[(TextKind, &str)],
+        board: Option<&str>,
+    ) -> Result<Verdict> {
         let rules = self.rules();
         // Counting is a query: only when a new-member rule could apply to this author.
         let approved = if rules.needs_approved_posts(who.role) {
@@ -235,12 +255,25 @@ impl App {
             approved_posts: u32::try_from(approved).unwrap_or(u32::MAX),
             role: who.role,
         };
-        Ok(rules.evaluate(&Submission {
-            kind,
-            text,
-            board,
-            author: facts,
-        }))
+        let mut combined: Option<Verdict> = None;
+        for (i, &(kind, text)) in texts.iter().enumerate() {
+            let mut v = rules.evaluate(&Submission {
+                kind,
+                text,
+                board,
+                author: facts,
+            });
+            if i > 0 {
+                for h in &mut v.hits {
+                    h.part = Some(kind);
+                }
+            }
+            combined = Some(match combined {
+                None => v,
+                Some(c) => combine(c, v),
+            });
+        }
+        Ok(combined.unwrap_or_else(Verdict::publish))
     }
 
     /// Boards the member may read, in order.
@@ -414,12 +447,12 @@ impl App {
             return Ok((thread, post, moderation, Sent::Replayed));
         }
         let cw = validate_content_warning(content_warning).map_err(invalid)?;
-        let verdict = combine(
-            self.moderate(who, TextKind::ThreadTitle, &title, Some(&board.name))
-                .await?,
-            self.moderate(who, TextKind::Post, &body, Some(&board.name))
-                .await?,
-        );
+        let mut texts = vec![
+            (TextKind::Post, body.as_str()),
+            (TextKind::ThreadTitle, &title),
+        ];
+        texts.extend(cw.as_deref().map(|c| (TextKind::ContentWarning, c)));
+        let verdict = self.moderate_texts(who, &texts, Some(&board.name)).await?;
         if verdict.outcome == Outcome::Reject {
             return Err(AppError::RuleRejected(Box::new(verdict)));
         }
@@ -508,9 +541,9 @@ impl App {
             });
         }
         let cw = validate_content_warning(content_warning).map_err(invalid)?;
-        let verdict = self
-            .moderate(who, TextKind::Post, &body, Some(&board.name))
-            .await?;
+        let mut texts = vec![(TextKind::Post, body.as_str())];
+        texts.extend(cw.as_deref().map(|c| (TextKind::ContentWarning, c)));
+        let verdict = self.moderate_texts(who, &texts, Some(&board.name)).await?;
         if verdict.outcome == Outcome::Reject {
             return Err(AppError::RuleRejected(Box::new(verdict)));
         }
@@ -582,9 +615,9 @@ impl App {
         let board = self.store.board(thread.board_id).await?;
         let body = validate_body(body).map_err(invalid)?;
         let cw = validate_content_warning(content_warning).map_err(invalid)?;
-        let verdict = self
-            .moderate(who, TextKind::Edit, &body, Some(&board.name))
-            .await?;
+        let mut texts = vec![(TextKind::Edit, body.as_str())];
+        texts.extend(cw.as_deref().map(|c| (TextKind::ContentWarning, c)));
+        let verdict = self.moderate_texts(who, &texts, Some(&board.name)).await?;
         if verdict.outcome == Outcome::Reject {
             return Err(AppError::RuleRejected(Box::new(verdict)));
         }
@@ -764,14 +797,16 @@ impl App {
         Ok(post)
     }
 
-    /// Reports a post to the moderators. The author never learns who reported it.
+    /// Reports a post to the moderators. The author never learns who reported it. The note is
+    /// read by the crisis rules only ([`App::crisis_in_note`]): the support they point to is
+    /// answered, for the reporter, as a post's would be.
     pub async fn report_post(
         &self,
         who: &Identity,
         id: PostId,
         reason: &str,
         note: Option<&str>,
-    ) -> Result<()> {
+    ) -> Result<Vec<Signpost>> {
         who.require(Action::ReportPost)?;
         let post = self.visible_post(who, id).await?;
         if post.status != PostStatus::Published {
@@ -799,6 +834,10 @@ impl App {
                 "a note can be at most 1000 characters",
             ));
         }
+        let support = match &note {
+            Some(n) => self.crisis_in_note(who, n, NoteSource::Report(id)).await?,
+            None => Vec::new(),
+        };
         match self
             .store
             .create_report(id, who.id, reason.to_owned(), note, self.now())
@@ -813,8 +852,90 @@ impl App {
             Ok(_) => {
                 let event = json!({"kind": "queue_item_added", "post_id": id.to_string(), "thread_id": post.thread_id.to_string()});
                 self.publish_quietly(Topic::ModQueue, event).await;
-                Ok(())
+                Ok(support)
             }
+        }
+    }
+
+    /// Reads a note a member wrote to the staff (with a report or a safeguarding concern) with
+    /// the crisis rules only, and answers the support to show its writer. Notes are not
+    /// published, so nothing else in them is moderated; but someone writing "I can't go on"
+    /// in a report is as much at risk as in a post. A crisis is a verdict with signposts (the
+    /// rule file's crisis rules are the ones that signpost); it is handed to
+    /// [`App::crisis_from_note`] so a person hears of it.
+    pub(crate) async fn crisis_in_note(
+        &self,
+        who: &Identity,
+        note: &str,
+        source: NoteSource,
+    ) -> Result<Vec<Signpost>> {
+        let verdict = self.moderate(who, TextKind::Post, note, None).await?;
+        if verdict.signposts.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.crisis_from_note(who, &verdict, source).await;
+        Ok(verdict.signposts)
+    }
+
+    /// A crisis found in a note reaches a person: it opens an item in the moderators' urgent
+    /// lane (with the live alert and deadline), and the audit log records that it happened,
+    /// naming the writer, the rules and where the note was, never its words. Never fails the
+    /// request: the writer's report or concern is received, and their support shown, whatever
+    /// happens here.
+    pub(crate) async fn crisis_from_note(
+        &self,
+        who: &Identity,
+        verdict: &Verdict,
+        source: NoteSource,
+    ) {
+        let rules = verdict.rule_names().join(", ");
+        tracing::warn!(source = source.kind(), %rules, "a note to the staff reads as a crisis");
+        let at = match source {
+            NoteSource::Report(p) => crate::CrisisWhere::ReportNote(p),
+            NoteSource::Concern(p) => crate::CrisisWhere::ConcernNote(p),
+        };
+        self.crisis_from_rules(verdict, who.id, at).await;
+        let recorded = self
+            .audit(
+                Some(who.id),
+                "crisis_in_note",
+                "member",
+                Some(who.id.to_string()),
+                Some(format!(
+                    "{} {}; rules: {rules}",
+                    source.kind(),
+                    source.target()
+                )),
+            )
+            .await;
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, "could not record a crisis found in a note");
+        }
+    }
+}
+
+/// Where a note to the staff was written, for [`App::crisis_from_note`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NoteSource {
+    /// The note of a report on this post.
+    Report(PostId),
+    /// The note of a safeguarding concern about this post.
+    Concern(PostId),
+}
+
+impl NoteSource {
+    /// `report_note` or `concern_note`.
+    pub(crate) fn kind(self) -> &'static str {
+        match self {
+            NoteSource::Report(_) => "report_note",
+            NoteSource::Concern(_) => "concern_note",
+        }
+    }
+
+    /// The post the note was about.
+    pub(crate) fn target(self) -> String {
+        match self {
+            NoteSource::Report(p) | NoteSource::Concern(p) => format!("on post {p}"),
         }
     }
 }

@@ -18,6 +18,18 @@ pub enum AppError {
         /// A sentence for the person who typed it.
         message: String,
     },
+    /// The input is well formed but cannot be accepted as it is (a handle the moderation rules
+    /// would hold): answered with its own code so a client can say what to change. Nothing was
+    /// stored.
+    #[error("{message}")]
+    Unsuitable {
+        /// The JSON field at fault.
+        field: &'static str,
+        /// Machine-readable reason (`handle_identifies`).
+        code: &'static str,
+        /// A kind sentence for the person, which never repeats what the rules matched.
+        message: String,
+    },
     /// The handle or email and password do not match an account. Deliberately says no more.
     #[error("that handle or email and password do not match")]
     BadCredentials,

@@ -5,7 +5,7 @@
 
 use chrono::Duration;
 use hearth_core::ids::{MemberId, MessageId, PostId};
-use hearth_core::moderation::Verdict;
+use hearth_core::moderation::{Signpost, Verdict};
 use hearth_core::policy::{Action, Role};
 use hearth_store::records::NewNotification;
 use hearth_store::{ConcernDecision, ConcernRecord, NewConcern, StoreError};
@@ -54,14 +54,15 @@ impl App {
         Ok(())
     }
 
-    /// A member or moderator raises a concern about a post they can see.
+    /// A member or moderator raises a concern about a post they can see. The note is read by
+    /// the crisis rules only; the support they point to is answered for the writer.
     pub async fn raise_concern(
         &self,
         who: &Identity,
         post: PostId,
         category: &str,
         note: Option<&str>,
-    ) -> Result<()> {
+    ) -> Result<Vec<Signpost>> {
         who.require(Action::ReportPost)?;
         self.visible_post(who, post).await?;
         if !CONCERN_CATEGORIES.contains(&category) {
@@ -80,6 +81,13 @@ impl App {
                 "a note can be at most 2000 characters",
             ));
         }
+        let support = match &note {
+            Some(n) => {
+                self.crisis_in_note(who, n, crate::content::NoteSource::Concern(post))
+                    .await?
+            }
+            None => Vec::new(),
+        };
         let now = self.now();
         self.record_concern(NewConcern {
             post_id: Some(post),
@@ -95,7 +103,8 @@ impl App {
             now,
             due_at: now + Duration::hours(self.config.concern_response_hours),
         })
-        .await
+        .await?;
+        Ok(support)
     }
 
     /// The rules engine asked for a concern (its verdict's `concern`): raise one, quietly.

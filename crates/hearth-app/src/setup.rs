@@ -88,6 +88,7 @@ impl App {
     async fn new_admin(&self, handle: &str, email: &str, password: &str) -> Result<NewMember> {
         let handle =
             validate_handle(handle).map_err(|e| AppError::invalid("handle", e.to_string()))?;
+        self.check_handle(&handle, Role::Admin)?;
         let email =
             normalise_email(email).map_err(|e| AppError::invalid("email", e.to_string()))?;
         validate_password(password).map_err(|e| AppError::invalid("password", e.to_string()))?;

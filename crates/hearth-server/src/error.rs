@@ -62,6 +62,7 @@ impl ApiError {
         match self {
             ApiError::App(e) => match e {
                 AppError::Validation { .. } => (StatusCode::BAD_REQUEST, "invalid"),
+                AppError::Unsuitable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
                 AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
                 AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "not_signed_in"),
                 AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
@@ -107,7 +108,10 @@ impl IntoResponse for ApiError {
             _ => self.to_string(),
         };
         let mut body = json!({"error": {"code": code, "message": message}});
-        if let ApiError::App(AppError::Validation { field, .. }) = &self {
+        if let ApiError::App(
+            AppError::Validation { field, .. } | AppError::Unsuitable { field, .. },
+        ) = &self
+        {
             body["error"]["field"] = json!(field);
         }
         match &self {

@@ -202,38 +202,143 @@ pub struct Report {
 
 /// Runs every case through `rules` as written by an author with `author` facts.
 pub fn run(rules: &RuleSet, cases: &[Case], author: AuthorFacts) -> Report {
-    let mut results = Vec::with_capacity(cases.len());
-    let mut categories: BTreeMap<String, CategoryFigures> = BTreeMap::new();
-    for case in cases {
-        let verdict = rules.evaluate(&Submission {
-            kind: case.kind,
-            text: &case.text,
-            board: Some("general"),
-            author,
-        });
-        let r = CaseResult {
-            case: case.clone(),
-            verdict,
-        };
-        let f = categories.entry(case.category.clone()).or_default();
-        f.cases += 1;
-        f.right += usize::from(r.right());
-        *f.matrix
-            .entry((case.expect, r.verdict.outcome))
-            .or_default() += 1;
-        f.signposted_as_expected += usize::from(case.signpost && r.signposted());
-        f.concern_as_expected += usize::from(case.concern && r.verdict.concern);
-        f.over_moderated +=
-            usize::from(case.expect == Outcome::Publish && r.verdict.outcome != Outcome::Publish);
-        results.push(r);
+    Report::from_results(
+        cases
+            .iter()
+            .map(|case| CaseResult {
+                case: case.clone(),
+                verdict: rules.evaluate(&Submission {
+                    kind: case.kind,
+                    text: &case.text,
+                    board: Some("general"),
+                    author,
+                }),
+            })
+            .collect(),
+    )
+}
+
+/// One of issue 12's targets on a case set, as measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// What is measured (`crisis signposted and flagged`).
+    pub what: &'static str,
+    /// The share measured, 0 to 1.
+    pub got: f64,
+    /// The share to reach.
+    pub target: f64,
+    /// Whether `got` must be at least `target` (else at most).
+    pub at_least: bool,
+}
+
+impl Target {
+    /// Whether the target is met.
+    pub fn met(&self) -> bool {
+        if self.at_least {
+            self.got >= self.target
+        } else {
+            self.got <= self.target
+        }
     }
-    Report {
-        results,
-        categories,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {:.1}% (target {} {:.0}%)",
+            self.what,
+            100.0 * self.got,
+            if self.at_least { "at least" } else { "at most" },
+            100.0 * self.target
+        )
     }
 }
 
 impl Report {
+    /// A report over results obtained some other way (the repository's test that posts every
+    /// case through the HTTP path builds its verdicts from the answers), so that both print the
+    /// same table and check the same targets.
+    pub fn from_results(results: Vec<CaseResult>) -> Report {
+        let mut categories: BTreeMap<String, CategoryFigures> = BTreeMap::new();
+        for r in &results {
+            let case = &r.case;
+            let f = categories.entry(case.category.clone()).or_default();
+            f.cases += 1;
+            f.right += usize::from(r.right());
+            *f.matrix
+                .entry((case.expect, r.verdict.outcome))
+                .or_default() += 1;
+            f.signposted_as_expected += usize::from(case.signpost && r.signposted());
+            f.concern_as_expected += usize::from(case.concern && r.verdict.concern);
+            f.over_moderated += usize::from(
+                case.expect == Outcome::Publish && r.verdict.outcome != Outcome::Publish,
+            );
+        }
+        Report {
+            results,
+            categories,
+        }
+    }
+
+    /// Issue 12's targets for a categorised case set (`cases-v2.jsonl`): every crisis case
+    /// signposted and at least flagged; at least 98% of identifying cases held (or rejected);
+    /// at least 97% of safeguarding cases held with a concern; at most 2% of ordinary and
+    /// tricky-ordinary cases held, flagged or rejected; at least 97% right overall.
+    pub fn issue_targets(&self) -> Vec<Target> {
+        let share = |category: &str, ok: &dyn Fn(&CaseResult) -> bool| {
+            let of: Vec<&CaseResult> = self
+                .results
+                .iter()
+                .filter(|r| r.case.category == category)
+                .collect();
+            ratio(of.iter().filter(|r| ok(r)).count(), of.len())
+        };
+        let ordinary: Vec<CategoryFigures> = ["ordinary", "tricky-ordinary"]
+            .iter()
+            .map(|c| self.category(c))
+            .collect();
+        vec![
+            Target {
+                what: "crisis signposted and flagged",
+                got: share("crisis", &|r| {
+                    r.signposted() && r.verdict.outcome >= Outcome::PublishAndFlag
+                }),
+                target: 1.0,
+                at_least: true,
+            },
+            Target {
+                what: "identifying held",
+                got: share("identifying", &|r| r.verdict.outcome >= Outcome::Hold),
+                target: 0.98,
+                at_least: true,
+            },
+            Target {
+                what: "safeguarding held with a concern",
+                got: share("safeguarding", &|r| {
+                    r.verdict.outcome >= Outcome::Hold && r.verdict.concern
+                }),
+                target: 0.97,
+                at_least: true,
+            },
+            Target {
+                what: "ordinary held, flagged or rejected",
+                got: ratio(
+                    ordinary.iter().map(|c| c.over_moderated).sum(),
+                    ordinary.iter().map(|c| c.cases).sum(),
+                ),
+                target: 0.02,
+                at_least: false,
+            },
+            Target {
+                what: "right overall",
+                got: self.accuracy(),
+                target: 0.97,
+                at_least: true,
+            },
+        ]
+    }
+
     /// Cases right in every respect.
     pub fn right(&self) -> usize {
         self.results.iter().filter(|r| r.right()).count()

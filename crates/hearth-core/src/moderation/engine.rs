@@ -88,58 +88,81 @@ pub(crate) fn evaluate(
     detectors: &Detectors,
     sub: &Submission<'_>,
 ) -> Verdict {
-    // Every rule reads what readers will see; hits are mapped back to the source as typed.
+    // Every rule reads what readers will see (each reading of it); hits are mapped back to
+    // the source as typed.
     let source = sub.text;
-    let readable = Readable::new(source, sub.kind);
-    let text = readable.text.as_str();
-    let readings = Normalised::readings(text);
-    let mut cache = DetectorCache::default();
-    let allowed: Vec<(usize, usize)> = allow.map(|a| word_spans(a, &readings)).unwrap_or_default();
+    struct Reading {
+        readable: Readable,
+        readings: Vec<Normalised>,
+        cache: DetectorCache,
+        allowed: Vec<(usize, usize)>,
+    }
+    let mut views: Vec<Reading> = Readable::all(source, sub.kind)
+        .into_iter()
+        .map(|readable| {
+            let readings = Normalised::readings(&readable.text);
+            let allowed = allow.map(|a| word_spans(a, &readings)).unwrap_or_default();
+            Reading {
+                readable,
+                readings,
+                cache: DetectorCache::default(),
+                allowed,
+            }
+        })
+        .collect();
 
     let mut verdict = Verdict::publish();
     let mut fired: Vec<&CompiledRule> = Vec::new();
     for rule in rules.iter().filter(|r| r.applies(sub)) {
-        let mut found: Vec<(Matcher, (usize, usize))> = Vec::new();
-        if let Some(words) = &rule.words {
-            found.extend(
-                word_spans(words, &readings)
-                    .into_iter()
-                    .map(|s| (Matcher::Words, s)),
-            );
-        }
-        for p in &rule.patterns {
-            for n in &readings {
+        let mut all_found: Vec<(Matcher, (usize, usize))> = Vec::new();
+        for view in &mut views {
+            let text = view.readable.text.as_str();
+            let readings = &view.readings;
+            let mut found: Vec<(Matcher, (usize, usize))> = Vec::new();
+            if let Some(words) = &rule.words {
                 found.extend(
-                    p.find_iter(&n.text)
-                        .filter(|m| !m.is_empty())
-                        .map(|m| (Matcher::Pattern, n.original_span(m.start(), m.end()))),
+                    word_spans(words, readings)
+                        .into_iter()
+                        .map(|s| (Matcher::Words, s)),
                 );
             }
-        }
-        for p in &rule.case_sensitive_patterns {
-            found.extend(
-                p.find_iter(text)
-                    .filter(|m| !m.is_empty())
-                    .map(|m| (Matcher::CaseSensitivePattern, (m.start(), m.end()))),
+            for p in &rule.patterns {
+                for n in readings {
+                    found.extend(
+                        p.find_iter(&n.text)
+                            .filter(|m| !m.is_empty())
+                            .map(|m| (Matcher::Pattern, n.original_span(m.start(), m.end()))),
+                    );
+                }
+            }
+            for p in &rule.case_sensitive_patterns {
+                found.extend(
+                    p.find_iter(text)
+                        .filter(|m| !m.is_empty())
+                        .map(|m| (Matcher::CaseSensitivePattern, (m.start(), m.end()))),
+                );
+            }
+            for &d in &rule.detect {
+                found.extend(
+                    view.cache
+                        .get(detectors, d, text)
+                        .iter()
+                        .map(|&s| (Matcher::from(d), s)),
+                );
+            }
+            let except: Vec<(usize, usize)> = rule
+                .except
+                .as_ref()
+                .map(|e| word_spans(e, readings))
+                .unwrap_or_default();
+            found.retain(|&(_, span)| !touches(span, &view.allowed) && !touches(span, &except));
+            all_found.extend(
+                found
+                    .into_iter()
+                    .map(|(m, span)| (m, view.readable.original_span(span.0, span.1))),
             );
         }
-        for &d in &rule.detect {
-            found.extend(
-                cache
-                    .get(detectors, d, text)
-                    .iter()
-                    .map(|&s| (Matcher::from(d), s)),
-            );
-        }
-        let except: Vec<(usize, usize)> = rule
-            .except
-            .as_ref()
-            .map(|e| word_spans(e, &readings))
-            .unwrap_or_default();
-        found.retain(|&(_, span)| !touches(span, &allowed) && !touches(span, &except));
-        for (_, span) in &mut found {
-            *span = readable.original_span(span.0, span.1);
-        }
+        let mut found = all_found;
         found.sort_by_key(|&(_, span)| span);
         found.dedup();
         if rule.everything {
@@ -157,6 +180,7 @@ pub(crate) fn evaluate(
                 matched: source.get(s..e).unwrap_or_default().to_string(),
                 start: s,
                 end: e,
+                part: None,
             });
         }
         fired.push(rule);

@@ -19,11 +19,16 @@
 //!    space becomes a plain space; line feeds stay.
 //! 4. A handle is split into its words at `.`, `-`, `_` and case changes (`Emily.Harrington`,
 //!    `EmilyHarrington`, `HMP-Parc` read as `Emily Harrington` and `HMP Parc`), and an
-//!    all-lower-case word is capitalised: a handle has no sentences, so its capitals say nothing,
-//!    and `emily_harrington` names someone as much as `Emily_Harrington` does.
+//!    all-lower-case word that is a known forename or surname is capitalised: a handle has no
+//!    sentences, so `emily_harrington` names someone as much as `Emily_Harrington` does, while
+//!    `alice_new` (a first name and an everyday word) reads `Alice new` and names nobody.
 //!
 //! Every byte of the result remembers the byte range of the source it came from, so a hit is
 //! still highlighted where the author typed it.
+//!
+//! Texts shown as typed (chat, titles, content warnings, profile text) that hold Markdown-ish
+//! markup or entities are read both ways ([`Readable::all`]): as typed, and rendered, since a
+//! person reads `Em**ily** Harr*ington*` as a name wherever it is written.
 
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use unicode_normalization::UnicodeNormalization;
@@ -92,6 +97,23 @@ impl Readable {
             out = out.split_handle();
         }
         out
+    }
+
+    /// Every reading the rules must check of `source` as a text of `kind`. Posts and edits are
+    /// rendered Markdown: one reading. Other kinds are shown as typed, which is the first
+    /// reading; but a reader still reads `Em**ily** Harr*ington*` as a name and can decode
+    /// `&#48;7700 9001&#50;8`, and a client may render markup, so when the source has anything
+    /// Markdown would change, its rendered reading is checked too (a hit in either counts).
+    pub fn all(source: &str, kind: TextKind) -> Vec<Readable> {
+        let first = Readable::new(source, kind);
+        let plain = !matches!(kind, TextKind::Post | TextKind::Edit | TextKind::Handle);
+        if plain && source.contains(['*', '_', '~', '&', '`', '\\', '[', '<']) {
+            let rendered = Readable::new(source, TextKind::Post);
+            if rendered.text != first.text {
+                return vec![first, rendered];
+            }
+        }
+        vec![first]
     }
 
     fn push_char(&mut self, c: char, from: (usize, usize)) {
@@ -186,8 +208,12 @@ impl Readable {
                 out.push_char(' ', (at, at));
             }
             let lower = w.iter().all(|(c, _)| !c.is_uppercase());
+            let name = lower && {
+                let word: String = w.iter().map(|&(c, _)| c).collect();
+                super::detect::is_name_word(&word)
+            };
             for (k, (c, from)) in w.into_iter().enumerate() {
-                if k == 0 && lower {
+                if k == 0 && name {
                     for u in c.to_uppercase() {
                         out.push_char(u, from);
                     }
@@ -347,7 +373,9 @@ mod tests {
         assert_eq!(h("HMP-Parc"), "HMP Parc");
         assert_eq!(h("HMPParc"), "HMP Parc");
         assert_eq!(h("CF10-1AA"), "CF10 1AA");
-        assert_eq!(h("hopeful_mum"), "Hopeful Mum");
+        assert_eq!(h("hopeful_mum"), "hopeful mum");
+        assert_eq!(h("alice_new"), "Alice new");
+        assert_eq!(h("sarah-jones-77"), "Sarah Jones 77");
     }
 
     #[test]

@@ -702,6 +702,11 @@ fn handles_are_checked_for_identifying_details() {
     }
     for text in [
         "hopeful_mum",
+        "Tired-Dad-77",
+        "northern_sky",
+        "alice_new",
+        "jo_member",
+        "carol_regular",
         "Rose",
         "Hope",
         "Reading",
@@ -710,5 +715,95 @@ fn handles_are_checked_for_identifying_details() {
         "Tired-Gran",
     ] {
         assert_eq!(handle(text), Outcome::Publish, "{text:?}");
+    }
+}
+
+/// A content warning is its own kind of text, and the identifying and crisis rules read it as
+/// they read a post; the kind has a name in the rule file and on the wire.
+#[test]
+fn content_warnings_are_read_by_the_identifying_and_crisis_rules() {
+    assert_eq!(
+        TextKind::parse("content_warning"),
+        Some(TextKind::ContentWarning)
+    );
+    assert!(TextKind::ALL.contains(&TextKind::ContentWarning));
+    let set = shipped();
+    let cw = |text: &str| {
+        set.evaluate(&Submission {
+            kind: TextKind::ContentWarning,
+            text,
+            board: Some("general"),
+            author: MEMBER,
+        })
+    };
+    for text in [
+        "Emily Harrington, 07700 900127, 42 Acacia Avenue CF10 1AA",
+        "mentions HMP Parc",
+        "jan.moss@gmail.com",
+    ] {
+        assert_eq!(cw(text).outcome, Outcome::Hold, "{text:?}");
+    }
+    let crisis = cw("nobody would miss me if I was gone");
+    assert_eq!(crisis.outcome, Outcome::PublishAndFlag);
+    assert!(!crisis.signposts.is_empty());
+    let plain = cw("talk of prison and court");
+    assert_eq!(plain.outcome, Outcome::Publish, "{:?}", plain.hits);
+    // A rule can be scoped to content warnings by name.
+    let scoped = one_rule("words = [\"spoiler\"]\nkinds = [\"content_warning\"]");
+    let on = |kind| {
+        scoped
+            .evaluate(&Submission {
+                kind,
+                text: "spoiler",
+                board: None,
+                author: MEMBER,
+            })
+            .outcome
+    };
+    assert_eq!(on(TextKind::ContentWarning), Outcome::Hold);
+    assert_eq!(on(TextKind::Post), Outcome::Publish);
+}
+
+/// Texts shown as typed (chat, profile text, content warnings, titles) are read rendered too:
+/// markup and entities hide nothing there either, and the hit is where the author typed it.
+#[test]
+fn texts_shown_as_typed_are_read_rendered_too() {
+    let set = shipped();
+    for kind in [
+        TextKind::Chat,
+        TextKind::Profile,
+        TextKind::ContentWarning,
+        TextKind::ThreadTitle,
+    ] {
+        for (text, want) in [
+            ("Ring me on &#48;7700 9001&#50;8", "&#48;7700 9001&#50;8"),
+            ("It was &#69;mily Harrington", "&#69;mily Harrington"),
+            (
+                "at jan.moss&#64;gmail&#46;com",
+                "jan.moss&#64;gmail&#46;com",
+            ),
+            ("It was Em**ily** Harr*ington*", "Em**ily** Harr*ington"),
+        ] {
+            let v = set.evaluate(&Submission {
+                kind,
+                text,
+                board: Some("general"),
+                author: MEMBER,
+            });
+            assert_eq!(v.outcome, Outcome::Hold, "{kind:?} {text:?}");
+            assert!(
+                v.hits.iter().any(|h| h.matched == want),
+                "{kind:?} {text:?}: {:?}",
+                v.hits
+            );
+        }
+        // Markup alone changes nothing.
+        let v = set.evaluate(&Submission {
+            kind,
+            text: "I *really* needed this & more",
+            board: Some("general"),
+            author: MEMBER,
+        });
+        assert_eq!(v.outcome, Outcome::Publish, "{kind:?}: {:?}", v.hits);
     }
 }

@@ -16,6 +16,9 @@ pub enum TextKind {
     Post,
     /// A changed version of an existing post.
     Edit,
+    /// A post's content warning (new or edited): shown above the post to every reader before
+    /// they choose to open it, so it can identify someone or carry a crisis as well as a body.
+    ContentWarning,
     /// A chat message.
     Chat,
     /// A member's handle (chosen when applying or changed later).
@@ -26,10 +29,11 @@ pub enum TextKind {
 
 impl TextKind {
     /// Every kind, in the order the rule file documents them.
-    pub const ALL: [TextKind; 6] = [
+    pub const ALL: [TextKind; 7] = [
         TextKind::ThreadTitle,
         TextKind::Post,
         TextKind::Edit,
+        TextKind::ContentWarning,
         TextKind::Chat,
         TextKind::Handle,
         TextKind::Profile,
@@ -41,6 +45,7 @@ impl TextKind {
             TextKind::ThreadTitle => "thread_title",
             TextKind::Post => "post",
             TextKind::Edit => "edit",
+            TextKind::ContentWarning => "content_warning",
             TextKind::Chat => "chat",
             TextKind::Handle => "handle",
             TextKind::Profile => "profile",
@@ -209,6 +214,12 @@ pub struct RuleHit {
     pub start: usize,
     /// Byte offset just past the match in the original text.
     pub end: usize,
+    /// When an item is made of several texts (a thread's title, a post's content warning and
+    /// its body), the text the span is in, so a moderator's highlight lands in the right one;
+    /// absent for the item's main text (the body). The engine leaves it out; the caller that
+    /// combines verdicts sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<TextKind>,
 }
 
 /// A support resource shown to an author (crisis lines and the like), from the rule file.

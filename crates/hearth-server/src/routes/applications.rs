@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::error::Result;
 use crate::extract::ApiJson;
 use crate::routes::openapi::{
-    BadRequest, Conflict, Forbidden, RateLimited, StatusMessageAnswer, TooLarge,
+    BadRequest, Conflict, Forbidden, HandleIdentifies, RateLimited, StatusMessageAnswer, TooLarge,
     UnsupportedMediaType,
 };
 use crate::state::AppState;
@@ -58,7 +58,8 @@ struct ApplicationBody {
     responses(
         (status = 202, description = "Received; waits for an admin (`status`: `pending`).", body = StatusMessageAnswer),
         (status = 201, description = "Approved through an invite (`status`: `approved`).", body = StatusMessageAnswer),
-        BadRequest, Forbidden, Conflict, TooLarge, UnsupportedMediaType, RateLimited,
+        BadRequest, Forbidden, Conflict, HandleIdentifies, TooLarge, UnsupportedMediaType,
+        RateLimited,
     )
 )]
 async fn create_application(

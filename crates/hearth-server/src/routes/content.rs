@@ -17,9 +17,8 @@ use crate::extract::{ApiJson, ApiQuery, IdempotencyKey, Member};
 use crate::routes::IdPath;
 use crate::routes::openapi::{
     BadRequest, BoardsAnswer, Conflict, Forbidden, MarkedReadAnswer, ModeratedPostAnswer, NotFound,
-    NotSignedIn, NotificationsAnswer, PostAnswer, PostsAnswer, RateLimited, RuleRejected,
-    StatusMessageAnswer, ThreadAnswer, ThreadCreatedAnswer, ThreadsAnswer, TooLarge,
-    UnsupportedMediaType,
+    NotSignedIn, NotificationsAnswer, PostAnswer, PostsAnswer, RateLimited, ReceivedAnswer,
+    RuleRejected, ThreadAnswer, ThreadCreatedAnswer, ThreadsAnswer, TooLarge, UnsupportedMediaType,
 };
 use crate::routes::views::{BoardView, NotificationView, PostView, ThreadView};
 use crate::state::AppState;
@@ -408,7 +407,7 @@ struct ReportBody {
     params(("id" = uuid::Uuid, Path, description = "The post's id.")),
     request_body = ReportBody,
     responses(
-        (status = 201, description = "Received (`status`: `received`).", body = StatusMessageAnswer),
+        (status = 201, description = "Received (`status`: `received`), with crisis support for the reporter when their note reads as a crisis.", body = ReceivedAnswer),
         BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType,
     )
 )]
@@ -418,15 +417,20 @@ async fn report_post(
     IdPath(id): IdPath<PostId>,
     ApiJson(b): ApiJson<ReportBody>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    state
+    let signpost = state
         .app
         .report_post(&who, id, &b.reason, b.note.as_deref())
         .await?;
+    let mut message = "Thank you. The moderators will look at this post. Its author will not be \
+                       told who reported it."
+        .to_owned();
+    if !signpost.is_empty() {
+        message.push(' ');
+        message.push_str(hearth_app::NOTE_CRISIS_MESSAGE);
+    }
     Ok((
         StatusCode::CREATED,
-        Json(
-            json!({"status": "received", "message": "Thank you. The moderators will look at this post. Its author will not be told who reported it."}),
-        ),
+        Json(json!({"status": "received", "message": message, "signpost": signpost})),
     ))
 }
 

@@ -209,13 +209,14 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// A stable snake_case code: `invalid`, `bad_request`, `invalid_credentials`,
     /// `not_signed_in`, `forbidden`, `cross_origin`, `not_found`, `rejected_by_rules`,
-    /// `rules_invalid`, `too_large`, `unsupported_media_type`, `rate_limited`, `unavailable`,
-    /// `internal`, a refusal code on 403 or a conflict code on 409.
+    /// `rules_invalid`, `handle_identifies`, `too_large`, `unsupported_media_type`,
+    /// `rate_limited`, `unavailable`, `internal`, a refusal code on 403 or a conflict code on
+    /// 409.
     #[schema(example = "invalid")]
     pub code: String,
     /// A sentence for a person.
     pub message: String,
-    /// With `invalid`: the request field at fault.
+    /// With `invalid` and `handle_identifies`: the request field at fault.
     #[schema(required = false, nullable = false)]
     pub field: Option<String>,
     /// With `rules_invalid`: the problems in the rules file.
@@ -275,6 +276,12 @@ pub struct UnsupportedMediaType(ErrorBody);
 #[derive(IntoResponses)]
 #[response(status = 422)]
 pub struct RuleRejected(ErrorBody);
+
+/// The handle would identify someone (`handle_identifies`, with `field`): a real name, a
+/// place, a prison, a postcode. Nothing was stored; the applicant picks another handle.
+#[derive(IntoResponses)]
+#[response(status = 422)]
+pub struct HandleIdentifies(ErrorBody);
 
 /// Too many attempts (`rate_limited`); `Retry-After` says how many seconds to wait.
 #[derive(IntoResponses)]
@@ -341,6 +348,9 @@ pub struct RuleHit {
     pub start: usize,
     /// Byte offset just past the match.
     pub end: usize,
+    /// The text the span is in when it is not the body: `thread_title` or `content_warning`.
+    #[schema(required = false, nullable = false)]
+    pub part: Option<String>,
 }
 
 /// A rule as the admins' "active rules" view shows it.
@@ -410,6 +420,18 @@ pub struct StatusMessageAnswer {
     pub status: String,
     /// A sentence to show the person.
     pub message: String,
+}
+
+/// A report or a safeguarding concern received: a sentence to show, and the crisis support
+/// to show its writer when their note reads as a crisis (empty otherwise).
+#[derive(ToSchema)]
+pub struct ReceivedAnswer {
+    /// `received`.
+    pub status: String,
+    /// A sentence to show the person.
+    pub message: String,
+    /// Support resources for the writer, as a post's moderation answer carries them.
+    pub signpost: Vec<Signpost>,
 }
 
 /// Readiness.

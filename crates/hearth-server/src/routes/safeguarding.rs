@@ -15,8 +15,8 @@ use crate::error::Result;
 use crate::extract::{ApiJson, Member};
 use crate::routes::IdPath;
 use crate::routes::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, StatusMessageAnswer, TooLarge,
-    UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, ReceivedAnswer, StatusMessageAnswer,
+    TooLarge, UnsupportedMediaType,
 };
 use crate::state::AppState;
 
@@ -53,7 +53,7 @@ pub(crate) struct ConcernBody {
     params(("id" = uuid::Uuid, Path, description = "The post's id.")),
     request_body = ConcernBody,
     responses(
-        (status = 201, description = "Received by the safeguarding leads.", body = StatusMessageAnswer),
+        (status = 201, description = "Received by the safeguarding leads, with crisis support for the writer when their note reads as a crisis.", body = ReceivedAnswer),
         BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType,
     )
 )]
@@ -63,15 +63,20 @@ async fn raise_concern(
     IdPath(id): IdPath<PostId>,
     ApiJson(body): ApiJson<ConcernBody>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    state
+    let signpost = state
         .app
         .raise_concern(&who, id, &body.category, body.note.as_deref())
         .await?;
+    let mut message = "Thank you. The group's safeguarding leads will look at this. If someone \
+                       is in danger now, call 999."
+        .to_owned();
+    if !signpost.is_empty() {
+        message.push(' ');
+        message.push_str(hearth_app::NOTE_CRISIS_MESSAGE);
+    }
     Ok((
         StatusCode::CREATED,
-        Json(
-            json!({"status": "received", "message": "Thank you. The group's safeguarding leads will look at this. If someone is in danger now, call 999."}),
-        ),
+        Json(json!({"status": "received", "message": message, "signpost": signpost})),
     ))
 }
 

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, Result};
 use crate::extract::ApiJson;
 use crate::routes::openapi::{
-    BadRequest, Conflict, Forbidden, SelfAnswer, TooLarge, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, HandleIdentifies, SelfAnswer, TooLarge, UnsupportedMediaType,
 };
 use crate::state::AppState;
 
@@ -50,7 +50,7 @@ struct SetupBody {
     request_body = SetupBody,
     responses(
         (status = 201, description = "The first admin was created.", body = SelfAnswer),
-        BadRequest, Forbidden, Conflict, TooLarge, UnsupportedMediaType,
+        BadRequest, Forbidden, Conflict, HandleIdentifies, TooLarge, UnsupportedMediaType,
     )
 )]
 async fn create_first_admin(

@@ -7,6 +7,8 @@
 mod address;
 mod links;
 mod names;
+
+pub(crate) use names::is_name_word;
 mod phone;
 mod places;
 mod squeeze;

@@ -414,6 +414,22 @@ fn surname_shape(k: &str) -> bool {
     .any(|end| k.len() > end.len() + 2 && k.ends_with(end))
 }
 
+/// Whether `word` (any case) is a forename or surname the lists know, or has a surname's shape.
+/// A handle is read split into words, and only such words are given a capital there: a handle
+/// has no sentences, so `emily_harrington` names someone as much as `Emily_Harrington`, while
+/// `alice_new` or `jo_member` is a first name and an everyday word, which identifies nobody.
+pub(crate) fn is_name_word(word: &str) -> bool {
+    static KNOWN: std::sync::LazyLock<HashSet<&'static str>> = std::sync::LazyLock::new(|| {
+        FORENAMES
+            .split_whitespace()
+            .chain(AMBIGUOUS_FORENAMES.split_whitespace())
+            .chain(SURNAMES.split_whitespace())
+            .collect()
+    });
+    let k = key(word);
+    KNOWN.contains(k.as_str()) || surname_shape(&k)
+}
+
 impl NameDetector {
     /// Compiles the patterns (fixed strings: tested below, so this does not fail in practice).
     pub fn new() -> Result<NameDetector, regex::Error> {
