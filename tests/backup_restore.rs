@@ -227,3 +227,115 @@ fn the_backup_script_refuses_an_unknown_database_url() {
     assert!(!out.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Whether `needle` occurs anywhere in `file`'s bytes (a missing file holds nothing).
+fn file_holds(file: &Path, needle: &str) -> bool {
+    let Ok(bytes) = std::fs::read(file) else {
+        return false;
+    };
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// Issue 13, finding 6: after an erasure on SQLite, neither the database file, its WAL nor a
+/// backup taken right after (as the guide says) holds the member's email, handle or a canary
+/// phrase from their posts, chat and profile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erasure_leaves_nothing_on_disk() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let admin = app.admin().await;
+    let (_, b) = admin
+        .post("/api/admin/boards", serde_json::json!({"name": "Partners"}))
+        .await;
+    let board = b["board"]["id"].as_str().unwrap().to_owned();
+    let (_, r) = admin
+        .post(
+            "/api/admin/rooms",
+            serde_json::json!({"name": "Evening", "new_member_slow_mode_seconds": 0}),
+        )
+        .await;
+    let room = r["room"]["id"].as_str().unwrap().to_owned();
+    let handle = "canary_keeper";
+    // A new member: their posts and chat are held, which stores them all the same.
+    let (member, _) = app.member(&admin, handle).await;
+    let email = common::email_of(handle);
+    let (status, t) = member
+        .post(
+            &format!("/api/boards/{board}/threads"),
+            serde_json::json!({"title": "Thread canary-title-4417", "body": "My words canary-post-4417 here."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let (_, t) = admin
+        .post(
+            &format!("/api/boards/{board}/threads"),
+            serde_json::json!({"title": "Welcome", "body": "Say hello."}),
+        )
+        .await;
+    let thread = t["thread"]["id"].as_str().unwrap().to_owned();
+    let (status, p) = member
+        .post(
+            &format!("/api/threads/{thread}/posts"),
+            serde_json::json!({"body": "And a reply canary-reply-4417."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let (status, p) = member
+        .put(
+            "/api/me/profile",
+            serde_json::json!({"about": "About me canary-profile-4417"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    let mut staff = admin.socket().await;
+    staff
+        .subscribe(
+            serde_json::json!([format!("room:{room}")]),
+            serde_json::json!({}),
+        )
+        .await;
+    let mut ws = member.socket().await;
+    ws.subscribe(
+        serde_json::json!([format!("room:{room}")]),
+        serde_json::json!({}),
+    )
+    .await;
+    ws.send(serde_json::json!({"type": "say", "room": room, "body": "Chat canary-chat-4417", "client_id": uuid::Uuid::new_v4()}))
+        .await;
+    ws.expect("the ack", |v| v["type"] == "ack").await;
+
+    let (status, b) = common::Client::send(
+        member
+            .request(reqwest::Method::DELETE, "/api/me")
+            .json(&serde_json::json!({"password": password_of(handle), "posts": "delete"})),
+    )
+    .await;
+    assert!(status.is_success(), "{b}");
+
+    let db = sqlite_file(&app.db.url);
+    let wal = db.with_file_name("hearth.db-wal");
+    let mut files = vec![db.clone(), wal];
+    if have("sqlite3") {
+        files.push(run_backup(&app.db.url, &temp_dir("erased-backup")));
+    }
+    let needles = [
+        email.as_str(),
+        handle,
+        "canary-title-4417",
+        "canary-post-4417",
+        "canary-reply-4417",
+        "canary-profile-4417",
+        "canary-chat-4417",
+    ];
+    let found: Vec<String> = files
+        .iter()
+        .flat_map(|f| {
+            needles
+                .iter()
+                .filter(|n| file_holds(f, n))
+                .map(move |n| format!("{n} in {}", f.display()))
+        })
+        .collect();
+    assert!(found.is_empty(), "erased data survives on disk: {found:?}");
+}

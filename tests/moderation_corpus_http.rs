@@ -206,6 +206,9 @@ async fn the_corpus_through_http_meets_the_targets(app: TestApp) {
                         author_messages: Vec::new(),
                         signposts: s.signposts,
                         concern,
+                        // The urgent lane is checked by tests/crisis.rs; the corpus scores
+                        // verdict, support and concern.
+                        urgent: false,
                     },
                 }
             })

@@ -199,6 +199,11 @@ impl App {
             Some(how.to_owned()),
         )
         .await?;
+        // Nothing of them left in the SQLite write-ahead log either (the file keeps zeros where
+        // their rows were: secure_delete). Not a failure for the member if it must wait.
+        if let Err(e) = self.store.scrub_after_erasure().await {
+            tracing::warn!(error = %e, "could not checkpoint the database after an erasure");
+        }
         tracing::info!(member = %id, how, "member erased");
         Ok(())
     }

@@ -59,21 +59,38 @@ impl Store {
         if url.starts_with("sqlite:") {
             // One writer at a time is SQLite's nature; a small pool avoids "database is locked".
             opts.max_connections(4).min_connections(1);
+            // Per connection (a pragma run once would reach one pooled connection only):
+            // WAL, foreign keys, a wait for the write lock, and secure_delete, so deleted rows
+            // (an erased member's email, posts, chat) are overwritten with zeros, not left in
+            // free pages of the file.
+            opts.map_sqlx_sqlite_opts(|o| {
+                use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5))
+                    .synchronous(SqliteSynchronous::Normal)
+                    .pragma("secure_delete", "ON")
+            });
         } else {
             opts.max_connections(32);
         }
         let db = Database::connect(opts).await?;
-        if db.get_database_backend() == DbBackend::Sqlite {
-            for pragma in [
-                "PRAGMA journal_mode=WAL",
-                "PRAGMA foreign_keys=ON",
-                "PRAGMA busy_timeout=5000",
-                "PRAGMA synchronous=NORMAL",
-            ] {
-                db.execute_unprepared(pragma).await?;
-            }
-        }
         Ok(Store { db })
+    }
+
+    /// After an erasure on SQLite: copies the write-ahead log into the database file and empties
+    /// it (`wal_checkpoint(TRUNCATE)`), so the erased rows' old pages do not linger in the WAL.
+    /// With `secure_delete` on, the file itself keeps zeros where they were. A checkpoint that
+    /// cannot run now (a reader holds the log) is tried again by the caller's next erasure and
+    /// by SQLite's own automatic checkpoints; it is never an error for the member. PostgreSQL
+    /// keeps dead rows until VACUUM: see docs/operating.md.
+    pub async fn scrub_after_erasure(&self) -> Result<()> {
+        if self.db.get_database_backend() == DbBackend::Sqlite {
+            self.db
+                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await?;
+        }
+        Ok(())
     }
 
     /// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock is

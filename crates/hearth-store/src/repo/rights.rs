@@ -290,9 +290,16 @@ impl Store {
         ))
         .await?;
         if let Some(handle) = handle {
+            // Events are references now (ids, no words, no handles); this removes the ones
+            // stored before that which still carry the handle. The pattern is escaped, so
+            // `a_b` never matches `aXb`.
             let quoted = serde_json::to_string(&handle).unwrap_or_default();
+            let pattern = format!("%{}%", like_escape(&format!("\"author\":{quoted}")));
             event::Entity::delete_many()
-                .filter(event::Column::Payload.contains(format!("\"author\":{quoted}")))
+                .filter(
+                    event::Column::Payload
+                        .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('!')),
+                )
                 .exec(&txn)
                 .await?;
         }
@@ -309,5 +316,25 @@ impl Store {
             .exec(&self.db)
             .await?
             .rows_affected)
+    }
+}
+
+/// Escapes `%`, `_` and the escape character itself for a `LIKE ... ESCAPE '!'` pattern.
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '!') {
+            out.push('!');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(super::like_escape("a_b%c!d"), "a!_b!%c!!d");
     }
 }
