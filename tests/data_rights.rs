@@ -324,7 +324,33 @@ async fn retention_deletes_old_notifications_and_events(app: TestApp) {
     );
 }
 
+/// Issue 13, finding 9: an erased member's handle is not free for someone else at once; it is
+/// kept (as a keyed hash only) for a year, then free again.
+async fn an_erased_handle_stays_reserved_for_a_year(app: TestApp) {
+    let admin = app.admin().await;
+    let (gone, _) = app.member(&admin, "Quiet_Willow").await;
+    let (status, b) = common::Client::send(
+        gone.request(reqwest::Method::DELETE, "/api/me")
+            .json(&json!({"password": common::password_of("Quiet_Willow"), "posts": "delete"})),
+    )
+    .await;
+    assert!(status.is_success(), "{b}");
+    let outsider = common::Client::new(&app.base, true);
+    let mut again = common::application("quiet_willow", "1980-01-01");
+    again["email"] = json!("someone.else@example.org");
+    let (status, b) = outsider.post("/api/applications", again.clone()).await;
+    assert_eq!(
+        (status, common::code(&b)),
+        (StatusCode::CONFLICT, "handle_taken"),
+        "{b}"
+    );
+    app.clock.advance(chrono::Duration::days(366));
+    let (status, b) = outsider.post("/api/applications", again).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "free again after a year: {b}");
+}
+
 on_both_backends!(
+    an_erased_handle_stays_reserved_for_a_year,
     the_export_holds_everything_about_the_member_and_nothing_secret,
     erasure_deletes_the_account_and_the_posts_as_chosen,
     admins_can_erase_a_member_and_the_last_admin_cannot_leave,

@@ -18,6 +18,7 @@ mod m20261204_000008_client_keys;
 mod m20261204_000009_search_indexes;
 mod m20261206_000010_crisis_lane;
 mod m20261211_000011_held_chat_decisions;
+mod m20261212_000012_reserved_handles;
 
 /// The list of migrations, oldest first.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000009_search_indexes::Migration),
             Box::new(m20261206_000010_crisis_lane::Migration),
             Box::new(m20261211_000011_held_chat_decisions::Migration),
+            Box::new(m20261212_000012_reserved_handles::Migration),
         ]
     }
 }

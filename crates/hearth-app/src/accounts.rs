@@ -111,6 +111,17 @@ impl App {
             return Err(under_age());
         }
 
+        // An erased member's handle stays theirs for a year: answered as taken.
+        if self
+            .store
+            .handle_reserved(&self.secrets.handle_hash(&handle), now)
+            .await?
+        {
+            return Err(AppError::Conflict {
+                code: "handle_taken",
+                message: "that handle is taken: please choose another".to_owned(),
+            });
+        }
         let invited = input.invite.is_some();
         let new = NewMember {
             id: MemberId::new(),

@@ -19,6 +19,9 @@ pub fn erase_posts_choice(s: &str) -> Result<ErasePosts> {
     }
 }
 
+/// How long an erased member's handle stays reserved.
+pub const HANDLE_RESERVED_DAYS: i64 = 365;
+
 impl App {
     /// Everything Hearth holds about the member, as JSON. Never the password hash; never which
     /// moderator decided anything (decisions are the moderators', as a team).
@@ -183,6 +186,15 @@ impl App {
         actor: Option<MemberId>,
         action: &str,
     ) -> Result<()> {
+        // Their handle stays reserved for a year, as a keyed hash (nobody can pass as them).
+        if let Ok(m) = self.store.member(id).await {
+            self.store
+                .reserve_handle(
+                    &self.secrets.handle_hash(&m.handle),
+                    self.now() + chrono::Duration::days(HANDLE_RESERVED_DAYS),
+                )
+                .await?;
+        }
         self.store.erase_member(id, posts, self.now()).await?;
         self.disconnect_member(id, "this account has been erased")
             .await;
@@ -214,6 +226,7 @@ impl App {
         let s = &self.store;
         let n = s.purge_expired_sessions(now).await?
             + s.purge_age_refusals(now).await?
+            + s.purge_reserved_handles(now).await?
             + s.purge_password_resets(now).await?
             + s.purge_concerns(now - chrono::Duration::days(self.config.concern_retention_days))
                 .await?

@@ -27,6 +27,16 @@ impl Secrets {
         Ok(Secrets { age_refusal_salt })
     }
 
+    /// The keyed hash under which an erased member's handle stays reserved: the same key, a
+    /// different domain (so a handle's hash never equals an email's), over the handle's
+    /// comparison key (case and look-alikes folded as for uniqueness).
+    pub(crate) fn handle_hash(&self, handle: &str) -> String {
+        self.email_hash(&format!(
+            "handle:{}",
+            hearth_core::account::handle_key(handle)
+        ))
+    }
+
     /// The keyed hash under which an email's age refusal is remembered.
     pub(crate) fn email_hash(&self, email: &str) -> String {
         // A key of any length is accepted by HMAC, so this cannot fail; fall back to a plain

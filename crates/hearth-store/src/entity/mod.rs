@@ -22,6 +22,7 @@ pub mod queue_item;
 pub mod reaction;
 pub mod read_marker;
 pub mod report;
+pub mod reserved_handle;
 pub mod room;
 pub mod session;
 pub mod setting;

@@ -10,7 +10,7 @@ use sea_orm::{
     TransactionTrait, sea_query::Expr,
 };
 
-use crate::entity::{age_refusal, application, invite, member};
+use crate::entity::{age_refusal, application, invite, member, reserved_handle};
 use crate::records::{ApplicationRecord, MemberRecord, NewMember};
 use crate::repo::members::{new_member_model, update_member_on};
 use crate::{Result, Store, StoreError};
@@ -226,6 +226,43 @@ impl Store {
     pub async fn purge_age_refusals(&self, now: DateTime<Utc>) -> Result<u64> {
         Ok(age_refusal::Entity::delete_many()
             .filter(age_refusal::Column::ExpiresAt.lte(now))
+            .exec(&self.db)
+            .await?
+            .rows_affected)
+    }
+
+    /// Keeps an erased member's handle (as a keyed hash) from being taken until `expires_at`.
+    #[tracing::instrument(skip_all)]
+    pub async fn reserve_handle(&self, handle_hash: &str, expires_at: DateTime<Utc>) -> Result<()> {
+        let txn = self.db.begin().await?;
+        reserved_handle::Entity::delete_by_id(handle_hash.to_owned())
+            .exec(&txn)
+            .await?;
+        reserved_handle::ActiveModel {
+            handle_hash: Set(handle_hash.to_owned()),
+            expires_at: Set(expires_at),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Whether a handle (as its keyed hash) is reserved now.
+    #[tracing::instrument(skip_all)]
+    pub async fn handle_reserved(&self, handle_hash: &str, now: DateTime<Utc>) -> Result<bool> {
+        Ok(reserved_handle::Entity::find_by_id(handle_hash.to_owned())
+            .filter(reserved_handle::Column::ExpiresAt.gt(now))
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+
+    /// Deletes handle reservations past their time. Answers how many went.
+    #[tracing::instrument(skip_all)]
+    pub async fn purge_reserved_handles(&self, now: DateTime<Utc>) -> Result<u64> {
+        Ok(reserved_handle::Entity::delete_many()
+            .filter(reserved_handle::Column::ExpiresAt.lte(now))
             .exec(&self.db)
             .await?
             .rows_affected)
