@@ -38,19 +38,26 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        // Read as a JSON value first: a NUL (U+0000) anywhere in it is refused here, at the
-        // boundary, with one clear 400 (PostgreSQL cannot store it; no text here needs it).
-        match axum::Json::<serde_json::Value>::from_request(req, state).await {
-            Ok(axum::Json(v)) => {
-                if has_nul(&v) {
-                    return Err(ApiError::InvalidText);
+        if !is_json(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::TooLarge
+                } else {
+                    ApiError::BadRequest(e.body_text())
                 }
-                T::deserialize(v).map(ApiJson).map_err(|e| {
-                    ApiError::BadRequest(format!("the request body does not fit: {e}"))
-                })
-            }
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge),
+            })?;
+        // A NUL (U+0000) anywhere in it is refused here, at the boundary, with one clear 400
+        // (PostgreSQL cannot store it; no text here needs it). The body is then read into its
+        // type from the bytes, so a duplicated key is still an error.
+        if serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| has_nul(&v)) {
+            return Err(ApiError::InvalidText);
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::BadRequest(format!(
                 "the request body does not fit: {}",
                 std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string)
@@ -61,6 +68,24 @@ where
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }
     }
+}
+
+/// Whether the request says its body is JSON (`application/json`, or `application/*+json`).
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Whether any string (or key) in a JSON value holds a NUL character.
