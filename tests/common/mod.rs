@@ -218,6 +218,7 @@ impl TestApp {
     pub async fn another_instance(&self) -> hearth_server::Running {
         let mut config = (*self.running.as_ref().unwrap().state.config).clone();
         config.listen = "127.0.0.1:0".parse().unwrap();
+        config.public_url = None;
         assert!(config.redis_url.is_some(), "a second instance needs Redis");
         hearth_server::start(config, self.clock.as_clock())
             .await

@@ -70,17 +70,11 @@ async fn create_application(
     ApiJson(body): ApiJson<ApplicationBody>,
 ) -> Result<(StatusCode, Json<Value>)> {
     let address = crate::routes::account::client_address(&state, &headers, peer);
-    // Every attempt counts (each costs a password hash), taken before any work. A handle check
-    // is taken too, and given back unless the answer says the handle is taken: that answer is
-    // how an outsider learns that a handle exists, so it has a tighter limit of its own.
+    // Every attempt counts (each costs a password hash), taken before any work. An answer that
+    // says a handle is taken is how an outsider learns that it exists, so those answers have a
+    // tighter limit of their own, taken (atomically) before the answer goes out: past it the
+    // applicant is told to wait instead.
     let application = state.app.take_limit(Limit::Applications, &address).await?;
-    let handle_check = match state.app.take_limit(Limit::HandleChecks, &address).await {
-        Ok(t) => t,
-        Err(e) => {
-            state.app.give_back(application).await;
-            return Err(e.into());
-        }
-    };
     let outcome = state
         .app
         .apply(ApplicationInput {
@@ -93,18 +87,16 @@ async fn create_application(
             invite: body.invite.filter(|i| !i.is_empty()),
         })
         .await;
-    if !matches!(
-        &outcome,
+    match &outcome {
         Err(AppError::Conflict {
             code: "handle_taken",
             ..
-        })
-    ) {
-        state.app.give_back(handle_check).await;
-    }
-    if matches!(&outcome, Err(AppError::Validation { .. })) {
+        }) => {
+            let _counted = state.app.take_limit(Limit::HandleChecks, &address).await?;
+        }
         // Refused before any hashing: costs nothing, so does not count.
-        state.app.give_back(application).await;
+        Err(AppError::Validation { .. }) => state.app.give_back(application).await,
+        _ => {}
     }
     let outcome = outcome?;
     Ok(match outcome {
