@@ -572,8 +572,20 @@ async fn sign_in_and_applications_do_not_reveal_accounts(app: TestApp) {
 
 async fn failed_sign_ins_from_one_address_are_limited_across_accounts(app: TestApp) {
     let admin = app.admin().await;
-    let limit = app.state().config.signin_failures_per_address;
-    let per_account = app.state().config.signin_failures_per_account;
+    let limit = app
+        .state()
+        .config
+        .limits
+        .signin_failures_per_address
+        .count
+        .get();
+    let per_account = app
+        .state()
+        .config
+        .limits
+        .signin_failures_per_account
+        .count
+        .get();
     assert!(limit > per_account, "the address limit is the wider one");
     app.member(&admin, "spray_target").await;
     let c = app.client();
@@ -612,7 +624,7 @@ async fn failed_sign_ins_from_one_address_are_limited_across_accounts(app: TestA
 
 async fn applications_are_rate_limited_per_address(app: TestApp) {
     #[allow(non_snake_case)]
-    let APPLICATIONS_PER_HOUR = app.state().config.applications_per_hour as usize;
+    let APPLICATIONS_PER_HOUR = app.state().config.limits.applications.count.get() as usize;
     let c = app.client();
     for i in 0..APPLICATIONS_PER_HOUR {
         let (status, body) = c
@@ -654,7 +666,7 @@ async fn applications_are_rate_limited_per_address(app: TestApp) {
 
 async fn posts_are_rate_limited_per_member(app: TestApp) {
     #[allow(non_snake_case)]
-    let POSTS_PER_10_MINUTES = app.state().config.posts_per_ten_minutes as usize;
+    let POSTS_PER_10_MINUTES = app.state().config.limits.posts.count.get() as usize;
     let admin = app.admin().await;
     let (_, thread) = board_and_thread(&admin).await;
     let (member, _) = app.member(&admin, "prolific_poster").await;
@@ -1238,8 +1250,9 @@ mod enumeration {
 
     async fn run(backend: Backend) {
         let app = TestApp::spawn_with(backend, |c| {
-            c.signin_failures_per_account = 1000;
-            c.signin_failures_per_address = 1000;
+            c.limits.signin_failures_per_pair = "1000/15m".parse().unwrap();
+            c.limits.signin_failures_per_account = "1000/15m".parse().unwrap();
+            c.limits.signin_failures_per_address = "1000/15m".parse().unwrap();
         })
         .await;
         if let Some(app) = app {

@@ -11,9 +11,12 @@ use serde_json::{Map, Value};
 const EXAMPLE: &str = include_str!("../hearth.example.toml");
 
 /// A setting in the file: `# key = value` (commented out, so the file as shipped changes
-/// nothing), with the comment block above it.
+/// nothing), with the comment block above it. A setting under a `[table]` header (such as
+/// `[limits]`) is named `table.key`.
 struct Setting {
     key: String,
+    /// The table it is in, if any.
+    table: Option<String>,
     line: String,
     comments: Vec<String>,
 }
@@ -23,7 +26,13 @@ struct Setting {
 fn settings(text: &str) -> Vec<Setting> {
     let mut out = Vec::new();
     let mut block: Vec<String> = Vec::new();
+    let mut table: Option<String> = None;
     for line in text.lines() {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            table = Some(name.to_owned());
+            block.clear();
+            continue;
+        }
         let setting = line.strip_prefix("# ").and_then(|rest| {
             let (key, _) = rest.split_once(" = ")?;
             (!key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
@@ -32,7 +41,11 @@ fn settings(text: &str) -> Vec<Setting> {
         match setting {
             Some(key) => {
                 out.push(Setting {
-                    key,
+                    key: match &table {
+                        Some(t) => format!("{t}.{key}"),
+                        None => key,
+                    },
+                    table: table.clone(),
                     line: line["# ".len()..].to_owned(),
                     comments: std::mem::take(&mut block),
                 });
@@ -45,19 +58,32 @@ fn settings(text: &str) -> Vec<Setting> {
 }
 
 /// `Config`'s fields, read from the struct itself (serialised), so a new field cannot be
-/// forgotten here.
+/// forgotten here. A table's fields are named `table.key`.
 fn config_fields(config: &Config) -> Map<String, Value> {
-    match serde_json::to_value(config).unwrap() {
-        Value::Object(map) => map,
-        other => panic!("Config did not serialise to a map: {other}"),
+    let Value::Object(map) = serde_json::to_value(config).unwrap() else {
+        panic!("Config did not serialise to a map");
+    };
+    let mut flat = Map::new();
+    for (key, value) in map {
+        match value {
+            Value::Object(table) => {
+                for (inner, v) in table {
+                    flat.insert(format!("{key}.{inner}"), v);
+                }
+            }
+            v => {
+                flat.insert(key, v);
+            }
+        }
     }
+    flat
 }
 
 /// The environment variable operators use for `key` (what `Config::load` reads).
 fn env_name(key: &str) -> String {
     match key {
         "database_url" | "redis_url" => key.to_ascii_uppercase(),
-        _ => format!("HEARTH_{}", key.to_ascii_uppercase()),
+        _ => format!("HEARTH_{}", key.replace('.', "_").to_ascii_uppercase()),
     }
 }
 
@@ -100,7 +126,17 @@ fn every_field_of_config_is_documented_and_nothing_else() {
 #[test]
 fn uncommenting_every_setting_parses_and_shows_the_real_defaults() {
     let found = settings(EXAMPLE);
-    let uncommented: String = found.iter().map(|s| format!("{}\n", s.line)).collect();
+    let mut uncommented = String::new();
+    let mut table = None;
+    for s in &found {
+        if s.table != table {
+            table = s.table.clone();
+            if let Some(t) = &table {
+                uncommented.push_str(&format!("[{t}]\n"));
+            }
+        }
+        uncommented.push_str(&format!("{}\n", s.line));
+    }
     // deny_unknown_fields: a misspelt key or a wrongly typed value fails here.
     let parsed = Config::from_toml(&uncommented)
         .unwrap_or_else(|e| panic!("the settings in hearth.example.toml do not parse: {e}"));
@@ -177,6 +213,7 @@ fn the_environment_variables_named_are_the_ones_hearth_reads() {
                     "redis://127.0.0.1:6380",
                     "Notes <no-reply@example.org>",
                     "smtp://127.0.0.1:2525",
+                    "1/1s",
                 ]
                 .map(str::to_owned),
             ),

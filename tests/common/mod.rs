@@ -217,17 +217,12 @@ impl TestApp {
         .await
     }
 
-    /// Another instance of this deployment: same database, same Redis, same clock.
+    /// Another instance of this deployment: same database, same Redis, same clock, same
+    /// configuration (limits included) on a port of its own.
     pub async fn another_instance(&self) -> hearth_server::Running {
-        let mut config = test_config(&self.db.url);
-        config.redis_url = self
-            .running
-            .as_ref()
-            .unwrap()
-            .state
-            .config
-            .redis_url
-            .clone();
+        let mut config = (*self.running.as_ref().unwrap().state.config).clone();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.public_url = None;
         assert!(config.redis_url.is_some(), "a second instance needs Redis");
         hearth_server::start(config, self.clock.as_clock())
             .await

@@ -62,6 +62,13 @@ pub enum AppError {
         /// A sentence for the person.
         message: String,
     },
+    /// Too many of this action for now (a rate limit); the caller may try again after
+    /// `retry_after` seconds. Answered as 429 with `Retry-After`, or a socket `error` frame.
+    #[error("too many attempts; please wait {retry_after} seconds and try again")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// A backing service is down; try again later.
     #[error("the forum's database is unavailable; please try again shortly")]
     Unavailable(String),

@@ -13,6 +13,7 @@ mod content;
 mod crisis;
 mod error;
 mod held_chat;
+pub mod limits;
 mod moderation;
 mod passwords;
 pub mod read_model;
@@ -160,6 +161,8 @@ pub struct App {
     bus: hearth_realtime::Bus,
     /// Sends email, when the server is configured for SMTP.
     mailer: Option<Arc<dyn recovery::Mailer>>,
+    /// Rate limits (in memory by default; the server swaps in Redis with `REDIS_URL`).
+    limits: limits::Limits,
 }
 
 impl App {
@@ -175,6 +178,14 @@ impl App {
         let secrets = Arc::new(secrets::Secrets::load_or_create(&store).await?);
         let passwords = passwords::Passwords::new()?;
         let rules = Arc::new(std::sync::RwLock::new(Arc::new(rules)));
+        let limits_config = limits::LimitsConfig::default();
+        let limits = limits::Limits::new(
+            limits_config.clone(),
+            Arc::new(limits::MemoryLimits::new(
+                &limits_config,
+                Arc::clone(&clock),
+            )),
+        );
         Ok(App {
             store,
             clock,
@@ -184,6 +195,7 @@ impl App {
             rules,
             bus,
             mailer: None,
+            limits,
         })
     }
 

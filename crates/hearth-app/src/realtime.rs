@@ -10,13 +10,14 @@ use hearth_core::moderation::{Outcome, TextKind};
 use hearth_core::policy::{self, Action, Role, Standing};
 use hearth_realtime::{
     Ack, Bus, CloseReason, Envelope, HookError, HubHooks, MemberAccess, ProtocolError,
-    SocketHandler, Topic,
+    SocketHandler, SocketOp, Topic,
 };
 use hearth_store::records::{MessageRecord, NewNotification, PostRecord, RoomRecord, ThreadRecord};
 use hearth_store::{Store, StoreError};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::limits::Limit;
 use crate::read_model::Renderer;
 use crate::{App, AppError, Clock, Identity, Result};
 
@@ -804,6 +805,25 @@ impl SocketHandler for AppSocketHandler {
                 Ack::rejected("something went wrong on our side; please try again")
             }
             Err(e) => Ack::rejected(e.to_string()),
+        }
+    }
+
+    async fn allow(
+        &self,
+        member: MemberId,
+        op: SocketOp,
+    ) -> std::result::Result<(), ProtocolError> {
+        let limit = match op {
+            SocketOp::Subscribe => Limit::Subscribes,
+            SocketOp::Say => Limit::Chat,
+        };
+        match self.app.take_limit(limit, &member.to_string()).await {
+            Ok(_counted) => Ok(()),
+            Err(AppError::RateLimited { retry_after }) => {
+                Err(ProtocolError::LimitReached { retry_after })
+            }
+            Err(AppError::Unavailable(_)) => Err(ProtocolError::Unavailable),
+            Err(_) => Err(ProtocolError::Internal),
         }
     }
 }

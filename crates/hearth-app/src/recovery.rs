@@ -142,6 +142,8 @@ impl App {
         let hash = self.passwords.hash(new_password).await?;
         self.store.set_password_hash(member, hash).await?;
         let ended = self.store.delete_member_sessions(member, None).await?;
+        // The way back in for a member a stranger's guesses slowed down: a fresh start.
+        self.clear_sign_in_failures(member).await;
         self.disconnect_member(member, "your password was reset")
             .await;
         self.audit(

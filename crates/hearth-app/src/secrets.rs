@@ -39,14 +39,21 @@ impl Secrets {
 
     /// The keyed hash under which an email's age refusal is remembered.
     pub(crate) fn email_hash(&self, email: &str) -> String {
+        self.keyed_hash(email)
+    }
+
+    /// A keyed hash of `text` (HMAC-SHA-256, hex): what stands in for an email or a client
+    /// address wherever one must be recognised but not kept (age refusals, rate limits).
+    /// Callers put a domain prefix with a NUL in their text, so uses never collide.
+    pub(crate) fn keyed_hash(&self, text: &str) -> String {
         // A key of any length is accepted by HMAC, so this cannot fail; fall back to a plain
         // hash rather than panic if it ever did.
         match Hmac::<Sha256>::new_from_slice(&self.age_refusal_salt) {
             Ok(mut mac) => {
-                mac.update(email.as_bytes());
+                mac.update(text.as_bytes());
                 hex(&mac.finalize().into_bytes())
             }
-            Err(_) => token_hash(email),
+            Err(_) => token_hash(text),
         }
     }
 }

@@ -142,6 +142,28 @@ pub struct HearthCommand {
     pub dir: PathBuf,
 }
 
+/// The `[limits]` the bench raises, and to what: it applies for dozens of members from one
+/// address, opens thousands of sockets (and subscriptions) for a few members, and has its
+/// senders chat faster than a person would. It measures fan-out, not the limits.
+pub const RAISED_LIMITS: [(&str, &str); 4] = [
+    ("applications", "100000/1h"),
+    ("sockets_per_member", "1000000"),
+    ("subscribes", "10000000/1m"),
+    ("chat", "1000000/1s"),
+];
+
+/// The default limits with [`RAISED_LIMITS`] applied, for a server run in this process.
+pub fn raised_limits() -> anyhow::Result<hearth_app::limits::LimitsConfig> {
+    let mut table = serde_json::to_value(hearth_app::limits::LimitsConfig::default())?;
+    for (key, value) in RAISED_LIMITS {
+        table[key] = match value.parse::<u64>() {
+            Ok(n) => serde_json::Value::from(n),
+            Err(_) => serde_json::Value::from(value),
+        };
+    }
+    Ok(serde_json::from_value(table)?)
+}
+
 impl HearthCommand {
     fn command(&self, listen: Option<SocketAddr>) -> Command {
         let mut cmd = Command::new(&self.binary);
@@ -154,8 +176,11 @@ impl HearthCommand {
             Ok(filter) => cmd.env("RUST_LOG", filter),
             Err(_) => cmd.env_remove("RUST_LOG"),
         };
-        // The bench signs up dozens of members from one address: lift the per-address limit.
-        cmd.env("HEARTH_APPLICATIONS_PER_HOUR", "100000");
+        // The bench signs up dozens of members from one address and opens thousands of sockets
+        // for a few of them: raise the limits in the way (see `RAISED_LIMITS`).
+        for (key, value) in RAISED_LIMITS {
+            cmd.env(format!("HEARTH_LIMITS_{}", key.to_ascii_uppercase()), value);
+        }
         match &self.redis_url {
             Some(url) => cmd.env("REDIS_URL", url),
             None => cmd.env_remove("REDIS_URL"),

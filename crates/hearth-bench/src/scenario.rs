@@ -292,7 +292,7 @@ pub async fn smoke(rules: &Path) -> anyhow::Result<SmokeReport> {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             database_url: format!("sqlite://{}/hearth.db?mode=rwc", dir.display()),
             rules: rules.to_owned(),
-            applications_per_hour: 100_000,
+            limits: procs::raised_limits()?,
             ..hearth_server::Config::default()
         };
         let running = hearth_server::start(config, hearth_app::system_clock()).await?;

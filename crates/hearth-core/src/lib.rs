@@ -13,4 +13,3 @@ pub mod ids;
 pub mod moderation;
 pub mod policy;
 pub mod render;
-pub mod throttle;

@@ -41,7 +41,6 @@ use tracing::{debug, warn};
 
 use crate::envelope::{Envelope, Frame};
 use crate::protocol::{ProtocolError, Topic};
-use crate::rate::{KeyedLimiter, RateLimit};
 
 /// Frames a socket's outgoing queue holds. At a few hundred bytes per frame this is well under a
 /// megabyte per socket, and it absorbs a burst (a busy thread, a catch-up) while the client
@@ -81,8 +80,11 @@ pub struct HubConfig {
     pub fill_retries: u32,
     /// Pause before the first retry of a gap fill; doubled each time.
     pub fill_retry_delay: Duration,
-    /// Chat messages (`say`) per member on this instance.
-    pub say_rate: RateLimit,
+    /// Sockets one member may hold open on this instance; one more is closed at once with
+    /// [`CloseReason::too_many_sockets`]. The server sets it from its `[limits]` table; the
+    /// library's default does not cap. (Chat and subscribe rates are the application's, through
+    /// [`crate::SocketHandler::allow`].)
+    pub max_sockets_per_member: usize,
 }
 
 impl Default for HubConfig {
@@ -94,7 +96,7 @@ impl Default for HubConfig {
             fill_buffer_limit: FILL_BUFFER_LIMIT,
             fill_retries: 3,
             fill_retry_delay: Duration::from_millis(200),
-            say_rate: RateLimit::new(5, Duration::from_secs(2)),
+            max_sockets_per_member: usize::MAX,
         }
     }
 }
@@ -118,6 +120,17 @@ impl CloseReason {
             code,
             reason: reason.into(),
         }
+    }
+
+    /// The member already holds as many sockets as they may (1008, "policy"): each tab or
+    /// window holds one, so the reason says what to do.
+    pub fn too_many_sockets(limit: usize) -> Self {
+        Self::new(
+            1008,
+            format!(
+                "too many open connections for one member (limit {limit}); close another tab or window"
+            ),
+        )
     }
 
     /// The client could not keep up (1013, "try again later").
@@ -386,7 +399,6 @@ struct HubInner {
     /// Everything mutable. Locked by every hub operation, briefly; see the module doc.
     state: Mutex<State>,
     /// Per-member `say` buckets; its own lock, never taken while `state` is held.
-    say_limiter: KeyedLimiter<MemberId>,
     counters: Counters,
 }
 
@@ -483,7 +495,6 @@ impl Hub {
     pub fn new(hooks: Arc<dyn HubHooks>, config: HubConfig) -> Self {
         Self {
             inner: Arc::new(HubInner {
-                say_limiter: KeyedLimiter::new(config.say_rate),
                 config,
                 hooks,
                 state: Mutex::new(State::default()),
@@ -506,24 +517,42 @@ impl Hub {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers a socket for `member`. The session keeps the handle (dropping it unregisters)
-    /// and gives the output to its writer task.
+    /// Registers a socket for `member`, without the per-member cap (for tests and tools). The
+    /// session keeps the handle (dropping it unregisters) and gives the output to its writer.
     pub fn register(&self, member: MemberId) -> (SocketHandle, SocketOutput) {
-        self.register_session(member, None)
+        match self.insert_socket(member, None, usize::MAX) {
+            Ok(socket) => socket,
+            Err(_) => unreachable!("a socket with no cap is never refused"),
+        }
     }
 
-    /// Registers a socket for `member` opened with the sign-in session `session`: ending that
-    /// session ([`Hub::disconnect_session`]) closes it.
-    pub fn register_session(
+    /// Registers a socket for `member` opened with the sign-in session `session` (ending that
+    /// session, [`Hub::disconnect_session`], closes it), unless the member already holds
+    /// [`HubConfig::max_sockets_per_member`] sockets here: then the reason to close it with.
+    /// Counted and inserted under one lock, so concurrent opens cannot overshoot the cap.
+    pub fn admit_session(
         &self,
         member: MemberId,
         session: Option<SessionBinding>,
-    ) -> (SocketHandle, SocketOutput) {
+    ) -> Result<(SocketHandle, SocketOutput), CloseReason> {
+        self.insert_socket(member, session, self.inner.config.max_sockets_per_member)
+    }
+
+    fn insert_socket(
+        &self,
+        member: MemberId,
+        session: Option<SessionBinding>,
+        cap: usize,
+    ) -> Result<(SocketHandle, SocketOutput), CloseReason> {
         let (queue_tx, queue_rx) = mpsc::channel(self.inner.config.queue_capacity.max(1));
         // Capacity 1: only the first close request matters.
         let (close_tx, close_rx) = mpsc::channel(1);
         let id = {
             let mut state = self.state();
+            if state.members.get(&member).map_or(0, HashSet::len) >= cap {
+                debug!(%member, cap, "socket refused: too many for this member");
+                return Err(CloseReason::too_many_sockets(cap));
+            }
             state.next_socket += 1;
             let id = SocketId(state.next_socket);
             state.sockets.insert(
@@ -540,7 +569,7 @@ impl Hub {
             id
         };
         debug!(%id, %member, "socket registered");
-        (
+        Ok((
             SocketHandle {
                 id,
                 member,
@@ -552,7 +581,7 @@ impl Hub {
                 frames: queue_rx,
                 close: close_rx,
             },
-        )
+        ))
     }
 
     /// Removes a socket and all its subscriptions. Idempotent.
@@ -1072,11 +1101,6 @@ impl Hub {
             .and_then(|m| m.get(&member))
             .copied()
             .unwrap_or(0)
-    }
-
-    /// Takes one `say` from `member`'s allowance on this instance; `false` means rate limited.
-    pub fn allow_say(&self, member: MemberId) -> bool {
-        self.inner.say_limiter.try_take(&member)
     }
 
     /// Counts for `/metrics`.

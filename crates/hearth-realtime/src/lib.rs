@@ -16,7 +16,6 @@ pub mod bus;
 pub mod envelope;
 pub mod hub;
 pub mod protocol;
-pub mod rate;
 pub mod session;
 
 pub use bus::{Bus, BusError, BusState, RedisBusConfig};
@@ -29,8 +28,7 @@ pub use protocol::{
     AckStatus, ClientMessage, ProtocolError, ProtocolLimits, ServerMessage, Topic, TopicParseError,
     parse_client_message,
 };
-pub use rate::RateLimit;
 pub use session::{
-    Ack, Incoming, Outgoing, SessionConfig, SessionEnd, SocketHandler, run_bound_session,
+    Ack, Incoming, Outgoing, SessionConfig, SessionEnd, SocketHandler, SocketOp, run_bound_session,
     run_session,
 };

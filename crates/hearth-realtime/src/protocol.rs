@@ -281,9 +281,17 @@ pub enum ProtocolError {
         /// The topic refused.
         topic: Topic,
     },
-    /// The member sends faster than allowed; the frame was ignored.
+    /// The socket sends frames faster than allowed (a flood guard); the frame was ignored.
     #[error("too many messages; slow down")]
     RateLimited,
+    /// The member has used up one of their limits (chat messages, subscriptions, shared by all
+    /// their sockets); the request was ignored. Same code as [`ProtocolError::RateLimited`], with
+    /// the wait in the message.
+    #[error("too many for now; please wait {retry_after} seconds and try again")]
+    LimitReached {
+        /// Seconds until it would be allowed.
+        retry_after: u64,
+    },
     /// Missed events could not be fetched; the client should reload the topic over HTTP.
     #[error("could not fetch missed events on {topic}; reload it")]
     CatchUpFailed {
@@ -309,7 +317,7 @@ impl ProtocolError {
             ProtocolError::TooManySubscriptions { .. } => "too_many_subscriptions",
             ProtocolError::Forbidden { .. } => "forbidden",
             ProtocolError::NotFound { .. } => "not_found",
-            ProtocolError::RateLimited => "rate_limited",
+            ProtocolError::RateLimited | ProtocolError::LimitReached { .. } => "rate_limited",
             ProtocolError::CatchUpFailed { .. } => "catch_up_failed",
             ProtocolError::Unavailable => "unavailable",
             ProtocolError::Internal => "internal",

@@ -39,6 +39,7 @@
 //! ```
 
 use std::collections::HashSet;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,7 +58,25 @@ use crate::protocol::{
     AckStatus, ClientMessage, ProtocolError, ProtocolLimits, ServerMessage, Topic,
     parse_client_message,
 };
-use crate::rate::{RateLimit, TokenBucket};
+
+/// The per-socket flood guard's clock: tokio's, so tests that pause and advance time move it.
+#[derive(Clone, Copy, Debug, Default)]
+struct TokioClock;
+
+impl governor::clock::Clock for TokioClock {
+    type Instant = std::time::Instant;
+    fn now(&self) -> std::time::Instant {
+        tokio::time::Instant::now().into_std()
+    }
+}
+
+/// A socket's own frame allowance (`governor`, not keyed: one per socket).
+type FrameLimiter = governor::RateLimiter<
+    governor::state::NotKeyed,
+    governor::state::InMemoryState,
+    TokioClock,
+    governor::middleware::NoOpMiddleware<std::time::Instant>,
+>;
 
 /// A frame from the client, as the transport delivers it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,10 +175,40 @@ pub trait SocketHandler: Send + Sync + 'static {
     /// Posts a chat message: check, moderate, store, publish; answer what happened. Failures are
     /// answered as a rejected [`Ack`] so the client can match them to its `client_id`.
     async fn say(&self, member: MemberId, room: RoomId, body: String, client_id: Uuid) -> Ack;
+
+    /// May `member` do `op` now? The application's rate limits, shared by all of the member's
+    /// sockets (on every instance, with Redis): asked before each topic subscribed and each
+    /// `say`, and counted when it answers yes. A refusal ([`ProtocolError::LimitReached`])
+    /// goes to the client as an `error` frame. By default everything is allowed.
+    async fn allow(&self, member: MemberId, op: SocketOp) -> Result<(), ProtocolError> {
+        let _ = (member, op);
+        Ok(())
+    }
 }
 
-/// Per-socket settings. The per-member chat rate lives in [`crate::HubConfig::say_rate`],
-/// because it is shared by the member's sockets.
+/// A socket operation the application rate limits ([`SocketHandler::allow`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketOp {
+    /// Subscribing one topic (each may cost a catch-up from the database).
+    Subscribe,
+    /// Sending one chat message.
+    Say,
+}
+
+/// 40 frames at once.
+const FRAME_BURST: NonZeroU32 = match NonZeroU32::new(40) {
+    Some(n) => n,
+    None => NonZeroU32::MIN,
+};
+
+/// Then 10 a second.
+const FRAME_RATE: NonZeroU32 = match NonZeroU32::new(10) {
+    Some(n) => n,
+    None => NonZeroU32::MIN,
+};
+
+/// Per-socket settings. Per-member rates (chat, subscriptions) are the application's, through
+/// [`SocketHandler::allow`], because they are shared by the member's sockets.
 #[derive(Clone, Copy, Debug)]
 pub struct SessionConfig {
     /// Frame size and topic-count limits.
@@ -167,8 +216,9 @@ pub struct SessionConfig {
     /// Close the socket when the client sends nothing (not even a ping) for this long. Clients
     /// send `{"type":"ping"}` every 25 seconds or so.
     pub idle_timeout: Duration,
-    /// Text frames per socket, of any type: a flood guard; excess frames get `rate_limited`.
-    pub frame_rate: RateLimit,
+    /// Text frames per socket, of any type: a flood guard against one runaway connection,
+    /// before any parsing; excess frames get `rate_limited`.
+    pub frame_rate: governor::Quota,
     /// Longest wait for the transport to take one batch of frames. A client that stops reading
     /// stalls the writer; past this the socket is dropped.
     pub write_timeout: Duration,
@@ -181,7 +231,7 @@ impl Default for SessionConfig {
         Self {
             limits: ProtocolLimits::default(),
             idle_timeout: Duration::from_secs(90),
-            frame_rate: RateLimit::new(40, Duration::from_millis(100)),
+            frame_rate: governor::Quota::per_second(FRAME_RATE).allow_burst(FRAME_BURST),
             write_timeout: Duration::from_secs(10),
             close_grace: Duration::from_secs(2),
         }
@@ -241,7 +291,14 @@ where
     H: SocketHandler + ?Sized,
 {
     // Registered before the first frame is read: nothing published from here on is missed.
-    let (socket, output) = hub.register_session(member, session);
+    // A member past their socket cap gets the close frame at once, with the reason.
+    let (socket, output) = match hub.admit_session(member, session) {
+        Ok(admitted) => admitted,
+        Err(reason) => {
+            let mut sink = sink;
+            return close(&mut sink, Some(reason), config.close_grace).await;
+        }
+    };
     let id = socket.id();
     let closer = socket.close_sender();
     let mut writer = tokio::spawn(write_loop(sink, output, config));
@@ -377,7 +434,7 @@ where
     St: Stream<Item = Result<Incoming, E>> + Unpin,
     H: SocketHandler + ?Sized,
 {
-    let mut frames = TokenBucket::new(config.frame_rate);
+    let frames = FrameLimiter::direct_with_clock(config.frame_rate, TokioClock);
     loop {
         let incoming = match tokio::time::timeout(config.idle_timeout, stream.next()).await {
             Err(_) => return SessionEnd::Idle,
@@ -405,7 +462,7 @@ where
                 continue;
             }
         };
-        if !frames.try_take() {
+        if frames.check().is_err() {
             if !reply_error(&socket, &ProtocolError::RateLimited).await {
                 return SessionEnd::ClientClosed;
             }
@@ -459,6 +516,13 @@ where
                 if !seen.insert(topic) || socket.is_subscribed(topic) {
                     continue;
                 }
+                if let Err(err) = handler.allow(member, SocketOp::Subscribe).await {
+                    // The rest of this frame's topics would be refused too: one error is enough.
+                    if !reply_error(socket, &err).await {
+                        return Err(gone());
+                    }
+                    break;
+                }
                 if let Err(err) = handler.authorize_subscribe(member, topic).await {
                     debug!(id = %socket.id(), %topic, code = err.code(), "subscribe refused");
                     if !reply_error(socket, &err).await {
@@ -493,8 +557,8 @@ where
             body,
             client_id,
         } => {
-            if !socket.hub().allow_say(member) {
-                if !reply_error(socket, &ProtocolError::RateLimited).await {
+            if let Err(err) = handler.allow(member, SocketOp::Say).await {
+                if !reply_error(socket, &err).await {
                     return Err(gone());
                 }
                 return Ok(());

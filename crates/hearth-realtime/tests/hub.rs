@@ -5,7 +5,6 @@
 mod common;
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use common::*;
 use hearth_core::ids::{MemberId, RoomId};
@@ -536,20 +535,43 @@ async fn in_process_bus_publishes_to_the_local_hub() {
 }
 
 #[tokio::test]
-async fn say_rate_is_per_member() {
+async fn concurrent_admissions_never_pass_the_socket_cap() {
     let log = MemoryLog::new();
     let hub = hub_with(
         &log,
         HubConfig {
-            say_rate: hearth_realtime::RateLimit::new(2, Duration::from_secs(3600)),
+            max_sockets_per_member: 16,
             ..HubConfig::default()
         },
     );
-    let (alice, bob) = (MemberId::new(), MemberId::new());
-    assert!(hub.allow_say(alice));
-    assert!(hub.allow_say(alice));
-    assert!(!hub.allow_say(alice));
-    assert!(hub.allow_say(bob));
+    let member = MemberId::new();
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let hub = hub.clone();
+            tokio::spawn(async move { hub.admit_session(member, None) })
+        })
+        .collect();
+    let mut admitted = Vec::new();
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(socket) => admitted.push(socket),
+            Err(reason) => {
+                assert_eq!(reason, CloseReason::too_many_sockets(16));
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!((admitted.len(), refused), (16, 184));
+    assert!(
+        hub.admit_session(MemberId::new(), None).is_ok(),
+        "per member"
+    );
+    admitted.pop();
+    assert!(
+        hub.admit_session(member, None).is_ok(),
+        "room again once one closed"
+    );
 }
 
 /// Property test under real concurrency: whatever the interleaving of publishing, lost bus

@@ -13,8 +13,8 @@ use common::*;
 use futures_util::{Sink, Stream};
 use hearth_core::ids::{MemberId, RoomId};
 use hearth_realtime::{
-    Ack, AckStatus, CloseReason, Hub, HubConfig, Incoming, Outgoing, ProtocolError, RateLimit,
-    ServerMessage, SessionConfig, SessionEnd, SocketHandler, Topic, run_session,
+    Ack, AckStatus, CloseReason, Hub, HubConfig, Incoming, Outgoing, ProtocolError, ServerMessage,
+    SessionConfig, SessionEnd, SocketHandler, SocketOp, Topic, run_session,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -42,6 +42,37 @@ impl SocketHandler for TestApp {
         } else {
             Ack::published()
         }
+    }
+}
+
+/// Allows each member two `say`s and one subscribe, as the application's shared limits would,
+/// and remembers how many `say`s reached it.
+#[derive(Default)]
+struct Limited {
+    used: std::sync::Mutex<std::collections::HashMap<(MemberId, bool), u32>>,
+    said: std::sync::atomic::AtomicU32,
+}
+
+#[async_trait]
+impl SocketHandler for Limited {
+    async fn authorize_subscribe(&self, _: MemberId, _: Topic) -> Result<(), ProtocolError> {
+        Ok(())
+    }
+
+    async fn say(&self, _: MemberId, _: RoomId, _: String, _: Uuid) -> Ack {
+        self.said.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ack::published()
+    }
+
+    async fn allow(&self, member: MemberId, op: SocketOp) -> Result<(), ProtocolError> {
+        let say = op == SocketOp::Say;
+        let mut used = self.used.lock().unwrap();
+        let n = used.entry((member, say)).or_default();
+        *n += 1;
+        if *n > if say { 2 } else { 1 } {
+            return Err(ProtocolError::LimitReached { retry_after: 7 });
+        }
+        Ok(())
     }
 }
 
@@ -74,11 +105,19 @@ fn transport() -> (
 }
 
 fn connect(hub: &Hub, member: MemberId, config: SessionConfig) -> Client {
+    connect_with(hub, member, config, Arc::new(TestApp))
+}
+
+fn connect_with<H: SocketHandler>(
+    hub: &Hub,
+    member: MemberId,
+    config: SessionConfig,
+    handler: Arc<H>,
+) -> Client {
     let (stream, sink, to_server, from_server) = transport();
     let hub = hub.clone();
-    let session = tokio::spawn(async move {
-        run_session(&hub, member, Arc::new(TestApp), stream, sink, config).await
-    });
+    let session =
+        tokio::spawn(async move { run_session(&hub, member, handler, stream, sink, config).await });
     Client {
         to_server: Some(to_server),
         from_server,
@@ -301,18 +340,13 @@ async fn a_frame_the_transport_refuses_closes_with_its_code() {
 }
 
 #[tokio::test]
-async fn chat_rate_limit_is_answered_with_rate_limited() {
+async fn the_applications_limits_are_answered_with_error_frames() {
     let log = MemoryLog::new();
-    let hub = hub_with(
-        &log,
-        HubConfig {
-            say_rate: RateLimit::new(2, Duration::from_secs(3600)),
-            ..HubConfig::default()
-        },
-    );
+    let hub = hub(&log);
+    let handler = Arc::new(Limited::default());
     let member = MemberId::new();
-    let mut first = connect(&hub, member, SessionConfig::default());
-    let mut second = connect(&hub, member, SessionConfig::default());
+    let mut first = connect_with(&hub, member, SessionConfig::default(), handler.clone());
+    let mut second = connect_with(&hub, member, SessionConfig::default(), handler.clone());
     let room = RoomId::new();
     let say =
         |id: Uuid| format!(r#"{{"type":"say","room":"{room}","body":"hi","client_id":"{id}"}}"#);
@@ -326,12 +360,62 @@ async fn chat_rate_limit_is_answered_with_rate_limited() {
         second.next_message().await,
         ServerMessage::Ack { .. }
     ));
-    // The allowance is the member's, not the socket's.
+    // Refused before the message reaches the application, with the wait in the message.
     first.send(&say(Uuid::new_v4()));
-    first.expect_error("rate_limited").await;
-    second.send(&say(Uuid::new_v4()));
-    second.expect_error("rate_limited").await;
+    match first.next_message().await {
+        ServerMessage::Error { code, message } => {
+            assert_eq!(code, "rate_limited");
+            assert!(message.contains("7 seconds"), "{message}");
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    assert_eq!(handler.said.load(std::sync::atomic::Ordering::SeqCst), 2);
+    // Subscriptions: the first is allowed; a frame naming two more gets one error and neither.
+    first.send(r#"{"type":"subscribe","topics":["modqueue"]}"#);
     first.sync().await;
+    second.send(&format!(
+        r#"{{"type":"subscribe","topics":["room:{room}","room:{}"]}}"#,
+        RoomId::new()
+    ));
+    second.expect_error("rate_limited").await;
+    second.sync().await;
+    assert_eq!(hub.stats().subscriptions, 1);
+}
+
+#[tokio::test]
+async fn a_member_past_the_socket_cap_is_closed_with_the_reason() {
+    let log = MemoryLog::new();
+    let hub = hub_with(
+        &log,
+        HubConfig {
+            max_sockets_per_member: 2,
+            ..HubConfig::default()
+        },
+    );
+    let member = MemberId::new();
+    let mut first = connect(&hub, member, SessionConfig::default());
+    let mut second = connect(&hub, member, SessionConfig::default());
+    first.sync().await;
+    second.sync().await;
+    let mut third = connect(&hub, member, SessionConfig::default());
+    assert_eq!(
+        third.next().await,
+        Outgoing::Close(CloseReason::too_many_sockets(2))
+    );
+    assert_eq!(
+        third.end().await,
+        SessionEnd::ServerClosed(CloseReason::too_many_sockets(2))
+    );
+    assert!(CloseReason::too_many_sockets(16).reason.len() <= 123);
+    // Another member is not affected; and once one socket closes, the member may open another.
+    let mut other = connect(&hub, MemberId::new(), SessionConfig::default());
+    other.sync().await;
+    drop(first);
+    while hub.stats().sockets > 2 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut fourth = connect(&hub, member, SessionConfig::default());
+    fourth.sync().await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -339,7 +423,9 @@ async fn frame_flood_is_rate_limited_per_socket() {
     let log = MemoryLog::new();
     let hub = hub(&log);
     let config = SessionConfig {
-        frame_rate: RateLimit::new(3, Duration::from_secs(1)),
+        frame_rate: governor::Quota::with_period(Duration::from_secs(1))
+            .unwrap()
+            .allow_burst(std::num::NonZeroU32::new(3).unwrap()),
         ..SessionConfig::default()
     };
     let mut client = connect(&hub, MemberId::new(), config);

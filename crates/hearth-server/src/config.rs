@@ -37,15 +37,6 @@ pub struct Config {
     pub age_refusal_days: i64,
     /// Hours an invite link works (`HEARTH_INVITE_HOURS`).
     pub invite_hours: i64,
-    /// Failed sign-ins allowed per account per 15 minutes (`HEARTH_SIGNIN_FAILURES_PER_ACCOUNT`).
-    pub signin_failures_per_account: u32,
-    /// Failed sign-ins allowed per client address per 15 minutes (`HEARTH_SIGNIN_FAILURES_PER_ADDRESS`).
-    pub signin_failures_per_address: u32,
-    /// Applications accepted per client address per hour (`HEARTH_APPLICATIONS_PER_HOUR`).
-    pub applications_per_hour: u32,
-    /// Posts (threads and replies) per member per 10 minutes; moderators and admins are not
-    /// limited (`HEARTH_POSTS_PER_TEN_MINUTES`).
-    pub posts_per_ten_minutes: u32,
     /// Trust the first `X-Forwarded-For` address (only behind your own reverse proxy)
     /// (`HEARTH_TRUST_FORWARDED_FOR`).
     pub trust_forwarded_for: bool,
@@ -78,6 +69,9 @@ pub struct Config {
     /// The bearer token `/metrics` asks for (`HEARTH_METRICS_TOKEN`). Unset: `/metrics` is off
     /// (404), so nothing about the forum's activity is public by accident.
     pub metrics_token: Option<String>,
+    /// Every rate limit, in one table (`[limits]`; each key also from `HEARTH_LIMITS_<KEY>`,
+    /// e.g. `HEARTH_LIMITS_POSTS=30/10m`). Tests and the bench raise them here.
+    pub limits: hearth_app::limits::LimitsConfig,
 }
 
 impl Default for Config {
@@ -94,10 +88,6 @@ impl Default for Config {
             max_body_bytes: 256 * 1024,
             age_refusal_days: 30,
             invite_hours: 72,
-            signin_failures_per_account: 5,
-            signin_failures_per_address: 20,
-            applications_per_hour: 20,
-            posts_per_ten_minutes: 30,
             trust_forwarded_for: false,
             log_format: "text".to_owned(),
             queue_alert_minutes: 120,
@@ -111,6 +101,7 @@ impl Default for Config {
             smtp_url: None,
             smtp_from: "Notes <no-reply@localhost>".to_owned(),
             metrics_token: None,
+            limits: hearth_app::limits::LimitsConfig::default(),
         }
     }
 }
@@ -161,6 +152,41 @@ fn bad(key: &str, message: impl Into<String>) -> ConfigError {
         key: key.to_owned(),
         message: message.into(),
     }
+}
+
+/// The `[limits]` table with each `HEARTH_LIMITS_<KEY>` variable applied. Goes through the
+/// table's own serialised form, so a limit added to it is read from the environment without
+/// anyone remembering to add it here.
+fn limits_from_env(
+    limits: &hearth_app::limits::LimitsConfig,
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<hearth_app::limits::LimitsConfig, ConfigError> {
+    let serde_json::Value::Object(mut table) =
+        serde_json::to_value(limits).map_err(|e| bad("limits", e.to_string()))?
+    else {
+        return Err(bad("limits", "is not a table"));
+    };
+    let mut changed = false;
+    for (key, value) in &mut table {
+        let name = format!("HEARTH_LIMITS_{}", key.to_ascii_uppercase());
+        if let Some(v) = get(&name) {
+            *value = if value.is_number() {
+                serde_json::Value::from(
+                    v.trim()
+                        .parse::<u64>()
+                        .map_err(|e| bad(&name, format!("{v:?} is not valid: {e}")))?,
+                )
+            } else {
+                serde_json::Value::from(v.trim())
+            };
+            changed = true;
+        }
+    }
+    if !changed {
+        return Ok(limits.clone());
+    }
+    serde_json::from_value(serde_json::Value::Object(table))
+        .map_err(|e| bad("HEARTH_LIMITS_*", e.to_string()))
 }
 
 impl Config {
@@ -243,18 +269,6 @@ impl Config {
         if let Some(v) = get("HEARTH_INVITE_HOURS") {
             self.invite_hours = parse("HEARTH_INVITE_HOURS", &v)?;
         }
-        if let Some(v) = get("HEARTH_SIGNIN_FAILURES_PER_ACCOUNT") {
-            self.signin_failures_per_account = parse("HEARTH_SIGNIN_FAILURES_PER_ACCOUNT", &v)?;
-        }
-        if let Some(v) = get("HEARTH_SIGNIN_FAILURES_PER_ADDRESS") {
-            self.signin_failures_per_address = parse("HEARTH_SIGNIN_FAILURES_PER_ADDRESS", &v)?;
-        }
-        if let Some(v) = get("HEARTH_APPLICATIONS_PER_HOUR") {
-            self.applications_per_hour = parse("HEARTH_APPLICATIONS_PER_HOUR", &v)?;
-        }
-        if let Some(v) = get("HEARTH_POSTS_PER_TEN_MINUTES") {
-            self.posts_per_ten_minutes = parse("HEARTH_POSTS_PER_TEN_MINUTES", &v)?;
-        }
         if let Some(v) = get("HEARTH_TRUST_FORWARDED_FOR") {
             self.trust_forwarded_for = parse("HEARTH_TRUST_FORWARDED_FOR", &v)?;
         }
@@ -294,6 +308,7 @@ impl Config {
         if let Some(v) = get("HEARTH_METRICS_TOKEN") {
             self.metrics_token = Some(v).filter(|t| !t.is_empty());
         }
+        self.limits = limits_from_env(&self.limits, get)?;
         Ok(())
     }
 
@@ -377,6 +392,9 @@ impl Config {
                 "HEARTH_SMTP_FROM",
                 "must be an address like Notes <no-reply@example.org>",
             ));
+        }
+        if self.limits.sockets_per_member == 0 {
+            return Err(bad("limits.sockets_per_member", "must be at least 1"));
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(bad("HEARTH_LOG_FORMAT", "must be text or json"));

@@ -25,12 +25,6 @@ pub enum ApiError {
     /// The request needs JSON.
     #[error("send JSON with Content-Type: application/json")]
     UnsupportedMediaType,
-    /// Too many attempts; try again after `retry_after` seconds.
-    #[error("too many attempts; please wait {retry_after} seconds and try again")]
-    RateLimited {
-        /// Seconds to wait.
-        retry_after: u64,
-    },
     /// A state change from a page on another site.
     #[error("this request did not come from the forum's own pages")]
     CrossOrigin,
@@ -72,6 +66,7 @@ impl ApiError {
                     (StatusCode::UNPROCESSABLE_ENTITY, "rejected_by_rules")
                 }
                 AppError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+                AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
                 AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
                 AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
@@ -80,7 +75,6 @@ impl ApiError {
             ApiError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::CrossOrigin => (StatusCode::FORBIDDEN, "cross_origin"),
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
@@ -129,7 +123,7 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut response = (status, Json(body)).into_response();
-        if let ApiError::RateLimited { retry_after } = self
+        if let ApiError::App(AppError::RateLimited { retry_after }) = self
             && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);

@@ -32,7 +32,7 @@ use tower_sessions::cookie::SameSite;
 
 pub use config::Config;
 use error::ApiError;
-use state::{AppState, Throttles};
+use state::AppState;
 
 /// This deployment's id: the configured one, or the one made at random on the first start and
 /// kept in the database (every instance of the deployment reads the same).
@@ -63,17 +63,37 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
     let rules = load_rules(&config.rules)?;
     let hub = hearth_realtime::Hub::new(
         hearth_app::StoreHooks::new(store.clone(), clock.clone()),
-        hearth_realtime::HubConfig::default(),
+        hearth_realtime::HubConfig {
+            max_sockets_per_member: usize::try_from(config.limits.sockets_per_member)
+                .unwrap_or(usize::MAX),
+            ..hearth_realtime::HubConfig::default()
+        },
     );
-    let bus = match &config.redis_url {
+    // With Redis, the bus and the rate limits are shared by every instance of the deployment,
+    // under the deployment's channel name.
+    let (bus, limit_store): (_, Arc<dyn hearth_app::limits::LimitStore>) = match &config.redis_url {
         Some(url) => {
             let deployment = deployment_id(&store, config.deployment_id.as_deref()).await?;
             let mut redis = hearth_realtime::RedisBusConfig::new(url.clone());
             redis.channel = hearth_realtime::RedisBusConfig::channel_for(&deployment);
-            hearth_realtime::Bus::redis(hub, redis)
-                .context("REDIS_URL: cannot set up the Redis bus")?
+            let limits = hearth_app::limits::RedisLimits::new(
+                url,
+                &redis.channel,
+                &config.limits,
+                clock.clone(),
+            )
+            .map_err(|e| anyhow::anyhow!("REDIS_URL: cannot set up the shared limits: {e}"))?;
+            let bus = hearth_realtime::Bus::redis(hub, redis)
+                .context("REDIS_URL: cannot set up the Redis bus")?;
+            (bus, Arc::new(limits))
         }
-        None => hearth_realtime::Bus::in_process(hub),
+        None => (
+            hearth_realtime::Bus::in_process(hub),
+            Arc::new(hearth_app::limits::MemoryLimits::new(
+                &config.limits,
+                clock.clone(),
+            )),
+        ),
     };
     let app = App::new(
         store,
@@ -105,9 +125,12 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         )?)),
         None => app,
     };
+    let app = app.with_limits(hearth_app::limits::Limits::new(
+        config.limits.clone(),
+        limit_store,
+    ));
     Ok(AppState {
         app,
-        throttles: Arc::new(Throttles::new(&config)),
         config: Arc::new(config),
     })
 }

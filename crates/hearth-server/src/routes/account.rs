@@ -84,8 +84,9 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
 
 /// Signs in.
 ///
-/// With a handle or email and a password; sets the session cookie. Attempts are rate limited
-/// per account and per address.
+/// With a handle or email and a password; sets the session cookie. Wrong passwords are rate
+/// limited per (account, address) pair and per address; past the per-account threshold an
+/// account is only slowed down, and never at an address it signed in from lately.
 #[utoipa::path(
     post,
     path = "/api/session",
@@ -104,18 +105,11 @@ async fn create_session(
     ApiJson(body): ApiJson<SignInBody>,
 ) -> Result<Json<Value>> {
     let now = state.app.now();
-    let account = format!("account:{}", body.login.trim().to_lowercase());
-    let address = format!("address:{}", client_address(&state, &headers, peer));
-    state.throttles.check(&account, &address, now)?;
-    let member = match state.app.sign_in(&body.login, &body.password).await {
-        Ok(m) => m,
-        Err(AppError::BadCredentials) => {
-            state.throttles.fail(&account, &address, now);
-            return Err(AppError::BadCredentials.into());
-        }
-        Err(e) => return Err(e.into()),
-    };
-    state.throttles.succeed(&account);
+    let address = client_address(&state, &headers, peer);
+    let member = state
+        .app
+        .sign_in_limited(&body.login, &body.password, &address)
+        .await?;
     // Signing in over a session that was someone's (a shared device) ends that session: its
     // open sockets close on every instance, as at sign-out.
     if let Some(old) = session.id().map(|id| id.to_string()) {

@@ -5,7 +5,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
-use hearth_app::{ApplicationInput, ApplyOutcome};
+use hearth_app::limits::Limit;
+use hearth_app::{AppError, ApplicationInput, ApplyOutcome};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -49,7 +50,8 @@ struct ApplicationBody {
 /// Applies to join.
 ///
 /// Without an invite the application waits for an admin (202); with a valid invite it is
-/// approved at once (201).
+/// approved at once (201). Applications are rate limited per client address, and so, more
+/// tightly, are `409 handle_taken` answers (handles, unlike emails, can be tested this way).
 #[utoipa::path(
     post,
     path = "/api/applications",
@@ -68,11 +70,12 @@ async fn create_application(
     crate::routes::account::Peer(peer): crate::routes::account::Peer,
     ApiJson(body): ApiJson<ApplicationBody>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let now = state.app.now();
     let address = crate::routes::account::client_address(&state, &headers, peer);
-    state
-        .throttles
-        .check_limit(crate::state::Limited::Applications, &address, now)?;
+    // Every attempt counts (each costs a password hash), taken before any work. An answer that
+    // says a handle is taken is how an outsider learns that it exists, so those answers have a
+    // tighter limit of their own, taken (atomically) before the answer goes out: past it the
+    // applicant is told to wait instead.
+    let application = state.app.take_limit(Limit::Applications, &address).await?;
     let outcome = state
         .app
         .apply(ApplicationInput {
@@ -84,10 +87,19 @@ async fn create_application(
             accept_rules: body.accept_rules,
             invite: body.invite.filter(|i| !i.is_empty()),
         })
-        .await?;
-    state
-        .throttles
-        .count(crate::state::Limited::Applications, &address, now);
+        .await;
+    match &outcome {
+        Err(AppError::Conflict {
+            code: "handle_taken",
+            ..
+        }) => {
+            let _counted = state.app.take_limit(Limit::HandleChecks, &address).await?;
+        }
+        // Refused before any hashing: costs nothing, so does not count.
+        Err(AppError::Validation { .. }) => state.app.give_back(application).await,
+        _ => {}
+    }
+    let outcome = outcome?;
     Ok(match outcome {
         ApplyOutcome::Pending => (
             StatusCode::ACCEPTED,

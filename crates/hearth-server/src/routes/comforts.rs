@@ -7,6 +7,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use chrono::{DateTime, NaiveDate, Utc};
+use hearth_app::limits::Limit;
 use hearth_app::{AppError, PostReactions, SearchInput};
 use hearth_core::comforts::ReactionKind;
 use hearth_core::comforts::marked_snippet_html;
@@ -18,7 +19,7 @@ use crate::error::Result;
 use crate::extract::{ApiJson, ApiQuery, Member};
 use crate::routes::IdPath;
 use crate::routes::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, RuleRejected, TooLarge,
+    BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, RateLimited, RuleRejected, TooLarge,
     UnsupportedMediaType,
 };
 use crate::routes::views::ThreadView;
@@ -265,7 +266,7 @@ fn reaction_path(p: &ReactionPath) -> Result<PostId> {
     ),
     responses(
         (status = 200, description = "The post's reactions now.", body = ReactionsAnswer),
-        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict,
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, RateLimited,
     )
 )]
 async fn add_reaction(
@@ -274,7 +275,14 @@ async fn add_reaction(
     Path(p): Path<ReactionPath>,
 ) -> Result<Json<ReactionsAnswer>> {
     let post = reaction_path(&p)?;
-    let r = state.app.react(&who, post, &p.kind, true).await?;
+    let r = crate::routes::content::member_limited(
+        &state,
+        &who,
+        Limit::Reactions,
+        state.app.react(&who, post, &p.kind, true),
+        |_| true,
+    )
+    .await?;
     Ok(Json(ReactionsAnswer {
         reactions: ReactionsView::from(&r),
     }))
@@ -292,7 +300,7 @@ async fn add_reaction(
     ),
     responses(
         (status = 200, description = "The post's reactions now.", body = ReactionsAnswer),
-        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict,
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, RateLimited,
     )
 )]
 async fn remove_reaction(
@@ -301,7 +309,14 @@ async fn remove_reaction(
     Path(p): Path<ReactionPath>,
 ) -> Result<Json<ReactionsAnswer>> {
     let post = reaction_path(&p)?;
-    let r = state.app.react(&who, post, &p.kind, false).await?;
+    let r = crate::routes::content::member_limited(
+        &state,
+        &who,
+        Limit::Reactions,
+        state.app.react(&who, post, &p.kind, false),
+        |_| true,
+    )
+    .await?;
     Ok(Json(ReactionsAnswer {
         reactions: ReactionsView::from(&r),
     }))

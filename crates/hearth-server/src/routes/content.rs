@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use chrono::DateTime;
+use hearth_app::limits::Limit;
 use hearth_app::{AppError, ThreadCursor};
 use hearth_core::ids::{BoardId, PostId, ThreadId};
 use serde::Deserialize;
@@ -69,27 +70,29 @@ struct PageQuery {
     limit: Option<u64>,
 }
 
-/// Runs a member's post-writing action under the per-member post limit (moderators and admins
-/// are not limited); only actions that succeed count towards it.
-async fn within_post_limit<T>(
+/// Runs a member's action under a per-member `limit`: one use is taken first (checked and
+/// counted in one step, so concurrent requests cannot overrun it) and given back if the action
+/// fails or `counts` says its result should not count (a replayed send). Moderators and admins
+/// are exempt from the limits in [`staff_exempt`].
+pub(crate) async fn member_limited<T>(
     state: &AppState,
     who: &hearth_app::Identity,
+    limit: Limit,
     action: impl std::future::Future<Output = hearth_app::Result<T>>,
+    counts: impl FnOnce(&T) -> bool,
 ) -> Result<T> {
-    let now = state.app.now();
-    let key = (who.role < hearth_core::policy::Role::Moderator).then(|| who.id.to_string());
-    if let Some(key) = &key {
-        state
-            .throttles
-            .check_limit(crate::state::Limited::Posts, key, now)?;
+    if staff_exempt(limit) && who.role >= hearth_core::policy::Role::Moderator {
+        return Ok(action.await?);
     }
-    let out = action.await?;
-    if let Some(key) = &key {
-        state
-            .throttles
-            .count(crate::state::Limited::Posts, key, now);
-    }
-    Ok(out)
+    Ok(state
+        .app
+        .limited(limit, &who.id.to_string(), action, counts)
+        .await?)
+}
+
+/// Limits staff do not have: they write announcements and fix posts in bulk.
+fn staff_exempt(limit: Limit) -> bool {
+    matches!(limit, Limit::Posts | Limit::Edits)
 }
 
 /// What the `Idempotency-Key` header is for, in the API document.
@@ -199,9 +202,10 @@ async fn create_thread(
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(b): ApiJson<NewThreadBody>,
 ) -> Result<(StatusCode, [(&'static str, &'static str); 1], Json<Value>)> {
-    let (thread, post, moderation, sent) = within_post_limit(
+    let (thread, post, moderation, sent) = member_limited(
         &state,
         &who,
+        Limit::Posts,
         state.app.create_thread(
             &who,
             board,
@@ -210,6 +214,7 @@ async fn create_thread(
             b.content_warning.as_deref(),
             key,
         ),
+        |(_, _, _, sent)| *sent == hearth_app::Sent::New,
     )
     .await?;
     Ok((
@@ -320,12 +325,14 @@ async fn create_post(
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(b): ApiJson<PostBody>,
 ) -> Result<(StatusCode, [(&'static str, &'static str); 1], Json<Value>)> {
-    let (post, moderation, sent) = within_post_limit(
+    let (post, moderation, sent) = member_limited(
         &state,
         &who,
+        Limit::Posts,
         state
             .app
             .reply(&who, id, &b.body, b.content_warning.as_deref(), key),
+        |(_, _, sent)| *sent == hearth_app::Sent::New,
     )
     .await?;
     Ok((
@@ -345,7 +352,7 @@ async fn create_post(
     request_body = PostBody,
     responses(
         (status = 200, description = "Edited (published or held: see `moderation`).", body = ModeratedPostAnswer),
-        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType, RuleRejected,
+        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType, RuleRejected, RateLimited,
     )
 )]
 async fn edit_post(
@@ -354,10 +361,16 @@ async fn edit_post(
     IdPath(id): IdPath<PostId>,
     ApiJson(b): ApiJson<PostBody>,
 ) -> Result<Json<Value>> {
-    let (post, moderation) = state
-        .app
-        .edit_post(&who, id, &b.body, b.content_warning.as_deref())
-        .await?;
+    let (post, moderation) = member_limited(
+        &state,
+        &who,
+        Limit::Edits,
+        state
+            .app
+            .edit_post(&who, id, &b.body, b.content_warning.as_deref()),
+        |_| true,
+    )
+    .await?;
     let reactions = state
         .app
         .reactions_for(&who, std::slice::from_ref(&post))
@@ -408,7 +421,7 @@ struct ReportBody {
     request_body = ReportBody,
     responses(
         (status = 201, description = "Received (`status`: `received`), with crisis support for the reporter when their note reads as a crisis.", body = ReceivedAnswer),
-        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType,
+        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType, RateLimited,
     )
 )]
 async fn report_post(
@@ -417,10 +430,16 @@ async fn report_post(
     IdPath(id): IdPath<PostId>,
     ApiJson(b): ApiJson<ReportBody>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let signpost = state
-        .app
-        .report_post(&who, id, &b.reason, b.note.as_deref())
-        .await?;
+    let signpost = member_limited(
+        &state,
+        &who,
+        Limit::Reports,
+        state
+            .app
+            .report_post(&who, id, &b.reason, b.note.as_deref()),
+        |_| true,
+    )
+    .await?;
     let mut message = "Thank you. The moderators will look at this post. Its author will not be \
                        told who reported it."
         .to_owned();

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
+use hearth_app::limits::Limit;
 use hearth_core::ids::MemberId;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,7 +19,7 @@ use crate::error::{ApiError, Result};
 use crate::extract::{Admin, ApiJson, ApiQuery};
 use crate::routes::IdPath;
 use crate::routes::openapi::{
-    BadRequest, Forbidden, NotFound, NotSignedIn, StatusMessageAnswer, TooLarge,
+    BadRequest, Forbidden, NotFound, NotSignedIn, RateLimited, StatusMessageAnswer, TooLarge,
     UnsupportedMediaType,
 };
 use crate::routes::setup::{escape, page};
@@ -86,13 +87,24 @@ pub(crate) struct ResetRequestBody {
     request_body = ResetRequestBody,
     responses(
         (status = 202, description = "If the address belongs to an account, a link is on its way.", body = StatusMessageAnswer),
-        BadRequest, Forbidden, TooLarge, UnsupportedMediaType,
+        BadRequest, Forbidden, TooLarge, UnsupportedMediaType, RateLimited,
     )
 )]
 async fn request_reset(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    crate::routes::account::Peer(peer): crate::routes::account::Peer,
     ApiJson(body): ApiJson<ResetRequestBody>,
 ) -> Result<(StatusCode, Json<Value>)> {
+    // Each request sends an email and voids the last link: limited per address asked for
+    // (whether or not it is a member's, so the limit tells nothing) and per client address.
+    let address = crate::routes::account::client_address(&state, &headers, peer);
+    let account = body.email.trim().to_lowercase();
+    let per_address = state.app.take_limit(Limit::ResetAddress, &address).await?;
+    if let Err(e) = state.app.take_limit(Limit::ResetAccount, &account).await {
+        state.app.give_back(per_address).await;
+        return Err(e.into());
+    }
     state.app.request_reset(&body.email).await?;
     Ok((
         StatusCode::ACCEPTED,

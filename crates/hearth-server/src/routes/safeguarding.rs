@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
+use hearth_app::limits::Limit;
 use hearth_core::ids::PostId;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -15,8 +16,8 @@ use crate::error::Result;
 use crate::extract::{ApiJson, Member};
 use crate::routes::IdPath;
 use crate::routes::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, ReceivedAnswer, StatusMessageAnswer,
-    TooLarge, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, RateLimited, ReceivedAnswer,
+    StatusMessageAnswer, TooLarge, UnsupportedMediaType,
 };
 use crate::state::AppState;
 
@@ -54,7 +55,7 @@ pub(crate) struct ConcernBody {
     request_body = ConcernBody,
     responses(
         (status = 201, description = "Received by the safeguarding leads, with crisis support for the writer when their note reads as a crisis.", body = ReceivedAnswer),
-        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType,
+        BadRequest, NotSignedIn, Forbidden, NotFound, TooLarge, UnsupportedMediaType, RateLimited,
     )
 )]
 async fn raise_concern(
@@ -63,10 +64,16 @@ async fn raise_concern(
     IdPath(id): IdPath<PostId>,
     ApiJson(body): ApiJson<ConcernBody>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let signpost = state
-        .app
-        .raise_concern(&who, id, &body.category, body.note.as_deref())
-        .await?;
+    let signpost = crate::routes::content::member_limited(
+        &state,
+        &who,
+        Limit::Concerns,
+        state
+            .app
+            .raise_concern(&who, id, &body.category, body.note.as_deref()),
+        |_| true,
+    )
+    .await?;
     let mut message = "Thank you. The group's safeguarding leads will look at this. If someone \
                        is in danger now, call 999."
         .to_owned();

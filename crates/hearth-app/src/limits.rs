@@ -1,0 +1,917 @@
+//! Rate limits for every costly or amplifying action: one [`LimitStore`] trait, two stores.
+//!
+//! - [`MemoryLimits`]: the `governor` crate's GCRA over this instance's memory, for a single
+//!   instance (no `REDIS_URL`).
+//! - [`RedisLimits`]: the same GCRA in a Lua script run inside Redis (`EVALSHA`, falling back to
+//!   `EVAL`), so every instance of a deployment shares one count.
+//!
+//! Either way a use is checked and counted in one atomic step ([`LimitStore::take`]): there is
+//! no gap between "may they?" and "count it" that concurrent requests could slip through. An
+//! action that turns out not to count (a sign-in with the right password, a post refused by
+//! validation) is given back afterwards ([`LimitStore::give_back`]), so a burst of concurrent
+//! attempts can never run more than the limit's worth of them at once.
+//!
+//! Time comes from the application's [`Clock`], so tests move it instead of sleeping. Keys
+//! (member ids, emails, client addresses) never reach a store as they are: they are replaced by
+//! a keyed hash (see [`App::limit_key`]), so Redis never holds a client address.
+//!
+//! When a store cannot answer (Redis down), each limit fails open or closed as
+//! [`Limit::fails_closed`] says: the doors strangers knock on (sign-in, applications, resets)
+//! close, members' own actions (posts, chat, concerns) go on unlimited for the outage.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use governor::clock::{Clock as GovernorClock, Reference};
+use governor::nanos::Nanos;
+use governor::state::StateStore;
+use governor::{Quota, RateLimiter};
+use serde::{Deserialize, Serialize};
+
+use crate::{App, AppError, Clock, Result};
+
+/// A rate: `count` uses at once, then `count` more spread evenly over `per` (a GCRA, so one use
+/// comes back every `per / count`). Written `"30/10m"` in the configuration: a count, a slash,
+/// and a period with a unit (`s`, `m`, `h` or `d`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    /// Uses allowed at once (the burst), and per period.
+    pub count: NonZeroU32,
+    /// The period over which `count` uses come back.
+    pub per: Duration,
+}
+
+impl Rate {
+    /// `count` per `per`; `None` if `count` is 0 or the period is shorter than a millisecond.
+    pub fn new(count: u32, per: Duration) -> Option<Rate> {
+        let count = NonZeroU32::new(count)?;
+        (per >= Duration::from_millis(1)).then_some(Rate { count, per })
+    }
+
+    /// The time one use takes to come back (`per / count`), at least a millisecond.
+    pub fn interval(self) -> Duration {
+        (self.per / self.count.get()).max(Duration::from_millis(1))
+    }
+
+    fn quota(self) -> Quota {
+        Quota::with_period(self.interval())
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(self.count)
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.per.as_secs();
+        let (n, unit) = if self.per.subsec_nanos() != 0 || secs == 0 {
+            return write!(f, "{}/{}ms", self.count, self.per.as_millis());
+        } else if secs.is_multiple_of(86_400) {
+            (secs / 86_400, "d")
+        } else if secs.is_multiple_of(3600) {
+            (secs / 3600, "h")
+        } else if secs.is_multiple_of(60) {
+            (secs / 60, "m")
+        } else {
+            (secs, "s")
+        };
+        write!(f, "{}/{n}{unit}", self.count)
+    }
+}
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Rate, String> {
+        let bad = || {
+            format!("{s:?} is not a rate like \"30/10m\" (a count, '/', a period in s, m, h or d)")
+        };
+        let (count, period) = s.trim().split_once('/').ok_or_else(bad)?;
+        let count: u32 = count.trim().parse().map_err(|_| bad())?;
+        let period = period.trim();
+        let split = period.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let (n, unit) = period.split_at(split);
+        let n: u64 = if n.is_empty() {
+            1
+        } else {
+            n.parse().map_err(|_| bad())?
+        };
+        let per = match unit {
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n.saturating_mul(60)),
+            "h" => Duration::from_secs(n.saturating_mul(3600)),
+            "d" => Duration::from_secs(n.saturating_mul(86_400)),
+            _ => return Err(bad()),
+        };
+        Rate::new(count, per)
+            .ok_or_else(|| format!("{s:?}: the count and the period must be above 0"))
+    }
+}
+
+impl Serialize for Rate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Rate, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Builds a default rate; the literals in [`LimitsConfig::default`] are all valid.
+fn rate(count: u32, per_secs: u64) -> Rate {
+    Rate::new(count, Duration::from_secs(per_secs)).unwrap_or(Rate {
+        count: NonZeroU32::MIN,
+        per: Duration::from_secs(1),
+    })
+}
+
+/// Every limit, in one place: the `[limits]` table of the server's configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Wrong passwords per (account, client address) pair. Past it, that pair waits; nobody
+    /// else does.
+    pub signin_failures_per_pair: Rate,
+    /// Wrong passwords per account from all addresses together. Past it, the account is slowed
+    /// down (429 and `Retry-After`) at addresses it has not signed in from lately; never at one
+    /// it has, and a password reset clears it.
+    pub signin_failures_per_account: Rate,
+    /// Wrong passwords per client address, for all accounts together.
+    pub signin_failures_per_address: Rate,
+    /// Applications per client address (every attempt: each costs a password hash).
+    pub applications: Rate,
+    /// Applications answered `409 handle_taken` per client address: how fast an outsider can
+    /// test whether a handle exists.
+    pub handle_checks: Rate,
+    /// Password-reset requests per email address asked for.
+    pub reset_requests_per_account: Rate,
+    /// Password-reset requests per client address.
+    pub reset_requests_per_address: Rate,
+    /// Threads and replies per member (moderators and admins are not limited).
+    pub posts: Rate,
+    /// Post edits per member (moderators and admins are not limited).
+    pub edits: Rate,
+    /// Reactions added or taken back, per member.
+    pub reactions: Rate,
+    /// Reports of posts, per member.
+    pub reports: Rate,
+    /// Safeguarding concerns, per member.
+    pub concerns: Rate,
+    /// Topics subscribed on the realtime socket, per member (all their sockets together).
+    pub subscribes: Rate,
+    /// Chat messages (`say`), per member.
+    pub chat: Rate,
+    /// Realtime sockets one member may hold open on one instance; past it the socket is closed
+    /// at once with a reason.
+    pub sockets_per_member: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        const MIN: u64 = 60;
+        const HOUR: u64 = 3600;
+        LimitsConfig {
+            signin_failures_per_pair: rate(5, 15 * MIN),
+            signin_failures_per_account: rate(20, 15 * MIN),
+            signin_failures_per_address: rate(30, 15 * MIN),
+            applications: rate(20, HOUR),
+            handle_checks: rate(10, HOUR),
+            reset_requests_per_account: rate(3, HOUR),
+            reset_requests_per_address: rate(10, HOUR),
+            posts: rate(30, 10 * MIN),
+            edits: rate(30, 10 * MIN),
+            reactions: rate(120, 10 * MIN),
+            reports: rate(20, HOUR),
+            concerns: rate(10, HOUR),
+            subscribes: rate(300, MIN),
+            chat: rate(5, 10),
+            sockets_per_member: 16,
+        }
+    }
+}
+
+/// Each limited action. The name is part of the store's key, so two limits never share counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Limit {
+    /// See [`LimitsConfig::signin_failures_per_pair`].
+    SignInPair,
+    /// See [`LimitsConfig::signin_failures_per_account`].
+    SignInAccount,
+    /// See [`LimitsConfig::signin_failures_per_address`].
+    SignInAddress,
+    /// See [`LimitsConfig::applications`].
+    Applications,
+    /// See [`LimitsConfig::handle_checks`].
+    HandleChecks,
+    /// See [`LimitsConfig::reset_requests_per_account`].
+    ResetAccount,
+    /// See [`LimitsConfig::reset_requests_per_address`].
+    ResetAddress,
+    /// See [`LimitsConfig::posts`].
+    Posts,
+    /// See [`LimitsConfig::edits`].
+    Edits,
+    /// See [`LimitsConfig::reactions`].
+    Reactions,
+    /// See [`LimitsConfig::reports`].
+    Reports,
+    /// See [`LimitsConfig::concerns`].
+    Concerns,
+    /// See [`LimitsConfig::subscribes`].
+    Subscribes,
+    /// See [`LimitsConfig::chat`].
+    Chat,
+}
+
+impl Limit {
+    /// Every limit, for building a store's table.
+    pub const ALL: [Limit; 14] = [
+        Limit::SignInPair,
+        Limit::SignInAccount,
+        Limit::SignInAddress,
+        Limit::Applications,
+        Limit::HandleChecks,
+        Limit::ResetAccount,
+        Limit::ResetAddress,
+        Limit::Posts,
+        Limit::Edits,
+        Limit::Reactions,
+        Limit::Reports,
+        Limit::Concerns,
+        Limit::Subscribes,
+        Limit::Chat,
+    ];
+
+    /// A short stable name, used in store keys and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::SignInPair => "signin_pair",
+            Limit::SignInAccount => "signin_account",
+            Limit::SignInAddress => "signin_address",
+            Limit::Applications => "applications",
+            Limit::HandleChecks => "handle_checks",
+            Limit::ResetAccount => "reset_account",
+            Limit::ResetAddress => "reset_address",
+            Limit::Posts => "posts",
+            Limit::Edits => "edits",
+            Limit::Reactions => "reactions",
+            Limit::Reports => "reports",
+            Limit::Concerns => "concerns",
+            Limit::Subscribes => "subscribes",
+            Limit::Chat => "chat",
+        }
+    }
+
+    /// Whether the action is refused (`503`) when the store cannot answer. Closed for what
+    /// strangers can do without an account (guess passwords, apply, probe handles, send reset
+    /// emails): an outage must not open the door to guessing. Open for members' own actions:
+    /// a Redis outage must not silence a member in crisis or a safeguarding concern, and
+    /// members are accountable and moderated anyway.
+    pub fn fails_closed(self) -> bool {
+        matches!(
+            self,
+            Limit::SignInPair
+                | Limit::SignInAccount
+                | Limit::SignInAddress
+                | Limit::Applications
+                | Limit::HandleChecks
+                | Limit::ResetAccount
+                | Limit::ResetAddress
+        )
+    }
+
+    /// This limit's rate in `config`.
+    pub fn rate(self, config: &LimitsConfig) -> Rate {
+        match self {
+            Limit::SignInPair => config.signin_failures_per_pair,
+            Limit::SignInAccount => config.signin_failures_per_account,
+            Limit::SignInAddress => config.signin_failures_per_address,
+            Limit::Applications => config.applications,
+            Limit::HandleChecks => config.handle_checks,
+            Limit::ResetAccount => config.reset_requests_per_account,
+            Limit::ResetAddress => config.reset_requests_per_address,
+            Limit::Posts => config.posts,
+            Limit::Edits => config.edits,
+            Limit::Reactions => config.reactions,
+            Limit::Reports => config.reports,
+            Limit::Concerns => config.concerns,
+            Limit::Subscribes => config.subscribes,
+            Limit::Chat => config.chat,
+        }
+    }
+}
+
+/// A store that cannot answer (Redis unreachable or erroring); the text is for the log.
+#[derive(Debug, thiserror::Error)]
+#[error("rate-limit store unavailable: {0}")]
+pub struct StoreDown(pub String);
+
+/// Where counts live. Keys arrive already hashed ([`App::limit_key`]).
+#[async_trait]
+pub trait LimitStore: Send + Sync + 'static {
+    /// Checks and counts one use of `key` under `limit`, atomically: `Ok(None)` if it was
+    /// allowed (and is now counted), `Ok(Some(wait))` if refused (and not counted).
+    async fn take(&self, limit: Limit, key: &str) -> Result<Option<Duration>, StoreDown>;
+
+    /// Gives back one use taken earlier (an action that turned out not to count).
+    async fn give_back(&self, limit: Limit, key: &str) -> Result<(), StoreDown>;
+
+    /// Forgets everything counted for `key` under `limit` (a member proved who they are).
+    async fn forget(&self, limit: Limit, key: &str) -> Result<(), StoreDown>;
+
+    /// Remembers `key` for `ttl` (an address a member signed in from).
+    async fn remember(&self, key: &str, ttl: Duration) -> Result<(), StoreDown>;
+
+    /// Whether `key` is remembered.
+    async fn remembers(&self, key: &str) -> Result<bool, StoreDown>;
+}
+
+/// The application's clock as a `governor` clock: nanoseconds since the Unix epoch, so a test
+/// that moves the app's clock moves the limits too.
+#[derive(Clone)]
+struct AppClock(Clock);
+
+impl AppClock {
+    fn since_epoch(&self) -> Duration {
+        let now = (self.0)();
+        Duration::from_nanos(u64::try_from(now.timestamp_nanos_opt().unwrap_or(0)).unwrap_or(0))
+    }
+}
+
+impl GovernorClock for AppClock {
+    type Instant = Duration;
+    fn now(&self) -> Duration {
+        self.since_epoch()
+    }
+}
+
+/// One limit's GCRA states (theoretical arrival times, in nanoseconds from the limiter's start),
+/// shared between `governor`'s limiter and this module, which gives back and forgets.
+#[derive(Clone, Default)]
+struct Cells(Arc<Mutex<HashMap<String, Nanos>>>);
+
+impl Cells {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Nanos>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl StateStore for Cells {
+    type Key = String;
+
+    fn measure_and_replace<T, F, E>(&self, key: &String, f: F) -> std::result::Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> std::result::Result<(T, Nanos), E>,
+    {
+        // One lock around read, decide and write: the atomic step.
+        let mut cells = self.lock();
+        let (out, next) = f(cells.get(key).copied())?;
+        cells.insert(key.clone(), next);
+        Ok(out)
+    }
+}
+
+/// Entries held per limit before stale ones (fully replenished) are swept.
+const SWEEP_ABOVE: usize = 10_000;
+
+struct MemoryLimit {
+    limiter: RateLimiter<String, Cells, AppClock, governor::middleware::NoOpMiddleware<Duration>>,
+    cells: Cells,
+    /// The limiter's start by its clock (taken just before it, so never later).
+    start: Duration,
+    interval: Nanos,
+}
+
+/// The in-memory store: `governor` keyed limiters over this instance's memory. For one
+/// instance; with several, each would count on its own (use [`RedisLimits`]).
+pub struct MemoryLimits {
+    clock: AppClock,
+    limits: HashMap<Limit, MemoryLimit>,
+    remembered: Mutex<HashMap<String, Duration>>,
+}
+
+impl MemoryLimits {
+    /// A store applying `config`'s rates by `clock`.
+    pub fn new(config: &LimitsConfig, clock: Clock) -> MemoryLimits {
+        let clock = AppClock(clock);
+        let limits = Limit::ALL
+            .iter()
+            .map(|&limit| {
+                let rate = limit.rate(config);
+                let cells = Cells::default();
+                let start = clock.now();
+                let limiter = RateLimiter::new(rate.quota(), cells.clone(), clock.clone());
+                let memory = MemoryLimit {
+                    limiter,
+                    cells,
+                    start,
+                    interval: Nanos::from(rate.interval()),
+                };
+                (limit, memory)
+            })
+            .collect();
+        MemoryLimits {
+            clock,
+            limits,
+            remembered: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn limit(&self, limit: Limit) -> Result<&MemoryLimit, StoreDown> {
+        self.limits
+            .get(&limit)
+            .ok_or_else(|| StoreDown(format!("no limiter for {}", limit.name())))
+    }
+}
+
+#[async_trait]
+impl LimitStore for MemoryLimits {
+    async fn take(&self, limit: Limit, key: &str) -> Result<Option<Duration>, StoreDown> {
+        let memory = self.limit(limit)?;
+        {
+            let cells = memory.cells.lock();
+            if cells.len() > SWEEP_ABOVE {
+                drop(cells);
+                let now = self.clock.now().duration_since(memory.start);
+                memory.cells.lock().retain(|_, tat| *tat > now);
+            }
+        }
+        let key = key.to_owned();
+        Ok(match memory.limiter.check_key(&key) {
+            Ok(()) => None,
+            Err(not_until) => Some(not_until.wait_time_from(self.clock.now())),
+        })
+    }
+
+    async fn give_back(&self, limit: Limit, key: &str) -> Result<(), StoreDown> {
+        let memory = self.limit(limit)?;
+        if let Some(tat) = memory.cells.lock().get_mut(key) {
+            *tat = tat.saturating_sub(memory.interval);
+        }
+        Ok(())
+    }
+
+    async fn forget(&self, limit: Limit, key: &str) -> Result<(), StoreDown> {
+        self.limit(limit)?.cells.lock().remove(key);
+        Ok(())
+    }
+
+    async fn remember(&self, key: &str, ttl: Duration) -> Result<(), StoreDown> {
+        let now = self.clock.now();
+        let mut remembered = self
+            .remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if remembered.len() > SWEEP_ABOVE {
+            remembered.retain(|_, until| *until > now);
+        }
+        remembered.insert(key.to_owned(), now + ttl);
+        Ok(())
+    }
+
+    async fn remembers(&self, key: &str) -> Result<bool, StoreDown> {
+        let now = self.clock.now();
+        let remembered = self
+            .remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Ok(remembered.get(key).is_some_and(|until| *until > now))
+    }
+}
+
+/// The GCRA in Redis, as `governor` does it in memory: a key holds its theoretical arrival time
+/// (`tat`, milliseconds since the epoch by the application's clock, passed in so that every
+/// instance and the tests agree). A use is allowed when `now >= tat - tau` (`tau` being the
+/// burst's allowance), and then `tat` becomes `max(tat, now) + interval`. Giving back moves `tat`
+/// back one interval. The script runs atomically inside Redis: the check and the count are one
+/// step for every instance.
+///
+/// KEYS[1]: the key. ARGV: now, interval, tau (all ms), and `take` or `give`.
+/// Answers 0 when allowed (or given back), else the milliseconds to wait.
+const GCRA_SCRIPT: &str = r"
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local tau = tonumber(ARGV[3])
+local stored = redis.call('GET', KEYS[1])
+local tat = now
+if stored then tat = math.max(tonumber(stored), now) end
+if ARGV[4] == 'give' then
+  if stored then
+    local back = tonumber(stored) - interval
+    if back <= now then
+      redis.call('DEL', KEYS[1])
+    else
+      redis.call('SET', KEYS[1], back, 'PX', back - now)
+    end
+  end
+  return 0
+end
+local earliest = tat - tau
+if now < earliest then
+  return earliest - now
+end
+local next = tat + interval
+redis.call('SET', KEYS[1], next, 'PX', next - now)
+return 0
+";
+
+/// The Redis store, shared by every instance of a deployment. Keys are
+/// `<prefix>:limit:<name>:<hashed key>` and expire by themselves once fully replenished.
+pub struct RedisLimits {
+    connection: redis::aio::ConnectionManager,
+    prefix: String,
+    clock: Clock,
+    rates: HashMap<Limit, Rate>,
+    script: redis::Script,
+}
+
+impl RedisLimits {
+    /// A store on `url`, naming its keys under `prefix` (the deployment's channel, so that two
+    /// deployments sharing a Redis server never share counts). Does not wait for Redis: the
+    /// connection is made on first use, and each command gives up after a second, so an outage
+    /// answers quickly (open or closed, per limit).
+    pub fn new(
+        url: &str,
+        prefix: &str,
+        config: &LimitsConfig,
+        clock: Clock,
+    ) -> std::result::Result<RedisLimits, String> {
+        let client = redis::Client::open(url).map_err(|e| format!("invalid Redis URL: {e}"))?;
+        let manager = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(1)))
+            .set_number_of_retries(1);
+        let connection = redis::aio::ConnectionManager::new_lazy_with_config(client, manager)
+            .map_err(|e| e.to_string())?;
+        Ok(RedisLimits {
+            connection,
+            prefix: prefix.to_owned(),
+            clock,
+            rates: Limit::ALL.iter().map(|&l| (l, l.rate(config))).collect(),
+            script: redis::Script::new(GCRA_SCRIPT),
+        })
+    }
+
+    fn now_ms(&self) -> i64 {
+        (self.clock)().timestamp_millis()
+    }
+
+    fn key(&self, limit: Limit, key: &str) -> String {
+        format!("{}:limit:{}:{key}", self.prefix, limit.name())
+    }
+
+    async fn run(&self, limit: Limit, key: &str, op: &str) -> Result<i64, StoreDown> {
+        let rate = self
+            .rates
+            .get(&limit)
+            .copied()
+            .ok_or_else(|| StoreDown(format!("no rate for {}", limit.name())))?;
+        let interval = i64::try_from(rate.interval().as_millis()).unwrap_or(i64::MAX / 4);
+        let tau = interval.saturating_mul(i64::from(rate.count.get()) - 1);
+        let mut connection = self.connection.clone();
+        self.script
+            .key(self.key(limit, key))
+            .arg(self.now_ms())
+            .arg(interval)
+            .arg(tau)
+            .arg(op)
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| StoreDown(e.to_string()))
+    }
+}
+
+#[async_trait]
+impl LimitStore for RedisLimits {
+    async fn take(&self, limit: Limit, key: &str) -> Result<Option<Duration>, StoreDown> {
+        let wait = self.run(limit, key, "take").await?;
+        Ok((wait > 0).then(|| Duration::from_millis(u64::try_from(wait).unwrap_or(0))))
+    }
+
+    async fn give_back(&self, limit: Limit, key: &str) -> Result<(), StoreDown> {
+        self.run(limit, key, "give").await.map(|_| ())
+    }
+
+    async fn forget(&self, limit: Limit, key: &str) -> Result<(), StoreDown> {
+        let mut connection = self.connection.clone();
+        redis::cmd("DEL")
+            .arg(self.key(limit, key))
+            .query_async::<i64>(&mut connection)
+            .await
+            .map(|_| ())
+            .map_err(|e| StoreDown(e.to_string()))
+    }
+
+    async fn remember(&self, key: &str, ttl: Duration) -> Result<(), StoreDown> {
+        let mut connection = self.connection.clone();
+        redis::cmd("SET")
+            .arg(format!("{}:known:{key}", self.prefix))
+            .arg(1)
+            .arg("PX")
+            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1))
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(|e| StoreDown(e.to_string()))
+    }
+
+    async fn remembers(&self, key: &str) -> Result<bool, StoreDown> {
+        let mut connection = self.connection.clone();
+        redis::cmd("EXISTS")
+            .arg(format!("{}:known:{key}", self.prefix))
+            .query_async::<i64>(&mut connection)
+            .await
+            .map(|n| n > 0)
+            .map_err(|e| StoreDown(e.to_string()))
+    }
+}
+
+/// The limits in force: the rates and the store that counts them.
+#[derive(Clone)]
+pub struct Limits {
+    store: Arc<dyn LimitStore>,
+    config: LimitsConfig,
+}
+
+impl Limits {
+    /// Limits counted by `store` (built with the same `config`).
+    pub fn new(config: LimitsConfig, store: Arc<dyn LimitStore>) -> Limits {
+        Limits { store, config }
+    }
+
+    /// The rates in force.
+    pub fn config(&self) -> &LimitsConfig {
+        &self.config
+    }
+}
+
+/// A use taken from a limit, to give back if the action turns out not to count.
+#[derive(Clone, Debug)]
+#[must_use = "a use that should not count must be given back"]
+pub struct Taken {
+    limit: Limit,
+    key: Option<String>,
+}
+
+/// Seconds for `Retry-After`: whole seconds, rounded up, at least one.
+fn retry_after(wait: Duration) -> u64 {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    secs.max(1)
+}
+
+/// How long an address a member signed in from is remembered as theirs (exempt from the
+/// per-account slow-down).
+const KNOWN_ADDRESS_DAYS: u64 = 30;
+
+impl App {
+    /// Uses these limits instead of the default in-memory ones.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The name under which `key` is counted for `limit`: a keyed hash, so that no store (and
+    /// no Redis dump) holds a member's email or a client address.
+    pub fn limit_key(&self, limit: Limit, key: &str) -> String {
+        let full = self
+            .secrets
+            .keyed_hash(&format!("limit\u{0}{}\u{0}{key}", limit.name()));
+        full.get(..32).unwrap_or(&full).to_owned()
+    }
+
+    /// Takes one use of `limit` for `key`, checked and counted in one step. Past the limit the
+    /// answer is [`AppError::RateLimited`] with the seconds to wait. If the store cannot
+    /// answer, the limit fails open or closed as [`Limit::fails_closed`] says.
+    pub async fn take_limit(&self, limit: Limit, key: &str) -> Result<Taken> {
+        let hashed = self.limit_key(limit, key);
+        match self.limits.store.take(limit, &hashed).await {
+            Ok(None) => Ok(Taken {
+                limit,
+                key: Some(hashed),
+            }),
+            Ok(Some(wait)) => {
+                tracing::info!(limit = limit.name(), "rate limited");
+                Err(AppError::RateLimited {
+                    retry_after: retry_after(wait),
+                })
+            }
+            Err(e) if limit.fails_closed() => {
+                tracing::warn!(limit = limit.name(), error = %e, "limit store down: refusing");
+                Err(AppError::Unavailable(e.to_string()))
+            }
+            Err(e) => {
+                tracing::warn!(limit = limit.name(), error = %e, "limit store down: allowing");
+                Ok(Taken { limit, key: None })
+            }
+        }
+    }
+
+    /// Gives back a use that should not count (the action failed, or was a replay).
+    pub async fn give_back(&self, taken: Taken) {
+        if let Some(key) = taken.key
+            && let Err(e) = self.limits.store.give_back(taken.limit, &key).await
+        {
+            tracing::warn!(limit = taken.limit.name(), error = %e, "could not give a use back");
+        }
+    }
+
+    /// Runs `action` under `limit` for `key`: taken first (atomically), given back if the
+    /// action fails or `counts` says its result should not count.
+    pub async fn limited<T>(
+        &self,
+        limit: Limit,
+        key: &str,
+        action: impl std::future::Future<Output = Result<T>>,
+        counts: impl FnOnce(&T) -> bool,
+    ) -> Result<T> {
+        let taken = self.take_limit(limit, key).await?;
+        match action.await {
+            Ok(out) => {
+                if !counts(&out) {
+                    self.give_back(taken).await;
+                }
+                Ok(out)
+            }
+            Err(e) => {
+                self.give_back(taken).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Signs in under the sign-in limits. Failures count per (account, address) pair; per
+    /// address; and per account, where the account limit only applies at addresses the member
+    /// has not signed in from in the last 30 days, so a stranger's wrong guesses elsewhere can
+    /// never keep the member out from their own device (and a password reset clears it). A
+    /// use is taken from each limit *before* the password is checked and given back when it
+    /// was right, so concurrent guesses can never get more checks than the limit.
+    pub async fn sign_in_limited(
+        &self,
+        login: &str,
+        password: &str,
+        address: &str,
+    ) -> Result<crate::MemberRecord> {
+        let account = self.sign_in_account(login).await?;
+        let pair = format!("{account}\u{0}{address}");
+        let known = self.limit_key(Limit::SignInPair, &format!("known\u{0}{pair}"));
+        let mut taken = Vec::with_capacity(3);
+        let result = async {
+            taken.push(self.take_limit(Limit::SignInPair, &pair).await?);
+            taken.push(self.take_limit(Limit::SignInAddress, address).await?);
+            let is_known = match self.limits.store.remembers(&known).await {
+                Ok(k) => k,
+                Err(e) => {
+                    tracing::warn!(error = %e, "limit store down: refusing a sign-in");
+                    return Err(AppError::Unavailable(e.to_string()));
+                }
+            };
+            if !is_known {
+                taken.push(self.take_limit(Limit::SignInAccount, &account).await?);
+            }
+            self.sign_in(login, password).await
+        }
+        .await;
+        match &result {
+            // A wrong password: every use taken stays counted.
+            Err(AppError::BadCredentials) => {}
+            // The right password (or refused before any check): nothing counts, and the pair's
+            // slate is wiped.
+            other => {
+                let signed_in = other.is_ok();
+                for t in taken {
+                    if signed_in && t.limit == Limit::SignInPair {
+                        if let Some(key) = &t.key
+                            && let Err(e) = self.limits.store.forget(t.limit, key).await
+                        {
+                            tracing::warn!(error = %e, "could not clear sign-in failures");
+                        }
+                    } else {
+                        self.give_back(t).await;
+                    }
+                }
+                if signed_in
+                    && let Err(e) = self
+                        .limits
+                        .store
+                        .remember(&known, Duration::from_secs(KNOWN_ADDRESS_DAYS * 86_400))
+                        .await
+                {
+                    tracing::warn!(error = %e, "could not remember a sign-in address");
+                }
+            }
+        }
+        result
+    }
+
+    /// What a sign-in counts against: the member's id when the login names one (so a handle
+    /// and an email for the same account count together), else the login as typed.
+    async fn sign_in_account(&self, login: &str) -> Result<String> {
+        let login = login.trim();
+        if login.is_empty() || login.len() > 1024 {
+            return Ok(format!("login:{}", login.to_lowercase()));
+        }
+        Ok(match self.store.member_by_login(login).await? {
+            Some(m) => format!("member:{}", m.id),
+            None => format!("login:{}", login.to_lowercase()),
+        })
+    }
+
+    /// Clears a member's account-wide sign-in failures (after they reset their password).
+    pub(crate) async fn clear_sign_in_failures(&self, member: hearth_core::ids::MemberId) {
+        let key = self.limit_key(Limit::SignInAccount, &format!("member:{member}"));
+        if let Err(e) = self.limits.store.forget(Limit::SignInAccount, &key).await {
+            tracing::warn!(error = %e, "could not clear sign-in failures");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    fn clock() -> (Clock, Arc<AtomicI64>) {
+        let offset = Arc::new(AtomicI64::new(0));
+        let o = Arc::clone(&offset);
+        let base = chrono::Utc::now();
+        (
+            Arc::new(move || base + chrono::Duration::milliseconds(o.load(Ordering::SeqCst))),
+            offset,
+        )
+    }
+
+    #[test]
+    fn rates_parse_and_print() {
+        let r: Rate = "30/10m".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.count.get(), 30);
+        assert_eq!(r.per, Duration::from_secs(600));
+        assert_eq!(r.interval(), Duration::from_secs(20));
+        assert_eq!(r.to_string(), "30/10m");
+        assert_eq!(rate(5, 10).to_string(), "5/10s");
+        assert_eq!(rate(20, 3600).to_string(), "20/1h");
+        for bad in ["", "30", "0/1m", "3/0s", "3/1y", "x/1m", "3/m5"] {
+            assert!(bad.parse::<Rate>().is_err(), "{bad:?} should not parse");
+        }
+    }
+
+    #[tokio::test]
+    async fn memory_store_counts_gives_back_and_refills_by_the_app_clock() {
+        let (clock, offset) = clock();
+        let config = LimitsConfig {
+            posts: rate(3, 30),
+            ..LimitsConfig::default()
+        };
+        let store = MemoryLimits::new(&config, clock);
+        for i in 0..3 {
+            assert_eq!(
+                store.take(Limit::Posts, "a").await.ok(),
+                Some(None),
+                "use {i}"
+            );
+        }
+        let wait = store.take(Limit::Posts, "a").await.ok().flatten();
+        assert!(
+            wait.is_some_and(|w| w > Duration::ZERO && w <= Duration::from_secs(10)),
+            "{wait:?}"
+        );
+        assert_eq!(
+            store.take(Limit::Posts, "b").await.ok(),
+            Some(None),
+            "keys are apart"
+        );
+        assert_eq!(
+            store.take(Limit::Edits, "a").await.ok(),
+            Some(None),
+            "limits are apart"
+        );
+        store.give_back(Limit::Posts, "a").await.ok();
+        assert_eq!(
+            store.take(Limit::Posts, "a").await.ok(),
+            Some(None),
+            "given back"
+        );
+        assert!(store.take(Limit::Posts, "a").await.ok().flatten().is_some());
+        offset.fetch_add(10_000, Ordering::SeqCst);
+        assert_eq!(
+            store.take(Limit::Posts, "a").await.ok(),
+            Some(None),
+            "one came back"
+        );
+        assert!(store.take(Limit::Posts, "a").await.ok().flatten().is_some());
+        store.forget(Limit::Posts, "a").await.ok();
+        for _ in 0..3 {
+            assert_eq!(store.take(Limit::Posts, "a").await.ok(), Some(None));
+        }
+    }
+}
