@@ -228,14 +228,15 @@ async fn erasure_deletes_the_account_and_the_posts_as_chosen(app: TestApp) {
         .collect();
     assert_eq!(erasures.len(), 2);
     assert!(!audit.to_string().contains("Please forget me"));
-    // The handle is free again.
+    // The handle stays reserved (for a year: an_erased_handle_stays_reserved_for_a_year), so
+    // nobody can pass as the member who left.
     let (status, _) = Client::new(&app.base, true)
         .post(
             "/api/applications",
             common::application("deletes_all", "1980-01-01"),
         )
         .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(status, StatusCode::CONFLICT);
 }
 
 async fn admins_can_erase_a_member_and_the_last_admin_cannot_leave(app: TestApp) {

@@ -575,16 +575,30 @@ impl RedisLimits {
             .ok_or_else(|| StoreDown(format!("no rate for {}", limit.name())))?;
         let interval = i64::try_from(rate.interval().as_millis()).unwrap_or(i64::MAX / 4);
         let tau = interval.saturating_mul(i64::from(rate.count.get()) - 1);
-        let mut connection = self.connection.clone();
-        self.script
-            .key(self.key(limit, key))
-            .arg(self.now_ms())
-            .arg(interval)
-            .arg(tau)
-            .arg(op)
-            .invoke_async(&mut connection)
-            .await
-            .map_err(|e| StoreDown(e.to_string()))
+        // Once more after a failure: the connection manager reconnects only when a request
+        // fails, so the first request after Redis returns would otherwise fail too (and a
+        // limit that fails closed would refuse a sign-in for nothing).
+        let mut last = String::new();
+        for attempt in 0..2 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let mut connection = self.connection.clone();
+            match self
+                .script
+                .key(self.key(limit, key))
+                .arg(self.now_ms())
+                .arg(interval)
+                .arg(tau)
+                .arg(op)
+                .invoke_async(&mut connection)
+                .await
+            {
+                Ok(v) => return Ok(v),
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(StoreDown(last))
     }
 }
 

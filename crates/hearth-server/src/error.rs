@@ -34,6 +34,9 @@ pub enum ApiError {
     /// The route exists, not for this method; the response carries `Allow`.
     #[error("this method is not allowed here")]
     MethodNotAllowed,
+    /// An operator endpoint's bearer token is missing or wrong (not a member's session).
+    #[error("the bearer token is missing or wrong")]
+    BadToken,
     /// Text with a character no field may hold (NUL, U+0000), in the body, path or query.
     #[error("the text contains a character that is not allowed (NUL, U+0000); please remove it")]
     InvalidText,
@@ -79,6 +82,7 @@ impl ApiError {
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::InvalidText => (StatusCode::BAD_REQUEST, "invalid_text"),
+            ApiError::BadToken => (StatusCode::UNAUTHORIZED, "bad_token"),
             ApiError::RulesInvalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "rules_invalid"),
         }
     }

@@ -161,6 +161,16 @@ impl Modify for SessionCookie {
             .components
             .get_or_insert_with(Default::default)
             .add_security_scheme(SESSION, SecurityScheme::ApiKey(ApiKey::Cookie(scheme)));
+        // The operator's bearer token for /metrics (`metrics_token` in the configuration).
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "metrics_token",
+                SecurityScheme::Http(utoipa::openapi::security::Http::new(
+                    utoipa::openapi::security::HttpAuthScheme::Bearer,
+                )),
+            );
     }
 }
 

@@ -302,6 +302,7 @@ async fn create_room(
     get,
     path = "/metrics",
     tag = "operator",
+    security(("metrics_token" = [])),
     responses(
         (status = 200, description = "Prometheus text exposition format.",
          content_type = "text/plain; version=0.0.4", body = String),
@@ -322,7 +323,7 @@ async fn get_metrics(State(state): State<AppState>, headers: axum::http::HeaderM
     // Compared as digests, so the time taken says nothing about how much of it was right.
     use sha2::Digest;
     if sha2::Sha256::digest(given.as_bytes()) != sha2::Sha256::digest(expected.as_bytes()) {
-        let mut r = ApiError::App(hearth_app::AppError::Unauthenticated).into_response();
+        let mut r = ApiError::BadToken.into_response();
         r.headers_mut().insert(
             axum::http::header::WWW_AUTHENTICATE,
             axum::http::HeaderValue::from_static("Bearer"),
