@@ -206,6 +206,8 @@ async fn the_corpus_through_http_meets_the_targets(app: TestApp) {
                         author_messages: Vec::new(),
                         signposts: s.signposts,
                         concern,
+                        // The corpus report judges verdict, signposting and concern only.
+                        urgent: false,
                     },
                 }
             })

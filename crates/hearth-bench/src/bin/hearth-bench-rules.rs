@@ -161,7 +161,11 @@ fn main() -> anyhow::Result<()> {
         }
         for (shape_key, shape, text) in [
             ("ordinary", "ordinary prose", post(bytes, &[])),
-            ("busy", "prose with details, crisis, markup", post(bytes, BUSY)),
+            (
+                "busy",
+                "prose with details, crisis, markup",
+                post(bytes, BUSY),
+            ),
             ("digits", "\"1 1 1 ...\"", digits(bytes)),
         ] {
             if cli.shape.as_ref().is_some_and(|s| s != shape_key) {
