@@ -144,6 +144,12 @@ impl Readable {
         let mut chars = text.char_indices().peekable();
         let mut cluster = String::new();
         while let Some((i, c)) = chars.next() {
+            // An ASCII character with no combining mark after it is its own NFKC and neither
+            // invisible nor enclosing: the same result, without the normaliser.
+            if c.is_ascii() && chars.peek().is_none_or(|&(_, n)| n.is_ascii()) {
+                self.push_char(c, at(i, 1));
+                continue;
+            }
             cluster.clear();
             cluster.push(c);
             let mut end = i + c.len_utf8();

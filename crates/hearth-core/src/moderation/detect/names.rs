@@ -391,10 +391,45 @@ fn head(text: &str, at: usize, max: usize) -> &str {
 /// A word as the lists hold it: lower case, accents and punctuation gone (`Siân` -> `sian`).
 fn key(word: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
+    // Most words are ASCII, where NFKD changes nothing: skip the decomposition (same result).
+    if word.is_ascii() {
+        return word
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| char::from(b.to_ascii_lowercase()))
+            .collect();
+    }
     word.nfkd()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+/// The last word of every phrase the `cue` pattern ends with (`his name is`, `named`, `known
+/// as`, `search for`, `a girl called` ...), before its closing spaces or quotes.
+const CUE_ENDS: &[&str] = &[
+    "is", "s", "was", "names", "named", "as", "by", "google", "googled", "for", "search", "up",
+    "in", "called",
+];
+
+/// Whether the `cue` pattern can match `before` at all: it needs closing spaces or quotes
+/// preceded by one of [`CUE_ENDS`]. A cheap test run before the regex for every word of a
+/// text; it never says no where the regex would say yes (anything not plain ASCII is left to
+/// the regex, which folds case the Unicode way).
+fn cue_possible(before: &str) -> bool {
+    let trimmed =
+        before.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '‘' | '“'));
+    if trimmed.len() == before.len() {
+        return false;
+    }
+    let start = trimmed
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| c.is_alphanumeric() || c == '_')
+        .last()
+        .map_or(trimmed.len(), |(i, _)| i);
+    let last = &trimmed[start..];
+    !last.is_ascii() || CUE_ENDS.iter().any(|w| last.eq_ignore_ascii_case(w))
 }
 
 fn capitalised(word: &str) -> bool {
@@ -467,14 +502,6 @@ impl NameDetector {
         })
     }
 
-    fn is_surname(&self, word: &str) -> bool {
-        let k = key(word);
-        k.chars().count() >= 2
-            && !self.not_surnames.contains(k.as_str())
-            && (capitalised(word)
-                || (word.chars().count() >= 3 && word.chars().all(char::is_uppercase)))
-    }
-
     fn is_stop(&self, word: &str) -> bool {
         self.not_surnames.contains(key(word).as_str())
     }
@@ -498,6 +525,17 @@ impl NameDetector {
                 (m.start(), m.end() - cut)
             })
             .collect();
+        // Each word's list key, worked out once (the checks below ask for it several times).
+        let keys: Vec<String> = words.iter().map(|&(s, e)| key(&text[s..e])).collect();
+        let stop = |j: usize| self.not_surnames.contains(keys[j].as_str());
+        // `is_surname` for word `j`, with its key already known.
+        let surname_at = |j: usize| {
+            let w = &text[words[j].0..words[j].1];
+            let k = &keys[j];
+            k.chars().count() >= 2
+                && !self.not_surnames.contains(k.as_str())
+                && (capitalised(w) || (w.chars().count() >= 3 && w.chars().all(char::is_uppercase)))
+        };
         // Whether word `i` is followed by word `i + 1` with only a space or two between.
         let joined = |i: usize| {
             words.get(i + 1).is_some_and(|&(ns, _)| {
@@ -510,15 +548,15 @@ impl NameDetector {
         while i < words.len() {
             let (s, e) = words[i];
             let word = &text[s..e];
-            let k = key(word);
+            let k = keys[i].as_str();
             let before = tail(text, s, 48);
-            if self.cue.is_match(before) {
+            if cue_possible(before) && self.cue.is_match(before) {
                 // A cue: the next one or two capitalised words, whatever they are.
-                if self.is_stop(word) || !word.chars().next().is_some_and(char::is_uppercase) {
+                if stop(i) || !word.chars().next().is_some_and(char::is_uppercase) {
                     i += 1;
                     continue;
                 }
-                let end = if joined(i) && self.is_surname(&text[words[i + 1].0..words[i + 1].1]) {
+                let end = if joined(i) && surname_at(i + 1) {
                     words[i + 1].1
                 } else {
                     e
@@ -530,56 +568,58 @@ impl NameDetector {
             if joined(i) {
                 let (ns, ne) = words[i + 1];
                 let second = &text[ns..ne];
-                let k2 = key(second);
-                // A third part: `Harpreet Kaur Sandhu`.
-                let end = if joined(i + 1)
-                    && self.is_surname(&text[words[i + 2].0..words[i + 2].1])
-                    && capitalised(second)
-                {
-                    words[i + 2].1
-                } else {
-                    ne
-                };
-                let after = head(text, end, 80);
-                let quoted =
-                    is_quote(text[..s].chars().next_back()) && is_quote(text[ne..].chars().next());
-                let public = self.not_person_before.is_match(before)
-                    || self.not_person_after.is_match(after)
-                    || (after.starts_with("'s ") || after.starts_with("’s "))
-                        && after[3..].chars().next().is_some_and(char::is_uppercase)
-                        && !self.is_stop(after[3..].split_whitespace().next().unwrap_or(""));
-                let context = self.role_before.is_match(before) || self.role_after.is_match(after);
-                // "We went to Rose Hill": after a preposition of place, an everyday-word name
-                // is a place.
-                let locative = self.locative.is_match(before);
-                let listed = self.forenames.contains(k.as_str());
-                let ambiguous = self.ambiguous.contains(k.as_str());
-                let cap_pair = capitalised(word) && self.is_surname(second);
-                let known_surname = self.surnames.contains(k2.as_str()) || surname_shape(&k2);
+                let k2 = keys[i + 1].as_str();
+                let listed = self.forenames.contains(k);
+                let ambiguous = self.ambiguous.contains(k);
+                let cap_pair = capitalised(word) && surname_at(i + 1);
                 let lower_pair = word.chars().all(char::is_lowercase)
                     && second.chars().all(|c| c.is_lowercase() || c == '-')
-                    && !self.is_stop(second)
+                    && !stop(i + 1)
                     && (listed || ambiguous);
-                let name = !quoted
-                    && !public
-                    && (!self.is_stop(word) || ambiguous)
-                    && ((cap_pair && listed)
-                        || (cap_pair && ambiguous && (context || (known_surname && !locative)))
-                        || (cap_pair && context && !self.is_stop(second))
-                        || (lower_pair && context && (known_surname || second.contains('-')))
-                        || (lower_pair && self.role_after.is_match(after)));
-                if name {
-                    out.push((s, end));
-                    i += if end == ne { 2 } else { 3 };
-                    continue;
+                let quoted =
+                    is_quote(text[..s].chars().next_back()) && is_quote(text[ne..].chars().next());
+                // Only a capitalised pair or a lower-case pair starting with a forename can be
+                // a name: most word pairs stop here, before any of the context patterns run.
+                if (cap_pair || lower_pair) && !quoted && (!stop(i) || ambiguous) {
+                    // A third part: `Harpreet Kaur Sandhu`.
+                    let end = if joined(i + 1) && surname_at(i + 2) && capitalised(second) {
+                        words[i + 2].1
+                    } else {
+                        ne
+                    };
+                    let after = head(text, end, 80);
+                    let public = self.not_person_before.is_match(before)
+                        || self.not_person_after.is_match(after)
+                        || (after.starts_with("'s ") || after.starts_with("’s "))
+                            && after[3..].chars().next().is_some_and(char::is_uppercase)
+                            && !self.is_stop(after[3..].split_whitespace().next().unwrap_or(""));
+                    let context =
+                        self.role_before.is_match(before) || self.role_after.is_match(after);
+                    // "We went to Rose Hill": after a preposition of place, an everyday-word
+                    // name is a place.
+                    let locative = self.locative.is_match(before);
+                    let known_surname = self.surnames.contains(k2) || surname_shape(k2);
+                    let name = !public
+                        && ((cap_pair && listed)
+                            || (cap_pair
+                                && ambiguous
+                                && (context || (known_surname && !locative)))
+                            || (cap_pair && context && !stop(i + 1))
+                            || (lower_pair && context && (known_surname || second.contains('-')))
+                            || (lower_pair && self.role_after.is_match(after)));
+                    if name {
+                        out.push((s, end));
+                        i += if end == ne { 2 } else { 3 };
+                        continue;
+                    }
                 }
             }
             // `Kowalski, Piotr.`: a surname, a comma, then a forename ending the phrase.
             if capitalised(word)
-                && (self.surnames.contains(k.as_str()) || surname_shape(&k))
+                && (self.surnames.contains(k) || surname_shape(k))
                 && let Some(&(ns, ne)) = words.get(i + 1)
                 && matches!(&text[e..ns], ", " | ",")
-                && self.forenames.contains(key(&text[ns..ne]).as_str())
+                && self.forenames.contains(keys[i + 1].as_str())
                 && capitalised(&text[ns..ne])
                 && text[ne..]
                     .chars()
@@ -592,8 +632,8 @@ impl NameDetector {
             }
             // A child's first name with an age, school year or town.
             if capitalised(word)
-                && !self.is_stop(word)
-                && (self.forenames.contains(k.as_str()) || self.child_before.is_match(before))
+                && !stop(i)
+                && (self.forenames.contains(k) || self.child_before.is_match(before))
                 && self.is_child_detail(head(text, e, 90))
             {
                 out.push((s, e));
