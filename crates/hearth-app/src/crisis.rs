@@ -273,9 +273,8 @@ impl App {
                     text.push_str(": ");
                     text.push_str(n);
                 }
-                let concern = self
-                    .store
-                    .insert_concern(NewConcern {
+                self.record_concern(
+                    NewConcern {
                         post_id: crisis.post_id,
                         message_id: crisis.message_id,
                         raised_by: Some(who.id),
@@ -284,30 +283,11 @@ impl App {
                         note: Some(text),
                         now,
                         due_at: now + Duration::hours(self.config.concern_response_hours),
-                    })
-                    .await?;
-                self.audit(
+                    },
                     Some(who.id),
-                    "concern_raised",
-                    "concern",
-                    Some(concern.to_string()),
-                    None,
+                    "A moderator escalated an urgent concern to the safeguarding leads.",
                 )
                 .await?;
-                for lead in self.store.safeguarding_leads(now).await? {
-                    self.notify(NewNotification {
-                        member_id: lead,
-                        kind: "concern_raised",
-                        thread_id: None,
-                        post_id: None,
-                        message: Some(
-                            "A moderator escalated an urgent concern to the safeguarding leads."
-                                .to_owned(),
-                        ),
-                        at: now,
-                    })
-                    .await;
-                }
                 ("escalated", note, None)
             }
         };
@@ -424,20 +404,8 @@ impl App {
             None,
         )
         .await?;
-        self.notify(NewNotification {
-            member_id: target.id,
-            kind: "checkin",
-            thread_id: None,
-            post_id: None,
-            message: Some("The moderators have sent you a private check-in message.".to_owned()),
-            at: now,
-        })
-        .await;
-        self.publish_quietly(
-            Topic::ModQueue,
-            json!({"kind": "checkin_updated", "checkin_id": id.to_string()}),
-        )
-        .await;
+        self.tell_of_checkin(target.id, now).await;
+        self.announce_checkin(id).await;
         self.checkin(who, id).await
     }
 
@@ -541,26 +509,12 @@ impl App {
         )
         .await?;
         if from_staff {
-            self.notify(NewNotification {
-                member_id: checkin.member_id,
-                kind: "checkin",
-                thread_id: None,
-                post_id: None,
-                message: Some(
-                    "The moderators have sent you a private check-in message.".to_owned(),
-                ),
-                at: now,
-            })
-            .await;
+            self.tell_of_checkin(checkin.member_id, now).await;
         } else {
             self.crisis_from_rules(&verdict, who.id, CrisisWhere::Checkin(id))
                 .await;
         }
-        self.publish_quietly(
-            Topic::ModQueue,
-            json!({"kind": "checkin_updated", "checkin_id": id.to_string()}),
-        )
-        .await;
+        self.announce_checkin(id).await;
         let view = self.checkin(who, id).await?;
         let message = view
             .messages
@@ -594,12 +548,33 @@ impl App {
             None,
         )
         .await?;
+        self.announce_checkin(id).await;
+        self.checkin(who, id).await
+    }
+}
+
+impl App {
+    /// Tells a member the moderators wrote to them (the kind only on the socket; the words are
+    /// read over REST).
+    async fn tell_of_checkin(&self, member: MemberId, at: chrono::DateTime<chrono::Utc>) {
+        self.notify(NewNotification {
+            member_id: member,
+            kind: "checkin",
+            thread_id: None,
+            post_id: None,
+            message: Some("The moderators have sent you a private check-in message.".to_owned()),
+            at,
+        })
+        .await;
+    }
+
+    /// Tells staff screens that a check-in changed (ids only).
+    async fn announce_checkin(&self, id: uuid::Uuid) {
         self.publish_quietly(
             Topic::ModQueue,
             json!({"kind": "checkin_updated", "checkin_id": id.to_string()}),
         )
         .await;
-        self.checkin(who, id).await
     }
 }
 

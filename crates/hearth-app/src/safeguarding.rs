@@ -15,6 +15,8 @@ use crate::{App, AppError, Identity, Result};
 /// What a concern can be about.
 pub const CONCERN_CATEGORIES: [&str; 4] =
     ["child_at_risk", "intent_to_harm", "suicide_risk", "other"];
+/// What every lead is told when a concern arrives.
+const CONCERN_WAITING: &str = "A safeguarding concern is waiting for a lead.";
 /// What a lead can decide.
 pub const CONCERN_DECISIONS: [&str; 3] = ["no_action", "support_offered", "referral_made"];
 
@@ -30,10 +32,17 @@ impl App {
         }
     }
 
-    async fn record_concern(&self, c: NewConcern) -> Result<()> {
+    /// Stores a concern, records it in the audit log (as `actor`'s act, or nobody's), and tells
+    /// every safeguarding lead with `lead_message`.
+    pub(crate) async fn record_concern(
+        &self,
+        c: NewConcern,
+        actor: Option<MemberId>,
+        lead_message: &str,
+    ) -> Result<()> {
         let id = self.store.insert_concern(c).await?;
         self.audit(
-            None,
+            actor,
             "concern_raised",
             "concern",
             Some(id.to_string()),
@@ -46,7 +55,7 @@ impl App {
                 kind: "concern_raised",
                 thread_id: None,
                 post_id: None,
-                message: Some("A safeguarding concern is waiting for a lead.".to_owned()),
+                message: Some(lead_message.to_owned()),
                 at: self.now(),
             })
             .await;
@@ -89,20 +98,24 @@ impl App {
             None => Vec::new(),
         };
         let now = self.now();
-        self.record_concern(NewConcern {
-            post_id: Some(post),
-            message_id: None,
-            raised_by: Some(who.id),
-            source: if who.role >= Role::Moderator {
-                "moderator"
-            } else {
-                "member"
+        self.record_concern(
+            NewConcern {
+                post_id: Some(post),
+                message_id: None,
+                raised_by: Some(who.id),
+                source: if who.role >= Role::Moderator {
+                    "moderator"
+                } else {
+                    "member"
+                },
+                category: category.to_owned(),
+                note,
+                now,
+                due_at: now + Duration::hours(self.config.concern_response_hours),
             },
-            category: category.to_owned(),
-            note,
-            now,
-            due_at: now + Duration::hours(self.config.concern_response_hours),
-        })
+            None,
+            CONCERN_WAITING,
+        )
         .await?;
         Ok(support)
     }
@@ -130,16 +143,20 @@ impl App {
         };
         let now = self.now();
         let raised = self
-            .record_concern(NewConcern {
-                post_id: post,
-                message_id: message,
-                raised_by: None,
-                source: "rules",
-                category: category.to_owned(),
-                note: Some(format!("Raised by the rules: {names}")),
-                now,
-                due_at: now + Duration::hours(self.config.concern_response_hours),
-            })
+            .record_concern(
+                NewConcern {
+                    post_id: post,
+                    message_id: message,
+                    raised_by: None,
+                    source: "rules",
+                    category: category.to_owned(),
+                    note: Some(format!("Raised by the rules: {names}")),
+                    now,
+                    due_at: now + Duration::hours(self.config.concern_response_hours),
+                },
+                None,
+                CONCERN_WAITING,
+            )
             .await;
         if let Err(e) = raised {
             tracing::error!(error = %e, "could not record a concern the rules raised");
