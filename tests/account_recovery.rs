@@ -161,6 +161,13 @@ async fn members_reset_by_a_discreet_email_and_strangers_learn_nothing(backend: 
     };
     let admin = app.admin().await;
     app.member(&admin, "by_email").await;
+    // Applying sent the address a neutral notice (tests/email_oracle.rs reads it): not the
+    // mail this test is about.
+    assert!(
+        smtp.next_message(Duration::from_secs(10))
+            .is_some_and(|m| m.contains("A request using your address")),
+        "the application notice"
+    );
     let anon = app.client();
     let (s1, b1) = anon
         .post(

@@ -19,6 +19,7 @@ mod m20261204_000009_search_indexes;
 mod m20261206_000010_crisis_lane;
 mod m20261211_000011_held_chat_decisions;
 mod m20261212_000012_reserved_handles;
+mod m20261213_000013_application_emails;
 
 /// The list of migrations, oldest first.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000010_crisis_lane::Migration),
             Box::new(m20261211_000011_held_chat_decisions::Migration),
             Box::new(m20261212_000012_reserved_handles::Migration),
+            Box::new(m20261213_000013_application_emails::Migration),
         ]
     }
 }

@@ -145,7 +145,8 @@ export type Role = 'member' | 'moderator' | 'admin';
 export interface SelfView {
   id: string;
   handle: string;
-  email: string;
+  /** Null when the account has no email (an admin issues reset links instead). */
+  email: string | null;
   role: Role;
   standing: string;
   joined_at: string | null;
@@ -173,6 +174,8 @@ export interface ApplicationView {
   status: string;
   created_at: string;
   decided_at: string | null;
+  /** Its email is already used by an account or another waiting application. */
+  email_in_use: boolean;
 }
 
 /** An audit-log line. */

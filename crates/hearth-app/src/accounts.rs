@@ -28,6 +28,16 @@ now, call 999.";
 /// about what the rules know.
 pub const HANDLE_IDENTIFIES_MESSAGE: &str = "Please choose a different handle. A handle here must not identify anyone, you included: no real names, places, prisons, schools or postcodes. Something only the group will know you by, like \"hopeful_mum\" or \"northern_sky\", works well.";
 
+/// The subject of the notice sent to an address used in an application: as neutral as a reset
+/// email's, because a shared inbox may be read by the person a member is hiding from.
+pub const APPLIED_SUBJECT: &str = "A request using your address";
+
+/// The notice's body: no forum name, no handle, no content, and the same whoever owns the address.
+pub const APPLIED_BODY: &str = "Someone used this email address to ask to join a group.\n\n\
+If it was you, there is nothing more to do.\n\n\
+If it was not you, you can ignore this message. Nothing is set up in your name, and this address \
+cannot be used to sign in unless the person looking after the group approves the request.\n";
+
 /// What an applicant sends.
 #[derive(Clone, Debug, Default)]
 pub struct ApplicationInput {
@@ -60,7 +70,8 @@ impl App {
     /// Applies to join. The date of birth is checked in UK time and never stored. Under 18:
     /// refused kindly, and a salted hash of the email is kept for a while so that a retry with
     /// another date is refused the same way. A duplicate email is answered exactly like a
-    /// successful application, so that nobody can learn whether someone else is a member.
+    /// new one: a waiting application with the handle taken and sign-in by handle only, so that
+    /// nobody can learn whether someone else is a member (the admin deciding sees the duplicate).
     #[tracing::instrument(skip_all)]
     pub async fn apply(&self, input: ApplicationInput) -> Result<ApplyOutcome> {
         let handle = validate_handle(&input.handle)
@@ -146,24 +157,40 @@ impl App {
             now,
         };
         let invite_hash = input.invite.as_deref().map(token_hash);
-        match self
+        let mut submitted = self
             .store
-            .submit_application(&new, Some(statement), invite_hash.as_deref())
-            .await
-        {
+            .submit_application(&new, Some(statement.clone()), invite_hash.as_deref())
+            .await;
+        if matches!(submitted, Err(StoreError::Conflict { what: "email" })) {
+            // Another application took this email between the store's check and its insert:
+            // once more, and the store now finds the email in use and makes it wait.
+            submitted = self
+                .store
+                .submit_application(&new, Some(statement), invite_hash.as_deref())
+                .await;
+        }
+        match submitted {
             Ok((application, member)) => {
-                tracing::info!(%application, member = %member.id, invited, "application received");
+                let approved = member.standing == Standing::Active;
+                tracing::info!(%application, member = %member.id, invited, approved, "application received");
                 if invited {
+                    // The admins (never the invitee) learn that the email was already in use.
+                    let note = member.email.is_none().then(|| {
+                        "the email given was already in use, so this account has none; issue \
+                         reset links from Admin > Members if needed"
+                            .to_owned()
+                    });
                     self.audit(
                         Some(member.id),
                         "invite_used",
                         "member",
                         Some(member.id.to_string()),
-                        None,
+                        note,
                     )
                     .await?;
                 }
-                Ok(if invited {
+                self.tell_address_owner(new.email.clone());
+                Ok(if approved {
                     ApplyOutcome::Approved
                 } else {
                     ApplyOutcome::Pending
@@ -179,14 +206,24 @@ impl App {
                           still apply without it"
                     .to_owned(),
             }),
-            // Someone already applied with this email. Answer as if all went well: telling the
-            // caller would reveal that the person behind that address uses this group.
-            Err(StoreError::Conflict { what: "email" }) => {
-                tracing::info!("application with an email already in use; answered as received");
-                Ok(ApplyOutcome::Pending)
-            }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Tells whoever reads an address that it was used to apply, when this server sends email:
+    /// the same neutral words whether or not the address belongs to a member, sent after the
+    /// applicant has their answer (so neither the answer nor its timing depends on it). The
+    /// owner of an address someone else used learns of it; nobody learns whose address it is.
+    fn tell_address_owner(&self, email: String) {
+        let Some(mailer) = self.mailer.clone() else {
+            return;
+        };
+        tokio::spawn(async move {
+            match mailer.send(&email, APPLIED_SUBJECT, APPLIED_BODY).await {
+                Ok(()) => tracing::info!("application notice sent"),
+                Err(e) => tracing::warn!(error = %e, "application notice failed"),
+            }
+        });
     }
 
     /// Runs a handle through the moderation rules as [`TextKind::Handle`] (read split into its

@@ -129,6 +129,13 @@ impl App {
     ) -> Result<ApplicationRecord> {
         match self.store.decide_application(id, d, self.now()).await {
             Err(StoreError::NotFound) => Err(AppError::NotFound("application")),
+            Err(StoreError::Conflict { what: "email" }) => Err(AppError::Conflict {
+                code: "email_in_use",
+                message: "this application's email is already used by another account, so it \
+                          cannot be approved as it is: reject it with a reason the applicant \
+                          will see (for example, to apply again with their own address)"
+                    .to_owned(),
+            }),
             Err(StoreError::Conflict { .. }) => Err(AppError::Conflict {
                 code: "already_decided",
                 message: "this application has already been decided".to_owned(),

@@ -30,8 +30,13 @@ pub enum AppError {
         /// A kind sentence for the person, which never repeats what the rules matched.
         message: String,
     },
-    /// The handle or email and password do not match an account. Deliberately says no more.
-    #[error("that handle or email and password do not match")]
+    /// The handle or email and password do not match an account. Deliberately says no more
+    /// (a waiting application signs in only by its handle, whatever its email, so this answer
+    /// reveals nothing about whose email is whose).
+    #[error(
+        "that handle or email and password do not match (if your application is still waiting, \
+         sign in with your handle)"
+    )]
     BadCredentials,
     /// Not signed in, or the session no longer stands.
     #[error("please sign in")]

@@ -95,7 +95,7 @@ impl App {
         tokio::spawn(async move {
             let member = match app.store.member_by_login(&email).await {
                 Ok(Some(m))
-                    if m.email == email
+                    if m.email.as_deref() == Some(email.as_str())
                         && m.standing.effective(m.suspended_until, app.now())
                             == Standing::Active =>
                 {
@@ -107,10 +107,13 @@ impl App {
                     return;
                 }
             };
+            let Some(to) = member.email.clone() else {
+                return;
+            };
             match app.new_reset_link(member.id).await {
                 Ok((link, _)) => {
                     let body = reset_email_body(&link, app.config.reset_link_hours);
-                    match mailer.send(&member.email, RESET_SUBJECT, &body).await {
+                    match mailer.send(&to, RESET_SUBJECT, &body).await {
                         Ok(()) => tracing::info!(member = %member.id, "reset email sent"),
                         Err(e) => {
                             tracing::warn!(member = %member.id, error = %e, "reset email failed")

@@ -11,8 +11,10 @@ pub struct MemberRecord {
     pub id: MemberId,
     /// The pseudonymous handle, as the member typed it.
     pub handle: String,
-    /// The normalised email, for sign-in and (later) account recovery.
-    pub email: String,
+    /// The normalised email, for sign-in and account recovery. `None` while an application
+    /// waits (its email is on the application until approved), and for an invited account
+    /// whose email was already in use (see [`Store::submit_application`](crate::Store)).
+    pub email: Option<String>,
     /// The argon2 PHC string.
     pub password_hash: String,
     /// Member, moderator or admin.
@@ -100,6 +102,9 @@ pub struct ApplicationRecord {
     pub decided_at: Option<DateTime<Utc>>,
     /// Why it was rejected (shown to the applicant).
     pub decision_reason: Option<String>,
+    /// Whether, while it waits, its email is already used by an account or by another waiting
+    /// application (the admin deciding sees this; nobody else ever learns it).
+    pub email_in_use: bool,
 }
 
 /// An invitation as stored (only the token's hash is kept).

@@ -42,7 +42,7 @@ export function Account() {
           </div>
           <div>
             <dt>Email</dt>
-            <dd>{me.email}</dd>
+            <dd>{me.email ?? 'None on this account: if you forget your password, an admin can give you a reset link.'}</dd>
           </div>
           <div>
             <dt>Role</dt>

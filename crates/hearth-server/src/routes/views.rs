@@ -14,8 +14,9 @@ pub struct SelfView {
     pub id: String,
     /// Handle.
     pub handle: String,
-    /// Email (only ever shown to its owner).
-    pub email: String,
+    /// Email (only ever shown to its owner); null when the account has none (an invited
+    /// account whose email was already in use: an admin can issue reset links instead).
+    pub email: Option<String>,
     /// Role.
     pub role: &'static str,
     /// Standing.
@@ -161,6 +162,9 @@ pub struct ApplicationView {
     pub created_at: DateTime<Utc>,
     /// When it was decided.
     pub decided_at: Option<DateTime<Utc>>,
+    /// Whether its email is already used by an account or another waiting application (then it
+    /// cannot be approved as it is). Only the admin deciding ever learns this.
+    pub email_in_use: bool,
 }
 
 impl From<&ApplicationRecord> for ApplicationView {
@@ -173,6 +177,7 @@ impl From<&ApplicationRecord> for ApplicationView {
             status: a.status.clone(),
             created_at: a.created_at,
             decided_at: a.decided_at,
+            email_in_use: a.email_in_use,
         }
     }
 }

@@ -1,13 +1,13 @@
 //! Membership applications and the age gate's refusal records.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use hearth_core::ids::{ApplicationId, InviteId, MemberId};
 use hearth_core::policy::Standing;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait, sea_query::Expr,
 };
 
 use crate::entity::{age_refusal, application, invite, member, reserved_handle};
@@ -27,6 +27,15 @@ pub enum ApplicationDecision {
     },
 }
 
+/// The email a waiting account holds instead of its applicant's: unique (it carries the account's
+/// id), never deliverable (`.invalid` is reserved for this, RFC 2606) and never typed as a login.
+pub(crate) fn pending_email_placeholder(id: MemberId) -> String {
+    format!("{}{PLACEHOLDER_DOMAIN}", id.0)
+}
+
+/// How every placeholder email ends; a record read with one has no email.
+pub(crate) const PLACEHOLDER_DOMAIN: &str = "@pending.invalid";
+
 fn record(app: application::Model, handle: String) -> ApplicationRecord {
     ApplicationRecord {
         id: ApplicationId(app.id),
@@ -38,14 +47,21 @@ fn record(app: application::Model, handle: String) -> ApplicationRecord {
         created_at: app.created_at,
         decided_at: app.decided_at,
         decision_reason: app.decision_reason,
+        email_in_use: false,
     }
 }
 
 impl Store {
-    /// Records an application: the pending account and the application, in one transaction.
+    /// Records an application: the applicant's account and the application, in one transaction.
     /// With `invite_token_hash`, the invite is claimed in the same transaction (a used or expired
     /// invite is `Conflict { what: "invite" }`) and the account is active at once, because the
-    /// inviting admin has already vouched for the person.
+    /// inviting admin has already vouched for the person. If that email is already used by
+    /// another account, the invited account is made all the same (the answer and the used-up
+    /// invite are the same either way) but without an email: the other account keeps it.
+    ///
+    /// A waiting account holds a placeholder email and its application holds the real one
+    /// (moved onto the account on approval), so applying with an email that is already in use
+    /// behaves, for the applicant, exactly like applying with a new one.
     #[tracing::instrument(skip_all)]
     pub async fn submit_application(
         &self,
@@ -74,8 +90,18 @@ impl Store {
             }
             invite_id = Some(InviteId(found.id));
         }
-        let member = new_member_model(new).insert(&txn).await?;
+        let email_taken = new.standing == Standing::Active
+            && member::Entity::find()
+                .filter(member::Column::Email.eq(new.email.as_str()))
+                .count(&txn)
+                .await?
+                > 0;
         let decided = new.standing == Standing::Active;
+        let mut model = new_member_model(new);
+        if !decided || email_taken {
+            model.email = Set(pending_email_placeholder(new.id));
+        }
+        let member = model.insert(&txn).await?;
         let app = application::ActiveModel {
             id: Set(ApplicationId::new().0),
             member_id: Set(member.id),
@@ -85,6 +111,7 @@ impl Store {
             created_at: Set(new.now),
             decided_at: Set(decided.then_some(new.now)),
             decision_reason: Set(None),
+            email: Set((!decided).then(|| new.email.clone())),
         }
         .insert(&txn)
         .await?;
@@ -113,11 +140,36 @@ impl Store {
             .into_iter()
             .map(|m| (m.id, m.handle))
             .collect();
+        let emails: Vec<String> = apps.iter().filter_map(|a| a.email.clone()).collect();
+        let held_by_accounts: HashSet<String> = member::Entity::find()
+            .filter(member::Column::Email.is_in(emails.clone()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| m.email)
+            .collect();
+        let mut waiting: HashMap<String, usize> = HashMap::new();
+        for app in application::Entity::find()
+            .filter(application::Column::Email.is_in(emails))
+            .filter(application::Column::Status.eq("pending"))
+            .all(&self.db)
+            .await?
+        {
+            if let Some(email) = app.email {
+                *waiting.entry(email).or_default() += 1;
+            }
+        }
         Ok(apps
             .into_iter()
             .map(|a| {
                 let handle = handles.get(&a.member_id).cloned().unwrap_or_default();
-                record(a, handle)
+                let in_use = a.email.as_ref().is_some_and(|e| {
+                    held_by_accounts.contains(e) || waiting.get(e).copied().unwrap_or(0) > 1
+                });
+                ApplicationRecord {
+                    email_in_use: in_use,
+                    ..record(a, handle)
+                }
             })
             .collect())
     }
@@ -138,9 +190,11 @@ impl Store {
         }
     }
 
-    /// Decides a pending application: the statement is deleted, the account becomes active
-    /// (recording that an admin confirmed the applicant is an adult) or rejected. Deciding an
-    /// application that is already decided is `Conflict { what: "decision" }`.
+    /// Decides a pending application: the statement and the application's copy of the email
+    /// are deleted; the account becomes active (taking the applicant's email and recording that
+    /// an admin confirmed the applicant is an adult) or rejected. Deciding an application that
+    /// is already decided is `Conflict { what: "decision" }`; approving one whose email another
+    /// account now holds is `Conflict { what: "email" }` and changes nothing.
     #[tracing::instrument(skip_all)]
     pub async fn decide_application(
         &self,
@@ -149,6 +203,23 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<ApplicationRecord> {
         let txn = self.db.begin().await?;
+        let app = application::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if app.status != "pending" {
+            return Err(StoreError::Conflict { what: "decision" });
+        }
+        let email = app.email.clone();
+        if let (ApplicationDecision::Approve, Some(email)) = (decision, &email) {
+            let held = member::Entity::find()
+                .filter(member::Column::Email.eq(email.as_str()))
+                .count(&txn)
+                .await?;
+            if held > 0 {
+                return Err(StoreError::Conflict { what: "email" });
+            }
+        }
         let (status, reason) = match decision {
             ApplicationDecision::Approve => ("approved", None),
             ApplicationDecision::Reject { reason } => ("rejected", Some(reason.clone())),
@@ -160,15 +231,15 @@ impl Store {
                 application::Column::Statement,
                 Expr::value(Option::<String>::None),
             )
+            .col_expr(
+                application::Column::Email,
+                Expr::value(Option::<String>::None),
+            )
             .col_expr(application::Column::DecisionReason, Expr::value(reason))
             .filter(application::Column::Id.eq(id.0))
             .filter(application::Column::Status.eq("pending"))
             .exec(&txn)
             .await?;
-        let app = application::Entity::find_by_id(id.0)
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::NotFound)?;
         if updated.rows_affected != 1 {
             return Err(StoreError::Conflict { what: "decision" });
         }
@@ -178,6 +249,9 @@ impl Store {
                 m.approved_at = Set(Some(now));
                 m.adult_confirmed_at = Set(Some(now));
                 m.age_check = Set("declared_dob+admin_confirmed".to_owned());
+                if let Some(email) = &email {
+                    m.email = Set(email.clone());
+                }
             }
             ApplicationDecision::Reject { .. } => {
                 m.standing = Set(Standing::Rejected.as_str().to_owned());
@@ -185,6 +259,10 @@ impl Store {
         })
         .await?;
         txn.commit().await?;
+        let app = application::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         Ok(record(app, member.handle))
     }
 

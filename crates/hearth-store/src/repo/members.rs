@@ -23,7 +23,10 @@ impl TryFrom<member::Model> for MemberRecord {
             standing: Standing::parse(&m.standing)
                 .ok_or_else(|| StoreError::Other(format!("unknown standing {:?}", m.standing)))?,
             handle: m.handle,
-            email: m.email,
+            email: (!m
+                .email
+                .ends_with(crate::repo::applications::PLACEHOLDER_DOMAIN))
+            .then_some(m.email),
             password_hash: m.password_hash,
             standing_reason: m.standing_reason,
             suspended_until: m.suspended_until,

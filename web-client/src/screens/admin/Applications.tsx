@@ -139,6 +139,13 @@ function ApplicationCard(props: {
       ) : (
         <p class="placeholder">No statement (they came with an invite).</p>
       )}
+      {app.email_in_use && (
+        <p class="notice" data-testid="email-in-use">
+          This email is already in use, by a member or by another waiting application, so this
+          application cannot be approved as it is. The applicant was not told. If you reject it,
+          say they may apply again with an address of their own.
+        </p>
+      )}
       <ErrorSummary error={error} />
       <div class="decisions">
         <form onSubmit={approve} noValidate class="decision">
