@@ -741,3 +741,143 @@ mod redis {
         socket_sqlite: subscriptions_and_chat_are_limited_per_member_across_sockets => Sqlite, socket_limits;
     );
 }
+
+/// Redis goes away mid-run (a proxy in front of it is cut, then restored): what strangers can do
+/// without an account (sign in, apply) is refused with `503` and the JSON error, never a 500 and
+/// never let through unlimited; a signed-in member's reply still goes through, because an outage
+/// must not silence a member in crisis; once Redis is back, signing in works again.
+mod redis_outage {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use tokio::io::copy_bidirectional;
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::watch;
+
+    use super::*;
+
+    /// A TCP proxy to the test Redis that can be cut (every connection dropped, new ones
+    /// refused at once) and restored.
+    struct CuttableProxy {
+        port: u16,
+        up: Arc<AtomicBool>,
+        cut: watch::Sender<u64>,
+    }
+
+    impl CuttableProxy {
+        async fn start(target: String) -> CuttableProxy {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let up = Arc::new(AtomicBool::new(true));
+            let (cut, cuts) = watch::channel(0u64);
+            let accepting = up.clone();
+            tokio::spawn(async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    if !accepting.load(Ordering::SeqCst) {
+                        drop(inbound);
+                        continue;
+                    }
+                    let target = target.clone();
+                    let mut cuts = cuts.clone();
+                    cuts.borrow_and_update();
+                    tokio::spawn(async move {
+                        let Ok(mut outbound) = TcpStream::connect(&target).await else {
+                            return;
+                        };
+                        tokio::select! {
+                            _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
+                            _ = cuts.changed() => {}
+                        }
+                    });
+                }
+            });
+            CuttableProxy { port, up, cut }
+        }
+
+        fn cut(&self) {
+            self.up.store(false, Ordering::SeqCst);
+            self.cut.send_modify(|n| *n += 1);
+        }
+
+        fn restore(&self) {
+            self.up.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn strangers_are_refused_and_members_still_post_while_redis_is_down() {
+        if !common::redis_available().await {
+            return;
+        }
+        let target = common::redis_url()
+            .trim_start_matches("redis://")
+            .trim_end_matches('/')
+            .to_owned();
+        let proxy = CuttableProxy::start(target).await;
+        let port = proxy.port;
+        let Some(app) = TestApp::spawn_with(Backend::Sqlite, move |c| {
+            c.redis_url = Some(format!("redis://127.0.0.1:{port}"));
+        })
+        .await
+        else {
+            return;
+        };
+        let admin = app.admin().await;
+        let (member, _) = app.established_member(&admin, "steady_member").await;
+        let (_, boards) = member.get("/api/boards").await;
+        let board = boards["boards"][0]["id"].as_str().unwrap().to_owned();
+        let (status, body) = member
+            .post(
+                &format!("/api/boards/{board}/threads"),
+                json!({"title": "Before the outage", "body": "Still here."}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let thread = body["thread"]["id"].as_str().unwrap().to_owned();
+
+        proxy.cut();
+        let stranger = app.client();
+        let (status, _, body) = answer(
+            stranger
+                .request(Method::POST, "/api/session")
+                .json(&json!({"login": "steady_member", "password": "a-guess-at-it-1"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "sign-in: {body}");
+        assert!(body["error"]["code"].is_string(), "the JSON error: {body}");
+        let (status, _, body) = answer(
+            stranger
+                .request(Method::POST, "/api/applications")
+                .json(&application("outage_applicant", "1980-01-01")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "apply: {body}");
+
+        let (status, body) = member
+            .post(
+                &format!("/api/threads/{thread}/posts"),
+                json!({"body": "I am having a really hard night and wanted to say so."}),
+            )
+            .await;
+        assert!(
+            status == StatusCode::CREATED,
+            "a member's reply goes through the outage: {status} {body}"
+        );
+
+        proxy.restore();
+        let mut last = None;
+        for _ in 0..100 {
+            let (status, _, body) = answer(stranger.request(Method::POST, "/api/session").json(
+                &json!({"login": "steady_member", "password": password_of("steady_member")}),
+            ))
+            .await;
+            if status == StatusCode::OK {
+                last = None;
+                break;
+            }
+            last = Some((status, body));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(last, None, "signing in works again once Redis is back");
+    }
+}
