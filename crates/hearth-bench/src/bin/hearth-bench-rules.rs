@@ -10,6 +10,11 @@
 //!
 //! Each post is evaluated `--runs` times after a warm-up, one at a time; the table gives the
 //! median and the 99th percentile of the single evaluations, in microseconds, and the machine.
+//!
+//! A second table checks that rendering a post's Markdown grows linearly with its size (issue
+//! 13, item 4), on shapes that make parsers backtrack (unclosed emphasis, brackets, backticks,
+//! deep quotes and lists, entities, table pipes): for each, the cost per byte at 64 KB against
+//! the cost per byte at 1 KB. Linear is 1.0; the target is at most 3.0.
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
 use std::path::PathBuf;
@@ -20,6 +25,7 @@ use clap::Parser;
 use hearth_bench::report::Machine;
 use hearth_core::moderation::{AuthorFacts, RuleSet, Submission, TextKind};
 use hearth_core::policy::Role;
+use hearth_core::render::render_markdown;
 
 /// Times the moderation rules on 1 KB and 64 KB posts.
 #[derive(Parser, Debug)]
@@ -40,6 +46,69 @@ struct Cli {
     /// Only the posts of this shape (`ordinary`, `busy` or `digits`); all when absent.
     #[arg(long)]
     shape: Option<String>,
+    /// Skip the Markdown rendering table.
+    #[arg(long)]
+    no_render: bool,
+}
+
+/// Markdown a hostile member might send to make the renderer backtrack, as a unit repeated to
+/// the size wanted.
+const RENDER_SHAPES: &[(&str, &str)] = &[
+    (
+        "ordinary prose",
+        "We went to visit him on Saturday and it was hard. ",
+    ),
+    ("unclosed emphasis", "*a **b ***c _d __e "),
+    ("open brackets and links", "[a [b](c [d]( ![e]["),
+    ("backtick runs", "` `` ``` a ```` "),
+    ("deep block quotes", "> > > > > > > > a\n"),
+    ("deep lists", "- - - - - - - - a\n"),
+    ("character references", "&#48;&#x37;&amp;&nbsp;&#8203;"),
+    ("table pipes", "| a | b |\n|---|---|\n| c | d |\n"),
+    ("link reference definitions", "[x]: <y> 'z'\n[x]\n"),
+    ("repeated digits", "1 1 1 1 "),
+];
+
+/// Median microseconds to render `text`, over enough runs to take about a tenth of a second.
+fn render_median(text: &str) -> f64 {
+    let once = {
+        let t = Instant::now();
+        std::hint::black_box(render_markdown(std::hint::black_box(text)));
+        t.elapsed().as_secs_f64()
+    };
+    let runs = ((0.1 / once.max(1e-6)) as usize).clamp(5, 2000);
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(render_markdown(std::hint::black_box(text)));
+            t.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    percentile(&times, 0.5)
+}
+
+/// Prints how rendering scales from 1 KB to 64 KB for each hostile shape; answers the worst
+/// ratio of cost per byte.
+fn render_scaling() -> f64 {
+    println!();
+    println!("Markdown rendering (parse, rewrite, sanitise): cost per byte at 64 KB against 1 KB");
+    println!("| shape | 1 KB µs | 64 KB µs | per-byte ratio |");
+    println!("|---|---|---|---|");
+    let mut worst = 0f64;
+    for (name, unit) in RENDER_SHAPES {
+        let make = |bytes: usize| unit.repeat(bytes.div_ceil(unit.len()));
+        let (small, large) = (make(1024), make(64 * 1024));
+        let (t1, t64) = (render_median(&small), render_median(&large));
+        let ratio = (t64 / large.len() as f64) / (t1 / small.len() as f64);
+        worst = worst.max(ratio);
+        println!("| {name} | {t1:.0} | {t64:.0} | {ratio:.2} |");
+    }
+    println!(
+        "target: rendering linear in the size (per-byte ratio at most 3.0): {} (worst {worst:.2})",
+        if worst <= 3.0 { "met" } else { "NOT met" }
+    );
+    worst
 }
 
 /// Ordinary sentences a member might write: nothing here should trip a rule.
@@ -197,5 +266,8 @@ fn main() -> anyhow::Result<()> {
         "target: p99 under 1 ms (1000 µs) for a 1 KB post: {} (worst 1 KB p99 {p99_1k:.0} µs)",
         if p99_1k < 1000.0 { "met" } else { "NOT met" }
     );
+    if !cli.no_render && cli.size.is_none() && cli.shape.is_none() {
+        render_scaling();
+    }
     Ok(())
 }

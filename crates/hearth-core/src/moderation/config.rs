@@ -680,6 +680,7 @@ fn parse_rule(
         action,
         words,
         patterns,
+        pattern_ids: Vec::new(),
         case_sensitive_patterns: cs_patterns,
         detect,
         everything,

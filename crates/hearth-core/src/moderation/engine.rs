@@ -4,6 +4,7 @@ use regex::Regex;
 
 use super::detect::{Detector, DetectorCache, Detectors};
 use super::normalise::Normalised;
+use super::prefilter::PatternFilter;
 use super::readable::Readable;
 use super::types::{Action, Matcher, Outcome, RuleHit, Signpost, Submission, TextKind, Verdict};
 use super::words::WordList;
@@ -20,6 +21,8 @@ pub(crate) struct CompiledRule {
     pub action: Action,
     pub words: Option<WordList>,
     pub patterns: Vec<Regex>,
+    /// Each of `patterns`' index in the rule set's [`PatternFilter`], set when the set is built.
+    pub pattern_ids: Vec<usize>,
     pub case_sensitive_patterns: Vec<Regex>,
     pub detect: Vec<Detector>,
     pub everything: bool,
@@ -86,6 +89,7 @@ pub(crate) fn evaluate(
     signposts: &[Signpost],
     allow: Option<&WordList>,
     detectors: &Detectors,
+    filter: &PatternFilter,
     sub: &Submission<'_>,
 ) -> Verdict {
     // Every rule reads what readers will see (each reading of it); hits are mapped back to
@@ -94,6 +98,8 @@ pub(crate) fn evaluate(
     struct Reading {
         readable: Readable,
         readings: Vec<Normalised>,
+        /// For each reading, which patterns could match it.
+        candidates: Vec<Vec<bool>>,
         cache: DetectorCache,
         allowed: Vec<(usize, usize)>,
     }
@@ -102,9 +108,14 @@ pub(crate) fn evaluate(
         .map(|readable| {
             let readings = Normalised::readings(&readable.text);
             let allowed = allow.map(|a| word_spans(a, &readings)).unwrap_or_default();
+            let candidates = readings
+                .iter()
+                .map(|n| filter.candidates(&n.text))
+                .collect();
             Reading {
                 readable,
                 readings,
+                candidates,
                 cache: DetectorCache::default(),
                 allowed,
             }
@@ -126,8 +137,11 @@ pub(crate) fn evaluate(
                         .map(|s| (Matcher::Words, s)),
                 );
             }
-            for p in &rule.patterns {
-                for n in readings {
+            for (p, &id) in rule.patterns.iter().zip(&rule.pattern_ids) {
+                for (n, could) in readings.iter().zip(&view.candidates) {
+                    if !could.get(id).copied().unwrap_or(true) {
+                        continue;
+                    }
                     found.extend(
                         p.find_iter(&n.text)
                             .filter(|m| !m.is_empty())

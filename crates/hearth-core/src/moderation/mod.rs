@@ -20,6 +20,7 @@ pub mod corpus;
 mod detect;
 mod engine;
 mod normalise;
+mod prefilter;
 mod readable;
 mod types;
 mod words;
@@ -34,6 +35,7 @@ pub use types::{
 
 use detect::Detectors;
 use engine::CompiledRule;
+use prefilter::PatternFilter;
 use words::WordList;
 
 /// A compiled, checked rule file, ready to evaluate submissions. Cheap to share behind an `Arc`
@@ -46,6 +48,8 @@ pub struct RuleSet {
     ready_reasons: Vec<ReadyReason>,
     allow: Option<WordList>,
     detectors: Detectors,
+    /// Which rules' patterns could match a reading, in one pass (see [`prefilter`]).
+    filter: PatternFilter,
 }
 
 impl RuleSet {
@@ -58,8 +62,20 @@ impl RuleSet {
                 message: format!("internal error: a built-in detector did not compile: {e}"),
             }]
         })?;
-        let parsed = config::parse(toml_text)?;
+        let mut parsed = config::parse(toml_text)?;
+        let mut sources = Vec::new();
+        for rule in &mut parsed.rules {
+            rule.pattern_ids = rule
+                .patterns
+                .iter()
+                .map(|p| {
+                    sources.push(p.as_str().to_owned());
+                    sources.len() - 1
+                })
+                .collect();
+        }
         Ok(RuleSet {
+            filter: PatternFilter::new(&sources),
             rules: parsed.rules,
             summaries: parsed.summaries,
             signposts: parsed.signposts,
@@ -80,8 +96,20 @@ impl RuleSet {
             &self.signposts,
             self.allow.as_ref(),
             &self.detectors,
+            &self.filter,
             input,
         )
+    }
+
+    /// The same rules with every pattern run on every reading, as before the filter: the
+    /// tests compare verdicts with and without it.
+    #[cfg(test)]
+    pub(crate) fn without_filter(&self) -> RuleSet {
+        let count = self.rules.iter().map(|r| r.patterns.len()).sum();
+        RuleSet {
+            filter: PatternFilter::everything(count),
+            ..self.clone()
+        }
     }
 
     /// Whether a verdict for an author with `role` can depend on how many of their posts were
