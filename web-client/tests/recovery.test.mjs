@@ -82,6 +82,7 @@ describe('recovery', () => {
         await page.goto('/sign-in');
         await page.getByRole('link', { name: 'Forgot your password?' }).click();
         await page.getByRole('heading', { name: 'Forgot your password?', level: 1 }).waitFor();
+        await page.getByText('This forum does not send email').waitFor();
         const text = await page.locator('main').innerText();
         assert.match(text, /does not send email/);
         assert.match(text, /ask an admin/i);
