@@ -1,5 +1,6 @@
 // Quick exit and signing out leave nothing of the forum behind, in a real browser against the
-// real server: after quick exit (button or Escape twice) the session is over on the server,
+// real server: after quick exit (button or Escape twice, in the app or on a page served without
+// it) the session is over on the server,
 // Back shows no page of the forum (no handle, no email, no thread title), and every other open
 // tab of the site blanks itself and leaves too; signing out in one tab takes the other tabs off
 // the members' screens; and search words never go into the address.
@@ -134,6 +135,24 @@ describe('leaving nothing behind', () => {
       await context.close();
     });
   }
+
+  test('quick exit on a page served without the app (a reset link) ends the session and empties the app’s tabs', async () => {
+    const { context, cookie } = await memberBrowser();
+    const app = await tab(context);
+    await app.goto(`/threads/${threadId}`);
+    await app.getByRole('heading', { name: TITLE, level: 1 }).waitFor();
+    const plain = await tab(context);
+    await plain.goto('/reset?token=not-a-real-token');
+    await plain.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    await plain.getByRole('link', { name: 'Quick exit' }).click();
+    await plain.waitForURL(NEUTRAL_SITE);
+    await app.waitForURL(NEUTRAL_SITE, { timeout: 10_000 });
+    for (let i = 0; i < 20 && (await stillSignedIn(cookie)); i++) await app.waitForTimeout(100);
+    assert.equal(await stillSignedIn(cookie), false, 'the session ended');
+    await backShowsNothing(app, 'the app’s tab');
+    problems.push(...app.problems(), ...plain.problems());
+    await context.close();
+  });
 
   test('signing out in one tab takes the other tabs off the members’ screens', async () => {
     const { context } = await memberBrowser();
