@@ -99,6 +99,23 @@ async fn admin_issued_links_work_once_expire_and_end_every_session(app: TestApp)
         (status, code(&body)),
         (StatusCode::FORBIDDEN, "reset_invalid")
     );
+    // Without email, the server says so: to the screen that asks, and to a member who asks anyway.
+    let (status, body) = anon.get("/api/password-reset").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"by_email": false, "link_hours": 24}));
+    let (status, body) = anon
+        .post(
+            "/api/password-reset",
+            json!({"email": email_of("forgot_again")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not send email")),
+        "{body}"
+    );
     // Issuing is audited.
     admin.sign_in("first_admin", "admin-password-1").await;
     let (_, audit) = admin.get("/api/mod/audit").await;
@@ -187,6 +204,14 @@ async fn members_reset_by_a_discreet_email_and_strangers_learn_nothing(backend: 
         "the same answer for a known and an unknown address"
     );
     assert_eq!(s1, StatusCode::ACCEPTED);
+    assert!(
+        b1["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("It works once, for 24 hours.")),
+        "{b1}"
+    );
+    let (_, options) = anon.get("/api/password-reset").await;
+    assert_eq!(options, json!({"by_email": true, "link_hours": 24}));
     let (status, body) = anon
         .post("/api/password-reset", json!({"email": "not an email"}))
         .await;

@@ -8,7 +8,8 @@ import { api, SESSION_ENDED, type Identity, type Role } from './api';
 import { Link, Loading } from './components';
 import { quickExit } from './quickexit';
 import { navigate, useLocation } from './router';
-import { Account } from './screens/Account';
+import { Account, Goodbye } from './screens/Account';
+import { ForgotPassword } from './screens/ForgotPassword';
 import { Applications } from './screens/admin/Applications';
 import { Invites } from './screens/admin/Invites';
 import { Members } from './screens/admin/Members';
@@ -54,6 +55,8 @@ interface Route {
 const ROUTES: Route[] = [
   { path: '/', access: 'anyone', view: () => <Start /> },
   { path: '/sign-in', access: 'guest', view: () => <SignIn /> },
+  { path: '/forgot-password', access: 'guest', view: () => <ForgotPassword /> },
+  { path: '/goodbye', access: 'anyone', view: () => <Goodbye /> },
   { path: '/apply', access: 'guest', view: () => <Apply /> },
   { path: '/account', access: 'member', view: () => <Account /> },
   { path: '/admin/applications', access: 'admin', view: () => <Applications /> },
@@ -157,12 +160,27 @@ export function App() {
       follow(who, id);
       return 'changed';
     });
-    // Another tab signed in, out, or found the session ended: ask again who it is.
-    return onSessionChangeElsewhere(() => {
+    // Another tab signed in, out, or found the session ended: ask again who it is. Signed out
+    // there: this tab leaves the members' screens too, for the sign-in screen.
+    const stopFollowing = onSessionChangeElsewhere(() => {
+      void whoIsSignedIn().then((who) => {
+        if (who === undefined) return;
+        follow(who, id);
+        if (who === null) navigate('/sign-in');
+      });
+    });
+    // Back to this page from the browser's back-forward cache: the session may have ended since.
+    const recheck = (e: PageTransitionEvent) => {
+      if (!e.persisted) return;
       void whoIsSignedIn().then((who) => {
         if (who !== undefined) follow(who, id);
       });
-    });
+    };
+    window.addEventListener('pageshow', recheck);
+    return () => {
+      stopFollowing();
+      window.removeEventListener('pageshow', recheck);
+    };
   }, [member?.id]);
 
   useEffect(() => {
@@ -181,6 +199,7 @@ export function App() {
       value={{
         loading,
         member,
+        ended,
         setMember: (m) => {
           // Signed in, or out: drafts of anyone else go, and the other tabs are told.
           if (m) keepOnlyDraftsOf(m.id);
@@ -272,7 +291,7 @@ function Nav(props: { path: string }) {
     setBusy(false);
     // A shared device keeps nothing behind: drafts go with the session (setMember wipes them).
     setMember(null);
-    navigate('/sign-in?signed-out=1', { replace: true });
+    navigate('/sign-in?signed-out=1');
   }
 
   const item = (href: string, label: string, here = props.path === href) => (
@@ -397,7 +416,7 @@ function ConnectionBanner() {
 }
 
 function Redirect(props: { to: string }) {
-  useEffect(() => navigate(props.to, { replace: true }), [props.to]);
+  useEffect(() => navigate(props.to), [props.to]);
   return <Loading />;
 }
 

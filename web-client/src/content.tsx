@@ -66,8 +66,8 @@ export function PrivacyNotice() {
           soon as they have decided.
         </li>
         <li>
-          <strong>Your posts and messages</strong>, so the group can read them. You can export your
-          data, and you can erase your account at any time.
+          <strong>Your posts and chat messages</strong>, so the group can read them. In your account
+          page you can download a copy of your data, and erase your account at any time.
         </li>
       </ul>
       <p>
@@ -88,8 +88,10 @@ export function StayingSafe() {
         <kbd>Esc</kbd> key twice, to leave this site at once for a weather page.
       </p>
       <p>
-        Quick exit does not clear your browser history. If someone else uses this device, use a
-        private (incognito) window, and sign out when you finish.
+        Quick exit also signs you out, here and in any other tab of this site, and the Back button
+        will not lead to the forum's pages. It cannot clear your browser's list of sites visited,
+        which may still show this site's address. If someone else uses this device, use a private
+        (incognito) window, and sign out when you finish.
       </p>
     </div>
   );

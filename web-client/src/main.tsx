@@ -1,12 +1,15 @@
-// Entry point: quick-exit keys first (so they work even while the app loads), then the app.
+// Entry point: quick exit first (its keys, and other tabs' exits, work even while the app
+// loads), then the app.
 
 import { render } from 'preact';
 
 import { App } from './App';
-import { installQuickExitKeys } from './quickexit';
+import { installQuickExit } from './quickexit';
+import { installInPageLinks } from './router';
 import './styles.css';
 
-installQuickExitKeys();
+installQuickExit();
+installInPageLinks();
 
 const root = document.getElementById('app');
 if (root) {

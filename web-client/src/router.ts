@@ -1,5 +1,9 @@
-// A tiny router on location.pathname: pushState to move, popstate to follow the back button.
-// Screens are listed in routes.tsx; adding one is adding a line there.
+// A tiny router on location.pathname. Every move REPLACES the current history entry (never
+// pushes one), so the whole forum only ever occupies a single entry in the browser's history:
+// quick exit replaces that one entry with the neutral site, and Back then shows nothing of the
+// forum (no thread, no profile, no account page with an email). Members move back by the app's
+// own links (breadcrumbs, the navigation), not the browser's Back button.
+// Screens are listed in App.tsx; adding one is adding a line there.
 
 import { useEffect, useState } from 'preact/hooks';
 
@@ -16,22 +20,14 @@ export function hasNavigated(): boolean {
   return moved;
 }
 
-/** Goes to an in-app path, adding a history entry (or replacing the current one). */
-export function navigate(to: string, options: { replace?: boolean } = {}): void {
+/** Goes to an in-app path in place of the current history entry (see the top of this file). */
+export function navigate(to: string): void {
   moved = true;
-  if (to === location.pathname + location.search) {
-    window.dispatchEvent(new Event(CHANGE));
-    return;
-  }
-  if (options.replace) {
-    history.replaceState(null, '', to);
-  } else {
-    history.pushState(null, '', to);
-  }
+  if (to !== location.pathname + location.search) history.replaceState(null, '', to);
   window.dispatchEvent(new Event(CHANGE));
 }
 
-/** The current location, re-rendering on every in-app navigation and on back/forward. */
+/** The current location, re-rendering on every in-app navigation (and on popstate, should a hash link add an entry). */
 export function useLocation(): { path: string; search: URLSearchParams; key: number } {
   const [state, setState] = useState(() => ({
     path: location.pathname,
@@ -60,4 +56,23 @@ export function useLocation(): { path: string; search: URLSearchParams; key: num
 /** Whether a click should be left to the browser (new tab, download, modified click). */
 export function isPlainClick(e: MouseEvent): boolean {
   return e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey && !e.altKey && !e.defaultPrevented;
+}
+
+/**
+ * A link to a place on the page (the skip link, an error summary's link to its field) would add
+ * a history entry; this moves the focus there instead, so the forum keeps its single entry.
+ */
+export function installInPageLinks(): void {
+  document.addEventListener('click', (e) => {
+    const link = e.target instanceof Element ? e.target.closest('a[href^="#"]') : null;
+    if (!link || !isPlainClick(e)) return;
+    e.preventDefault();
+    const target = document.getElementById(decodeURIComponent((link.getAttribute('href') ?? '').slice(1)));
+    if (!target) return;
+    if (!target.hasAttribute('tabindex') && !/^(INPUT|SELECT|TEXTAREA|BUTTON|A)$/.test(target.tagName)) {
+      target.setAttribute('tabindex', '-1');
+    }
+    target.focus();
+    target.scrollIntoView({ block: 'start' });
+  });
 }

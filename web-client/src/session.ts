@@ -11,12 +11,15 @@ import { api, ApiError, type Identity, type Role } from './api';
 export interface SessionValue {
   loading: boolean;
   member: Identity | null;
+  /** The session ended without this tab signing out (idle, another tab, a password change). */
+  ended: boolean;
   setMember: (member: Identity | null) => void;
 }
 
 export const SessionContext = createContext<SessionValue>({
   loading: true,
   member: null,
+  ended: false,
   setMember: () => {},
 });
 

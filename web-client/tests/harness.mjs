@@ -8,6 +8,7 @@
 //   HEARTH_TEST_LOG  set to 1 to echo the server's log
 
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { copyFileSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -34,8 +35,9 @@ const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 /**
  * Starts `hearth serve` on 127.0.0.1 port 0 (the server picks a free port) with a fresh
  * database, and waits for the first-run setup link. Resolves with { origin, setupToken, stop }.
+ * `env` adds to (or overrides) the server's environment, e.g. `HEARTH_SMTP_URL`.
  */
-export async function startServer({ copyRules = false } = {}) {
+export async function startServer({ copyRules = false, env = {} } = {}) {
   const bin = process.env.HEARTH_BIN ?? join(repo, 'target', 'debug', 'hearth');
   const dir = mkdtempSync(join(tmpdir(), 'hearth-browser-'));
   // A copy of the rules file, when a test edits it (to see reload refuse a broken file).
@@ -51,6 +53,7 @@ export async function startServer({ copyRules = false } = {}) {
       HEARTH_LOG_FORMAT: 'text',
       NO_COLOR: '1',
       RUST_LOG: process.env.RUST_LOG ?? 'info',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -328,4 +331,73 @@ export async function checkScreen(page, name, { settle } = {}) {
     await screenshot(page, name);
   }
   await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+/**
+ * A tiny SMTP sink on 127.0.0.1 (plain SMTP, no TLS, as `smtp://` asks of lettre): accepts
+ * every message and keeps it, so a test can read the email the server sent. Resolves with
+ * { url, messages, nextMessage(), close() }; each message is { to, data }.
+ */
+export async function startSmtpSink() {
+  const messages = [];
+  let taken = 0;
+  const server = createServer((socket) => {
+    socket.setEncoding('utf8');
+    let buffer = '';
+    let inData = false;
+    let data = '';
+    let to = [];
+    const reply = (line) => socket.write(`${line}\r\n`);
+    reply('220 sink ready');
+    socket.on('data', (chunk) => {
+      buffer += chunk;
+      let at;
+      while ((at = buffer.indexOf('\r\n')) >= 0) {
+        const line = buffer.slice(0, at);
+        buffer = buffer.slice(at + 2);
+        if (inData) {
+          if (line === '.') {
+            inData = false;
+            const message = { to, data };
+            messages.push(message);
+            data = '';
+            to = [];
+            reply('250 kept');
+          } else {
+            data += `${line.startsWith('..') ? line.slice(1) : line}\n`;
+          }
+          continue;
+        }
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === 'EHLO' || verb === 'HELO') reply('250 sink');
+        else if (verb === 'RCPT') {
+          to.push(line.replace(/^RCPT TO:\s*/i, ''));
+          reply('250 ok');
+        } else if (verb === 'DATA') {
+          inData = true;
+          reply('354 go on');
+        } else if (verb === 'QUIT') {
+          reply('221 bye');
+          socket.end();
+        } else reply('250 ok');
+      }
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    messages,
+    /** The next message to arrive (or the first not yet taken, if one is already here). */
+    async nextMessage(timeout = 10_000) {
+      const until = Date.now() + timeout;
+      while (messages.length <= taken) {
+        if (Date.now() > until) throw new Error('no email arrived');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return messages[taken++];
+    },
+    close: () => new Promise((r) => server.close(r)),
+  };
 }

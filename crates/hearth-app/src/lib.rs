@@ -52,7 +52,7 @@ pub use moderation::{QueueVerdict, ReasonInput, RulesReloadError, ThreadAction};
 pub use realtime::{
     AppSocketHandler, RoomState, StoreHooks, message_view, post_event_view, thread_event_view,
 };
-pub use recovery::{Mailer, RESET_SUBJECT, reset_email_body};
+pub use recovery::{Mailer, RESET_SUBJECT, RecoveryOptions, reset_email_body};
 pub use rights::erase_posts_choice;
 pub use safeguarding::{CONCERN_CATEGORIES, CONCERN_DECISIONS};
 

@@ -33,7 +33,26 @@ pub fn reset_email_body(link: &str, hours: i64) -> String {
     )
 }
 
+/// How a member who forgot their password can get back in on this server. The sign-in screen
+/// shows it, so it promises an email only when the server can send one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecoveryOptions {
+    /// Whether a member can ask for a link by email (the server is configured for SMTP).
+    pub by_email: bool,
+    /// How many hours a reset link works, however it was issued.
+    pub link_hours: i64,
+}
+
 impl App {
+    /// What recovery this server offers (see [`RecoveryOptions`]). Reveals nothing about any
+    /// member, so anyone may ask.
+    pub fn recovery_options(&self) -> RecoveryOptions {
+        RecoveryOptions {
+            by_email: self.mailer.is_some(),
+            link_hours: self.config.reset_link_hours,
+        }
+    }
+
     /// Lets the server send email (password resets).
     pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
         self.mailer = Some(mailer);

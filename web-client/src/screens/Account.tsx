@@ -1,5 +1,6 @@
 // The member's own account: what is stored about them, their profile's "about" text, the
-// members they have muted (with Unmute), and changing the password.
+// members they have muted (with Unmute), changing the password, and the data rights the
+// privacy notice promises: a copy of their data, and erasing the account (explained first).
 
 import { useEffect, useState } from 'preact/hooks';
 
@@ -16,6 +17,8 @@ import {
   errorFor,
 } from '../components';
 import { loadMutes, setMuted } from '../mutes';
+import { navigate } from '../router';
+import { useSession } from '../session';
 import { AboutForm } from './Profile';
 
 /** `/account`. */
@@ -64,6 +67,8 @@ export function Account() {
       {me && <About handle={me.handle} />}
       <Mutes />
       <ChangePassword />
+      <YourData />
+      {me && <Erase />}
     </>
   );
 }
@@ -230,5 +235,181 @@ function ChangePassword() {
       />
       <SubmitButton busy={busy}>Change password</SubmitButton>
     </form>
+  );
+}
+
+/** A copy of everything held about the member: a plain link, so the browser downloads it. */
+function YourData() {
+  return (
+    <section class="section" aria-labelledby="data-heading">
+      <h2 id="data-heading">Your data</h2>
+      <p>
+        A copy of everything the forum holds about you: your account, your application if it is
+        still kept, your posts, thread titles and chat messages, your reports, notifications and
+        check-ins. It comes as one file in JSON, a format any text editor can open.
+      </p>
+      <p class="hint">
+        The file is saved in this device’s downloads. If someone else uses this device, move it
+        somewhere only you can open, or delete it when you have read it.
+      </p>
+      <p>
+        <a class="button button--secondary" href="/api/me/export" download="my-data.json">
+          Download my data
+        </a>
+      </p>
+    </section>
+  );
+}
+
+/** Set when this page erased the account, so only then does /goodbye say so. */
+let erasedHere = false;
+
+/**
+ * Erasing the account: what it does and does not do (as DATA-INVENTORY.md says), the choice for
+ * the member's posts, and their password to confirm. Then they are signed out for good.
+ */
+function Erase() {
+  const { setMember } = useSession();
+  const [posts, setPosts] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    if (busy) return;
+    if (!posts) {
+      setError(new ApiError(400, 'invalid', 'choose what happens to your posts', 'posts'));
+      return;
+    }
+    if (!password) {
+      setError(new ApiError(400, 'invalid', 'enter your password to confirm', 'erase_password'));
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await api('DELETE', '/api/me', { password, posts });
+      erasedHere = true;
+      // Signed out here and in every other tab; drafts go with the session.
+      setMember(null);
+      navigate('/goodbye');
+    } catch (err) {
+      const a = asApiError(err);
+      setPassword('');
+      setError(a.field === 'password' ? new ApiError(a.status, a.code, a.message, 'erase_password') : a);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const choice = (value: string, label: string, hint: string) => (
+    <div class="radio">
+      <div class="radio-row">
+        <input
+          type="radio"
+          id={`field-posts-${value}`}
+          name="posts"
+          value={value}
+          checked={posts === value}
+          onChange={() => setPosts(value)}
+          aria-describedby={`field-posts-${value}-hint`}
+        />
+        <label for={`field-posts-${value}`}>{label}</label>
+      </div>
+      <p class="hint radio__hint" id={`field-posts-${value}-hint`}>
+        {hint}
+      </p>
+    </div>
+  );
+
+  return (
+    <section class="section" aria-labelledby="erase-heading" data-testid="erase">
+      <h2 id="erase-heading">Erase your account</h2>
+      <p>If you erase your account:</p>
+      <ul>
+        <li>
+          Your account goes at once: your email address, your password, your profile, your
+          notifications, what you have read, followed and muted, your reactions, and your
+          check-ins with the moderators with every message in them.
+        </li>
+        <li>You are signed out on every device.</li>
+        <li>Your posts, thread titles and chat messages are deleted, or kept without your name: you choose below.</li>
+        <li>
+          Your handle is reserved for a year, so nobody else can take it and pass as you. Only a
+          scrambled form of it is kept, not the handle itself.
+        </li>
+      </ul>
+      <p>What it does not do:</p>
+      <ul>
+        <li>It cannot be undone: nothing is kept to bring back. Download your data first if you want a copy.</li>
+        <li>Other members’ posts stay, including their replies to you.</li>
+        <li>
+          The moderators’ log of their actions keeps a line saying that an account was erased, never
+          what was in it. Safeguarding records the moderators must keep stay for their set time, no
+          longer linked to you.
+        </li>
+      </ul>
+      <form onSubmit={submit} noValidate class="form">
+        <ErrorSummary error={error} />
+        <fieldset
+          id="field-posts"
+          class={`field${errorFor(error, 'posts') ? ' field--error' : ''}`}
+          aria-describedby={errorFor(error, 'posts') ? 'field-posts-error' : undefined}
+        >
+          <legend>Your posts, thread titles and chat messages</legend>
+          {errorFor(error, 'posts') && (
+            <p class="field-error" id="field-posts-error">
+              <span class="visually-hidden">Error: </span>
+              {errorFor(error, 'posts')}
+            </p>
+          )}
+          {choice(
+            'delete',
+            'Delete them',
+            'Each post is replaced by a short note that it was deleted, so replies still make sense. Threads you started are titled “[deleted]”. Your chat messages go.',
+          )}
+          {choice(
+            'anonymise',
+            'Keep them, without your name',
+            'They stay where they are, shown as written by “A former member”, with nothing linking them to you.',
+          )}
+        </fieldset>
+        <TextField
+          name="erase_password"
+          label="Your password"
+          hint="To be sure it is you."
+          type="password"
+          autocomplete="current-password"
+          value={password}
+          onValue={setPassword}
+          error={errorFor(error, 'erase_password')}
+        />
+        <SubmitButton busy={busy} kind="danger" busyText="Erasing…">
+          Erase my account
+        </SubmitButton>
+      </form>
+    </section>
+  );
+}
+
+/** `/goodbye`: after erasing, a calm last page that names nobody. */
+export function Goodbye() {
+  useEffect(() => {
+    if (!erasedHere) navigate('/');
+  }, []);
+  if (!erasedHere) return <Loading />;
+  return (
+    <>
+      <PageHeading>Your account has been erased</PageHeading>
+      <div class="prose">
+        <p>You have been signed out on every device, and your account is gone.</p>
+        <p>Thank you for being part of the group. We hope it helped.</p>
+        <p>
+          If things get hard, Samaritans are there day or night: call 116 123, free. In danger now?
+          Call 999.
+        </p>
+      </div>
+    </>
   );
 }

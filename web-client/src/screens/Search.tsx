@@ -1,12 +1,15 @@
 // Search: the words to find, optionally one board and a range of days; results a page at a
-// time, thread titles first, with the matched words marked. The search is kept in the address
-// (`/search?q=...`), so a reload or the back button brings it back.
+// time, thread titles first, with the matched words marked. A member's search words never go
+// into the address (which the browser keeps in its history, beyond any quick exit's reach):
+// the last search is kept in this page's memory only, for its member, so leaving for a result
+// and coming back by the app's links finds it again; a reload or quick exit forgets it.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 import { api, ApiError, formatDate, type Board, type SearchResult } from '../api';
 import { ErrorSummary, Link, PageHeading, asApiError, errorFor, fieldId } from '../components';
 import { isPlainClick, navigate, useLocation } from '../router';
+import { useSession } from '../session';
 
 interface Query {
   q: string;
@@ -39,15 +42,26 @@ function Marked(props: { html: string; class?: string; as?: 'span' | 'p' }) {
   return <Tag class={props.class} dangerouslySetInnerHTML={{ __html: props.html }} />;
 }
 
+/** The last search run in this page, and whose it was: in memory only, never stored. */
+let last: { owner: string; query: Query } | null = null;
+
 /** `/search`. */
 export function Search() {
   const { search } = useLocation();
-  const initial: Query = {
+  const { member } = useSession();
+  const owner = member?.id ?? '';
+  // An old address with words in it (a bookmark, a link from before) runs once (see below).
+  const fromAddress: Query = {
     q: search.get('q') ?? '',
     board: search.get('board') ?? '',
     from: search.get('from') ?? '',
     until: search.get('until') ?? '',
   };
+  const initial: Query = fromAddress.q.trim()
+    ? fromAddress
+    : last && last.owner === owner
+      ? last.query
+      : { q: '', board: '', from: '', until: '' };
   const [query, setQuery] = useState<Query>(initial);
   const [boards, setBoards] = useState<Board[]>([]);
   const [results, setResults] = useState<SearchResult[] | null>(null);
@@ -61,23 +75,26 @@ export function Search() {
   const focusIndex = useRef<number | null>(null);
 
   useEffect(() => {
+    if (location.search) {
+      // Words in the address: keep them in memory and take them out of it; the screen then
+      // opens afresh at `/search` and runs them.
+      if (fromAddress.q.trim()) last = { owner, query: fromAddress };
+      navigate('/search');
+      return;
+    }
     api<{ boards: Board[] }>('GET', '/api/boards')
       .then((b) => setBoards(b.boards))
       .catch(() => {});
-    // A search in the address (a reload, a link, the back button) runs at once.
-    if (initial.q.trim()) void run(initial, false);
+    // The last search runs again at once.
+    if (initial.q.trim()) void run(initial);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
-  async function run(q: Query, remember: boolean) {
+  async function run(q: Query) {
     if (busy) return;
     setBusy(true);
     setError(null);
-    if (remember) {
-      // Into the address without leaving the screen: a reload keeps it, Back goes to the last.
-      const url = `/search?${toParams(q).toString()}`;
-      if (url !== location.pathname + location.search) history.pushState(null, '', url);
-    }
+    last = { owner, query: q };
     try {
       const page = await api<Page>('GET', `/api/search?${toParams(q).toString()}&limit=20`);
       setResults(page.results);
@@ -125,7 +142,7 @@ export function Search() {
 
   function submit(e: Event) {
     e.preventDefault();
-    void run(query, true);
+    void run(query);
   }
 
   const set = (k: keyof Query) => (e: Event) => setQuery({ ...query, [k]: (e.currentTarget as HTMLInputElement).value });

@@ -19,14 +19,14 @@ const TITLES: Record<string, string> = {
 
 /** `/sign-in`, and in place of any members' page for someone signed out. */
 export function SignIn(props: { ended?: boolean }) {
-  const { setMember } = useSession();
+  const { setMember, ended: sessionEnded } = useSession();
   const { search } = useLocation();
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const signedOut = search.get('signed-out') === '1';
-  const ended = props.ended ?? false;
+  const ended = props.ended ?? sessionEnded;
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -42,7 +42,7 @@ export function SignIn(props: { ended?: boolean }) {
       setPassword('');
       setMember({ id: body.member.id, handle: body.member.handle, role: body.member.role });
       // Shown in place of a members' page, stay there; from /sign-in, go to the start.
-      if (location.pathname === '/sign-in') navigate('/', { replace: true });
+      if (location.pathname === '/sign-in') navigate('/');
     } catch (err) {
       setPassword('');
       setError(asApiError(err));
@@ -94,6 +94,9 @@ export function SignIn(props: { ended?: boolean }) {
           Sign in
         </SubmitButton>
       </form>
+      <p>
+        <Link href="/forgot-password">Forgot your password?</Link>
+      </p>
       <p>
         Not a member yet? <Link href="/apply">Apply to join</Link>
       </p>

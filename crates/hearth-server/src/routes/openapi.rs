@@ -94,6 +94,7 @@ pub const SESSION: &str = "session_cookie";
         crate::routes::admin::create_invite,
         crate::routes::admin::erase_member,
         crate::routes::recovery::create_reset_link,
+        crate::routes::recovery::get_recovery_options,
         crate::routes::recovery::request_reset,
         crate::routes::recovery::complete_reset,
         crate::routes::safeguarding::raise_concern,

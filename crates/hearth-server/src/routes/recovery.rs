@@ -32,7 +32,10 @@ pub fn router() -> Router<AppState> {
             "/api/admin/members/{id}/reset-link",
             post(create_reset_link),
         )
-        .route("/api/password-reset", post(request_reset))
+        .route(
+            "/api/password-reset",
+            get(get_recovery_options).post(request_reset),
+        )
         .route("/api/password-reset/{token}", post(complete_reset))
         .route("/reset", get(get_reset_page).post(submit_reset_form))
 }
@@ -70,6 +73,33 @@ async fn create_reset_link(
     ))
 }
 
+/// How a member who forgot their password can get back in here.
+#[derive(serde::Serialize, ToSchema)]
+pub struct RecoveryOptionsAnswer {
+    /// Whether this server sends reset links by email. False: only an admin can make one.
+    pub by_email: bool,
+    /// How many hours a reset link works.
+    pub link_hours: i64,
+}
+
+/// What recovery this server offers, so the "forgot your password?" screen promises an email
+/// only when one can come. Says nothing about any member.
+#[utoipa::path(
+    get,
+    path = "/api/password-reset",
+    tag = "session",
+    responses(
+        (status = 200, description = "Whether links come by email, and how long they work.", body = RecoveryOptionsAnswer),
+    )
+)]
+async fn get_recovery_options(State(state): State<AppState>) -> Json<RecoveryOptionsAnswer> {
+    let options = state.app.recovery_options();
+    Json(RecoveryOptionsAnswer {
+        by_email: options.by_email,
+        link_hours: options.link_hours,
+    })
+}
+
 /// Asks for a reset link by email.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -79,7 +109,7 @@ pub(crate) struct ResetRequestBody {
 }
 
 /// Asks for a password-reset link by email. The answer is the same whether or not the address
-/// belongs to an account, and whether or not this server sends email.
+/// belongs to an account; it says so plainly if this server sends no email at all.
 #[utoipa::path(
     post,
     path = "/api/password-reset",
@@ -106,12 +136,19 @@ async fn request_reset(
         return Err(e.into());
     }
     state.app.request_reset(&body.email).await?;
+    // The same answer for every address; it differs only by what this server can do at all.
+    let options = state.app.recovery_options();
+    let message = if options.by_email {
+        format!(
+            "If that address belongs to an account, a link is on its way. It works once, for {} hours. If no email arrives, ask an admin for a reset link.",
+            options.link_hours
+        )
+    } else {
+        "This forum does not send email, so no link will come. Ask an admin of the group for a reset link.".to_owned()
+    };
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({
-            "status": "received",
-            "message": "If that address belongs to an account, a link to choose a new password is on its way. If nothing arrives, an admin of the group can give you one."
-        })),
+        Json(json!({"status": "received", "message": message})),
     ))
 }
 

@@ -1,5 +1,6 @@
-// Admins manage members: role, suspension (for a number of hours, with a reason), ban and
-// reinstatement. Each member's actions sit behind a disclosure so the list stays readable.
+// Admins manage members: role, a one-time password-reset link, suspension (for a number of
+// hours, with a reason), ban and reinstatement. Each member's actions sit behind a disclosure so
+// the list stays readable.
 
 import { useEffect, useState } from 'preact/hooks';
 
@@ -196,6 +197,8 @@ function MemberCard(props: { member: MemberAdminView; onUpdated: (m: MemberAdmin
             </SubmitButton>
           </form>
 
+          {member.standing === 'active' && <ResetLink member={member} />}
+
           {(member.standing === 'suspended' || member.standing === 'banned') && (
             <form
               class="decision"
@@ -304,5 +307,85 @@ function MemberCard(props: { member: MemberAdminView; onUpdated: (m: MemberAdmin
         </details>
       )}
     </article>
+  );
+}
+
+/**
+ * Makes a one-time password-reset link for a member who cannot sign in, and shows it once (it is
+ * not kept anywhere the admin could find it again), with a copy button and when it stops working.
+ */
+function ResetLink(props: { member: MemberAdminView }) {
+  const { member } = props;
+  const id = `reset-link-${member.id}`;
+  const [issued, setIssued] = useState<{ link: string; expires_at: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [copied, setCopied] = useState('');
+
+  async function make(e: Event) {
+    e.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    setCopied('');
+    try {
+      setIssued(await api<{ link: string; expires_at: string }>('POST', `/api/admin/members/${member.id}/reset-link`));
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function copy() {
+    if (!issued) return;
+    try {
+      await navigator.clipboard.writeText(issued.link);
+      setCopied('Copied.');
+    } catch {
+      // No clipboard (an old browser, or permission refused): select it for Ctrl+C instead.
+      const field = document.getElementById(id) as HTMLInputElement | null;
+      field?.focus();
+      field?.select();
+      setCopied('The link is selected: copy it with Ctrl+C (or Cmd+C).');
+    }
+  }
+
+  return (
+    <form class="decision" noValidate onSubmit={make}>
+      <h3 class="small-heading">Password reset link</h3>
+      <p class="hint">
+        For a member who cannot sign in. The link is shown here once: pass it to them by a route
+        only they can read. It works once; making a new one stops the last one working.
+      </p>
+      <ErrorSummary error={error} />
+      {issued && (
+        <div class="field reset-link">
+          <label for={id}>Reset link for {member.handle}</label>
+          <p class="hint" id={`${id}-hint`}>
+            It works once, until {formatDate(issued.expires_at)}.
+          </p>
+          <input
+            id={id}
+            type="text"
+            readOnly
+            value={issued.link}
+            aria-describedby={`${id}-hint`}
+            class="reset-link__field"
+            spellcheck={false}
+            onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
+          />
+          <p>
+            <button type="button" class="button button--secondary button--small" onClick={() => void copy()}>
+              Copy the link
+            </button>
+          </p>
+          <div role="status">{copied && <p class="hint">{copied}</p>}</div>
+        </div>
+      )}
+      <SubmitButton busy={busy} kind="secondary">
+        {issued ? `Make a new reset link for ${member.handle}` : `Make a reset link for ${member.handle}`}
+      </SubmitButton>
+    </form>
   );
 }
