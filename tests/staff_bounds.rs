@@ -623,9 +623,59 @@ async fn sessions_slide_while_in_use_and_end_when_idle(app: TestApp) {
     assert_eq!(busy.get("/api/me").await.0, StatusCode::UNAUTHORIZED);
 }
 
+/// A member who only chats (no page loads) keeps their session: acting on the socket slides it,
+/// as a request does. A tab merely left open does not: its session still ends when idle.
+async fn a_session_used_on_its_socket_slides_and_an_open_tab_alone_does_not(app: TestApp) {
+    let idle = app.state().config.session_idle_minutes * 60;
+    let admin = app.admin().await;
+    app.member(&admin, "chat_only").await;
+    let (status, body) = admin
+        .post("/api/admin/boards", json!({"name": "Evening chat"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let topic = json!([format!("board:{}", body["board"]["id"].as_str().unwrap())]);
+    let [chatty, quiet] = [app.client(), app.client()];
+    for c in [&chatty, &quiet] {
+        c.sign_in("chat_only", &password_of("chat_only")).await;
+    }
+    let mut chatty_ws = chatty.socket().await;
+    let mut quiet_ws = quiet.socket().await;
+    quiet_ws.sync().await;
+    let mut t = 0;
+
+    advance_to(&app, &mut t, idle / 2);
+    chatty_ws.subscribe(topic.clone(), json!({})).await;
+    // Within the last minute before the idle expiry: the sweep (every second) slides the
+    // session that was used on its socket.
+    advance_to(&app, &mut t, idle - 30);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    advance_to(&app, &mut t, idle + 15);
+
+    let reason = quiet_ws
+        .closes_within(std::time::Duration::from_secs(10))
+        .await
+        .expect("the idle tab's socket closes");
+    assert!(reason.contains("session has ended"), "{reason}");
+    assert_eq!(quiet.get("/api/me").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        chatty_ws
+            .closes_within(std::time::Duration::from_secs(3))
+            .await,
+        None,
+        "the socket in use stays open"
+    );
+    let (status, body) = chatty.get("/api/me").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the session in use lives on: {body}"
+    );
+}
+
 on_both_backends!(
     a_moderator_cannot_lift_a_ban_or_admit_an_applicant_with_a_short_suspension,
     sessions_slide_while_in_use_and_end_when_idle,
+    a_session_used_on_its_socket_slides_and_an_open_tab_alone_does_not,
     a_moderator_suspends_active_members_only,
     the_suspend_answer_shows_a_moderator_no_admin_only_fields,
     an_ended_suspension_counts_as_active_in_the_database_too,

@@ -94,6 +94,8 @@ pub struct AppConfig {
     pub crisis_retention_days: i64,
     /// Hours a sign-in session lasts however active (its absolute lifetime).
     pub session_max_hours: i64,
+    /// Minutes a sign-in session lasts without use (HTTP requests and socket actions slide it).
+    pub session_idle_minutes: i64,
 }
 
 impl Default for AppConfig {
@@ -112,6 +114,7 @@ impl Default for AppConfig {
             crisis_deadline_minutes: 15,
             crisis_retention_days: 90,
             session_max_hours: 24 * 7,
+            session_idle_minutes: 120,
         }
     }
 }

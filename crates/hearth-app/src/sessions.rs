@@ -23,6 +23,9 @@ pub const SESSION_MEMBER: &str = "member_id";
 /// absolute lifetime.
 pub const SESSION_SIGNED_IN_AT: &str = "signed_in_at";
 
+/// How long before its idle expiry a session used on a socket is slid on, in seconds.
+const SLIDE_AHEAD_SECS: i64 = 60;
+
 /// The opaque tag of a session: what crosses the bus to close its sockets. A digest, so the
 /// session id (the cookie's secret) never leaves this process.
 pub fn session_tag(session_id: &str) -> String {
@@ -151,12 +154,20 @@ impl App {
 
     /// Looks at every session with a socket on this instance whose expiry has come: closes the
     /// sockets of those that ended, and moves the next look of those that were renewed (a
-    /// member active over HTTP slides their session). Run every second by the server. Answers
-    /// how many sockets closed.
+    /// member active over HTTP slides their session). A session whose member acted on a socket
+    /// (subscribed, said something) since its last look is slid on here, in the last minute
+    /// before it would run out: one write per idle period, not one per message. Run every
+    /// second by the server. Answers how many sockets closed.
     pub async fn sweep_socket_sessions(&self) -> Result<usize> {
         let hub = self.bus.hub();
+        let now = self.now();
         let mut closed = 0;
-        for (tag, id) in hub.sessions_due(self.now().timestamp()) {
+        for due in hub.sessions_due(now.timestamp(), SLIDE_AHEAD_SECS) {
+            let (tag, id) = (due.tag, due.id);
+            if due.active {
+                let until = now + chrono::Duration::minutes(self.config.session_idle_minutes);
+                self.store.slide_session(&id, now, until).await?;
+            }
             match self.live_session(&id).await? {
                 Some((_, ends_at)) => hub.renew_session(&tag, ends_at.timestamp()),
                 None => {

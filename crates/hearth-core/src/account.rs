@@ -95,6 +95,9 @@ pub fn normalise_email(raw: &str) -> Result<String, EmailError> {
         || !domain.contains('.')
         || domain.starts_with('.')
         || domain.ends_with('.')
+        // Reserved never to exist (RFC 2606); waiting accounts hold placeholders there.
+        || domain == "invalid"
+        || domain.ends_with(".invalid")
     {
         return Err(EmailError);
     }
@@ -173,6 +176,8 @@ mod tests {
             "jo@@x.org",
             "j o@x.org",
             "jo@x.",
+            "0190a2b4-0000-7000-8000-000000000000@pending.invalid",
+            "jo@example.invalid",
         ] {
             assert_eq!(normalise_email(bad), Err(EmailError), "{bad}");
         }

@@ -759,6 +759,14 @@ fn backoff(config: &RedisBusConfig, attempts: u32) -> Duration {
 mod tests {
     use super::*;
 
+    /// `rediss://` (TLS, for a Redis on another host) is understood, not refused as a scheme
+    /// this build cannot speak.
+    #[test]
+    fn tls_urls_are_accepted() {
+        let client = redis::Client::open("rediss://:hunter2@redis.internal:6380/0");
+        assert!(client.is_ok(), "{:?}", client.err());
+    }
+
     #[test]
     fn urls_are_redacted() {
         assert_eq!(

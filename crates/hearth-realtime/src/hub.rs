@@ -238,6 +238,17 @@ pub struct SessionBinding {
     pub check_at: i64,
 }
 
+/// A session that [`Hub::sessions_due`] says needs looking at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueSession {
+    /// The session's tag.
+    pub tag: Arc<str>,
+    /// The session's id (this process only).
+    pub id: Arc<str>,
+    /// Whether the member acted on one of its sockets since it was last renewed.
+    pub active: bool,
+}
+
 /// A socket's id within this hub.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SocketId(u64);
@@ -335,6 +346,14 @@ impl SocketHandle {
     /// The hub this socket is registered with.
     pub fn hub(&self) -> &Hub {
         &self.hub
+    }
+
+    /// Records that the member acted on this socket (not a ping: an open tab alone must not
+    /// keep a session on a shared device alive), so its session slides at its next check.
+    pub fn note_activity(&self) {
+        if let Some(entry) = self.hub.state().sockets.get_mut(&self.id) {
+            entry.active = true;
+        }
     }
 
     /// Queues a reply (pong, ack, error) behind whatever events are already queued, waiting for
@@ -437,6 +456,9 @@ struct SocketEntry {
     queue: mpsc::Sender<Frame>,
     close: mpsc::Sender<CloseReason>,
     topics: HashSet<Topic>,
+    /// Whether the member did something on this socket (subscribed, said something) since
+    /// its session was last renewed: such a session slides on, as HTTP use slides it.
+    active: bool,
 }
 
 #[derive(Default)]
@@ -563,6 +585,7 @@ impl Hub {
                     queue: queue_tx.clone(),
                     close: close_tx.clone(),
                     topics: HashSet::new(),
+                    active: false,
                 },
             );
             state.members.entry(member).or_default().insert(id);
@@ -865,24 +888,34 @@ impl Hub {
         closed
     }
 
-    /// The (tag, id) of sessions with a socket here whose check time is at or before `now`
-    /// (seconds since the epoch), each once. Whoever looks them up then calls
-    /// [`Hub::renew_session`] or [`Hub::disconnect_session`].
-    pub fn sessions_due(&self, now: i64) -> Vec<(Arc<str>, Arc<str>)> {
+    /// Sessions with a socket here that need looking at, each once: those whose check time is
+    /// at or before `now` (seconds since the epoch), and those used on a socket since their
+    /// last renewal whose check time is within `ahead` seconds (to be slid on before they run
+    /// out). Whoever looks them up then calls [`Hub::renew_session`] or
+    /// [`Hub::disconnect_session`].
+    pub fn sessions_due(&self, now: i64, ahead: i64) -> Vec<DueSession> {
         let state = self.state();
-        let mut tags: Vec<(Arc<str>, Arc<str>)> = state
-            .sockets
-            .values()
-            .filter_map(|s| s.session.as_ref())
-            .filter(|b| b.check_at <= now)
-            .map(|b| (b.tag.clone(), b.id.clone()))
-            .collect();
-        tags.sort();
-        tags.dedup();
-        tags
+        let mut due: HashMap<Arc<str>, DueSession> = HashMap::new();
+        for socket in state.sockets.values() {
+            let Some(b) = socket.session.as_ref() else {
+                continue;
+            };
+            if b.check_at <= now || (socket.active && b.check_at <= now.saturating_add(ahead)) {
+                let entry = due.entry(b.tag.clone()).or_insert_with(|| DueSession {
+                    tag: b.tag.clone(),
+                    id: b.id.clone(),
+                    active: false,
+                });
+                entry.active |= socket.active;
+            }
+        }
+        let mut due: Vec<DueSession> = due.into_values().collect();
+        due.sort_by(|a, b| a.tag.cmp(&b.tag));
+        due
     }
 
-    /// Moves the next check of a session's sockets to `check_at` (the session was renewed).
+    /// Moves the next check of a session's sockets to `check_at` (the session was renewed)
+    /// and starts counting their activity afresh.
     pub fn renew_session(&self, tag: &str, check_at: i64) {
         let mut state = self.state();
         for socket in state.sockets.values_mut() {
@@ -890,6 +923,7 @@ impl Hub {
                 && &*b.tag == tag
             {
                 b.check_at = check_at;
+                socket.active = false;
             }
         }
     }

@@ -511,6 +511,7 @@ where
             }
         }
         ClientMessage::Subscribe { topics, since } => {
+            socket.note_activity();
             let mut seen = HashSet::new();
             for topic in topics {
                 if !seen.insert(topic) || socket.is_subscribed(topic) {
@@ -557,6 +558,7 @@ where
             body,
             client_id,
         } => {
+            socket.note_activity();
             if let Err(err) = handler.allow(member, SocketOp::Say).await {
                 if !reply_error(socket, &err).await {
                     return Err(gone());

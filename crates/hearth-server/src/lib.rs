@@ -112,6 +112,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
             crisis_retention_days: config.crisis_retention_days,
             concern_retention_days: config.concern_retention_days,
             session_max_hours: config.session_max_hours,
+            session_idle_minutes: config.session_idle_minutes,
         },
         rules,
         bus,

@@ -203,11 +203,30 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<ApplicationRecord> {
         let txn = self.db.begin().await?;
+        let (status, reason) = match decision {
+            ApplicationDecision::Approve => ("approved", None),
+            ApplicationDecision::Reject { reason } => ("rejected", Some(reason.clone())),
+        };
+        // Write first: on SQLite a transaction that reads before it writes cannot take the
+        // write lock once another connection has written meanwhile (it fails at once instead of
+        // waiting), so the decision is claimed before anything is read.
+        let updated = application::Entity::update_many()
+            .col_expr(application::Column::Status, Expr::value(status))
+            .col_expr(application::Column::DecidedAt, Expr::value(now))
+            .col_expr(
+                application::Column::Statement,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(application::Column::DecisionReason, Expr::value(reason))
+            .filter(application::Column::Id.eq(id.0))
+            .filter(application::Column::Status.eq("pending"))
+            .exec(&txn)
+            .await?;
         let app = application::Entity::find_by_id(id.0)
             .one(&txn)
             .await?
             .ok_or(StoreError::NotFound)?;
-        if app.status != "pending" {
+        if updated.rows_affected != 1 {
             return Err(StoreError::Conflict { what: "decision" });
         }
         let email = app.email.clone();
@@ -217,32 +236,18 @@ impl Store {
                 .count(&txn)
                 .await?;
             if held > 0 {
+                // Dropping the transaction undoes the claim above.
                 return Err(StoreError::Conflict { what: "email" });
             }
         }
-        let (status, reason) = match decision {
-            ApplicationDecision::Approve => ("approved", None),
-            ApplicationDecision::Reject { reason } => ("rejected", Some(reason.clone())),
-        };
-        let updated = application::Entity::update_many()
-            .col_expr(application::Column::Status, Expr::value(status))
-            .col_expr(application::Column::DecidedAt, Expr::value(now))
-            .col_expr(
-                application::Column::Statement,
-                Expr::value(Option::<String>::None),
-            )
+        application::Entity::update_many()
             .col_expr(
                 application::Column::Email,
                 Expr::value(Option::<String>::None),
             )
-            .col_expr(application::Column::DecisionReason, Expr::value(reason))
             .filter(application::Column::Id.eq(id.0))
-            .filter(application::Column::Status.eq("pending"))
             .exec(&txn)
             .await?;
-        if updated.rows_affected != 1 {
-            return Err(StoreError::Conflict { what: "decision" });
-        }
         let member = update_member_on(&txn, MemberId(app.member_id), |m| match decision {
             ApplicationDecision::Approve => {
                 m.standing = Set(Standing::Active.as_str().to_owned());

@@ -100,6 +100,24 @@ impl Store {
         Ok(())
     }
 
+    /// Moves a live session's idle expiry on to `until` (its member is active on a socket). A
+    /// session that has ended or run out by `now` stays ended: nothing is brought back.
+    #[tracing::instrument(skip_all)]
+    pub async fn slide_session(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<()> {
+        session::Entity::update_many()
+            .col_expr(session::Column::ExpiresAt, Expr::value(until))
+            .filter(session::Column::Id.eq(id.to_owned()))
+            .filter(session::Column::ExpiresAt.gt(now))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
     /// Deletes one session.
     #[tracing::instrument(skip_all)]
     pub async fn delete_session(&self, id: &str) -> Result<()> {
