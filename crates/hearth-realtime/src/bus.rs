@@ -733,10 +733,11 @@ impl Subscriber {
                     .disconnect_session(&tag, CloseReason::new(code, reason));
             }
             BodyIn::RecheckTopic { topic } => self.hub.recheck_topic(topic).await,
-            BodyIn::RoleChanged { member } => {
-                let hub = self.hub.clone();
-                tokio::spawn(async move { hub.recheck_member(member).await });
-            }
+            // Awaited here, before the next bus message is read, like a topic re-check: a
+            // demotion followed by staff-only events from the same instance must drop the
+            // member's staff topics before those events reach them (a spawned re-check could
+            // lose that race).
+            BodyIn::RoleChanged { member } => self.hub.recheck_member(member).await,
         }
     }
 }
