@@ -730,7 +730,61 @@ mod redis {
         };
     }
 
+    /// The socket cap counts a member's sockets on every instance (each shares its counts
+    /// through Redis every second): with the cap used up on one instance, the next socket on
+    /// the other is closed with the reason; once some close, it is let in again.
+    async fn the_socket_cap_holds_across_two_instances(app: TestApp) {
+        let other = app.another_instance().await;
+        let other_base = format!("http://{}", other.addr);
+        let admin = app.admin().await;
+        let (member, _) = app.member(&admin, "two_devices").await;
+        let cap = app.state().config.limits.sockets_per_member as usize;
+        let cookie = member.cookie().unwrap();
+        let mut on_a = Vec::new();
+        for _ in 0..cap {
+            let mut ws = common::ws::Ws::open(&app.base, Some(&cookie)).await;
+            ws.sync().await;
+            on_a.push(ws);
+        }
+        let pong_on_b = || async {
+            let mut ws = common::ws::Ws::open(&other_base, Some(&cookie)).await;
+            ws.send(json!({"type": "ping"})).await;
+            match ws.next(Duration::from_secs(5)).await {
+                Some(v) if v["type"] == "pong" => Ok(ws),
+                _ => Err(ws.closed.clone().unwrap_or_default()),
+            }
+        };
+        // Shared within a second or two.
+        let mut refused = None;
+        for _ in 0..20 {
+            match pong_on_b().await {
+                Ok(ws) => drop(ws),
+                Err(reason) => {
+                    refused = Some(reason);
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let reason = refused.expect("a socket past the cap on the other instance is refused");
+        assert!(reason.contains("too many open connections"), "{reason}");
+        // Half close on the first instance: the other lets the member in again.
+        on_a.truncate(cap / 2);
+        let mut admitted = false;
+        for _ in 0..20 {
+            if pong_on_b().await.is_ok() {
+                admitted = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        assert!(admitted, "let in again once sockets closed elsewhere");
+        drop(on_a);
+        other.stop().await.unwrap();
+    }
+
     on_redis!(
+        socket_cap_sqlite: the_socket_cap_holds_across_two_instances => Sqlite, defaults;
         shared_sqlite: two_instances_share_the_limits => Sqlite, shared_limits;
         shared_postgres: two_instances_share_the_limits => Postgres, shared_limits;
         sign_ins_sqlite: thirty_concurrent_sign_ins_never_pass_the_limit => Sqlite, defaults;

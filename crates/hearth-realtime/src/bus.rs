@@ -13,8 +13,8 @@
 //! during the outage were lost too). Publishing while Redis is down fails fast with an error the
 //! caller can log and ignore; the event is safe in the database.
 
-use std::collections::HashSet;
 use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
@@ -561,6 +561,83 @@ impl Bus {
             Ok(Err(err)) => Err(BusError::Unavailable(err.to_string())),
             Err(_) => Err(BusError::Timeout(publisher.publish_timeout)),
         }
+    }
+
+    /// Shares how many sockets each member holds on this instance and learns the same of the
+    /// others (Redis only), so the per-member socket cap holds across instances, a second
+    /// behind at most. Each instance writes one hash (member to count) that expires unless
+    /// renewed, so a crashed instance's sockets stop counting by themselves; the instances are
+    /// listed in a set, from which those whose hash has expired are dropped. Called every
+    /// second with [`Bus::share_presence`].
+    pub async fn share_socket_counts(&self) -> Result<(), BusError> {
+        let Kind::Redis(publisher) = &self.inner.kind else {
+            return Ok(());
+        };
+        let instances = format!("{}:sockets", publisher.channel);
+        let mine = format!("{instances}:{}", publisher.origin);
+        let counts = self.inner.hub.socket_counts();
+        let mut pipe = redis::pipe();
+        pipe.atomic().cmd("DEL").arg(&mine).ignore();
+        if !counts.is_empty() {
+            let mut hset = redis::cmd("HSET");
+            hset.arg(&mine);
+            for (member, count) in &counts {
+                hset.arg(member.0.to_string()).arg(*count);
+            }
+            pipe.add_command(hset).ignore();
+            pipe.cmd("EXPIRE")
+                .arg(&mine)
+                .arg(PRESENCE_TTL_SECS)
+                .ignore();
+        }
+        pipe.cmd("SADD")
+            .arg(&instances)
+            .arg(publisher.origin.to_string())
+            .ignore();
+        pipe.cmd("SMEMBERS").arg(&instances);
+        let mut connection = publisher.connection.clone();
+        let timeout = publisher.publish_timeout;
+        let (listed,): (Vec<String>,) =
+            tokio::time::timeout(timeout, pipe.query_async(&mut connection))
+                .await
+                .map_err(|_| BusError::Timeout(timeout))?
+                .map_err(|err| BusError::Unavailable(err.to_string()))?;
+        let me = publisher.origin.to_string();
+        let others: Vec<String> = listed.into_iter().filter(|o| *o != me).collect();
+        let mut elsewhere: HashMap<MemberId, usize> = HashMap::new();
+        if !others.is_empty() {
+            let mut read = redis::pipe();
+            for other in &others {
+                read.cmd("HGETALL").arg(format!("{instances}:{other}"));
+            }
+            let hashes: Vec<HashMap<String, usize>> =
+                tokio::time::timeout(timeout, read.query_async(&mut connection))
+                    .await
+                    .map_err(|_| BusError::Timeout(timeout))?
+                    .map_err(|err| BusError::Unavailable(err.to_string()))?;
+            let mut expired = redis::pipe();
+            for (other, hash) in others.iter().zip(&hashes) {
+                if hash.is_empty() {
+                    // Gone, or holding no sockets: either way it need not be read again until
+                    // it writes once more.
+                    expired.cmd("SREM").arg(&instances).arg(other).ignore();
+                }
+                for (member, count) in hash {
+                    if let Ok(id) = member.parse::<Uuid>() {
+                        *elsewhere.entry(MemberId(id)).or_default() += count;
+                    }
+                }
+            }
+            if let Err(err) =
+                tokio::time::timeout(timeout, expired.query_async::<()>(&mut connection))
+                    .await
+                    .unwrap_or(Ok(()))
+            {
+                debug!(error = %err, "could not forget an instance that went");
+            }
+        }
+        self.inner.hub.set_sockets_elsewhere(elsewhere);
+        Ok(())
     }
 
     async fn send_remote(&self, body: BodyOut<'_>) -> Result<(), BusError> {

@@ -446,6 +446,9 @@ struct State {
     members: HashMap<MemberId, HashSet<SocketId>>,
     /// Sockets per (room, member): a member is present in a room while this is above zero.
     presence: HashMap<RoomId, HashMap<MemberId, usize>>,
+    /// Sockets each member holds on other instances, as last shared through the bus (see
+    /// [`Hub::set_sockets_elsewhere`]): the socket cap counts them too.
+    elsewhere: HashMap<MemberId, usize>,
 }
 
 struct SocketEntry {
@@ -571,7 +574,13 @@ impl Hub {
         let (close_tx, close_rx) = mpsc::channel(1);
         let id = {
             let mut state = self.state();
-            if state.members.get(&member).map_or(0, HashSet::len) >= cap {
+            let here = state.members.get(&member).map_or(0, HashSet::len);
+            let elsewhere = if cap == usize::MAX {
+                0
+            } else {
+                state.elsewhere.get(&member).copied().unwrap_or(0)
+            };
+            if here.saturating_add(elsewhere) >= cap {
                 debug!(%member, cap, "socket refused: too many for this member");
                 return Err(CloseReason::too_many_sockets(cap));
             }
@@ -1125,6 +1134,23 @@ impl Hub {
             .iter()
             .flat_map(|(room, members)| members.keys().map(move |m| (*room, *m)))
             .collect()
+    }
+
+    /// How many sockets each member holds here (members with none are left out): what this
+    /// instance shares so that the socket cap holds across instances.
+    pub fn socket_counts(&self) -> HashMap<MemberId, usize> {
+        self.state()
+            .members
+            .iter()
+            .filter(|(_, sockets)| !sockets.is_empty())
+            .map(|(member, sockets)| (*member, sockets.len()))
+            .collect()
+    }
+
+    /// Replaces what this hub knows of members' sockets on other instances; the socket cap
+    /// ([`Hub::admit_session`]) counts them with this instance's own.
+    pub fn set_sockets_elsewhere(&self, counts: HashMap<MemberId, usize>) {
+        self.state().elsewhere = counts;
     }
 
     /// How many of `member`'s sockets here are in `room`.

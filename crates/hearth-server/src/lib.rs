@@ -378,6 +378,11 @@ fn spawn_socket_session_sweep(state: AppState) {
             {
                 tracing::debug!(error = %e, "could not share chat presence; will retry");
             }
+            // And how many sockets each member holds, so the per-member cap holds across
+            // instances (a second behind at most).
+            if let Err(e) = state.app.bus().share_socket_counts().await {
+                tracing::debug!(error = %e, "could not share socket counts; will retry");
+            }
             // The urgent lane's deadline is minutes, not hours: check it every few seconds
             // (a conditional update, so one instance alerts for each crisis).
             seconds += 1;
