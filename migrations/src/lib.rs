@@ -20,6 +20,7 @@ mod m20261206_000010_crisis_lane;
 mod m20261211_000011_held_chat_decisions;
 mod m20261212_000012_reserved_handles;
 mod m20261213_000013_application_emails;
+mod m20261214_000014_moderator_edits;
 
 /// The list of migrations, oldest first.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000011_held_chat_decisions::Migration),
             Box::new(m20261212_000012_reserved_handles::Migration),
             Box::new(m20261213_000013_application_emails::Migration),
+            Box::new(m20261214_000014_moderator_edits::Migration),
         ]
     }
 }

@@ -245,6 +245,8 @@ export interface Post {
   decision_reason?: string | null;
   created_at: string;
   edited_at: string | null;
+  /** The text is a moderator's edit: shown as "edited by a moderator" (until the author edits it). */
+  edited_by_moderator?: boolean;
   /** Only in answers to the reader (events do not carry them; `reactions_changed` does). */
   reactions?: Reactions;
   /** Whether the reader muted the author: the post is shown collapsed. Only in answers. */

@@ -206,6 +206,7 @@ pub fn post_event_view(p: &PostRecord) -> Value {
         "content_warning": if gone { None } else { p.content_warning.clone() },
         "created_at": p.created_at,
         "edited_at": p.edited_at,
+        "edited_by_moderator": p.edited_by_moderator && !gone,
     })
 }
 

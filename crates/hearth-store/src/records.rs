@@ -259,6 +259,9 @@ mod content {
         pub created_at: DateTime<Utc>,
         /// When it was last edited.
         pub edited_at: Option<DateTime<Utc>>,
+        /// Whether its text is a moderator's edit (approved with their changes), which every
+        /// reader is told, until the author edits it again.
+        pub edited_by_moderator: bool,
     }
 
     /// What is needed to write a post.

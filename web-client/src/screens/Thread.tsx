@@ -530,7 +530,7 @@ function PostCard(props: {
         </h3>
         <p class="meta post__meta">
           <time dateTime={post.created_at}>{formatDate(post.created_at)}</time>
-          {post.edited_at && <> · edited</>}
+          {post.edited_by_moderator ? <span data-testid="edited-by-moderator"> · edited by a moderator</span> : post.edited_at && <> · edited</>}
         </p>
       </header>
       {post.mine && <StatusNote post={post} />}

@@ -327,6 +327,9 @@ pub struct PostView {
     pub created_at: DateTime<Utc>,
     /// When last edited.
     pub edited_at: Option<DateTime<Utc>>,
+    /// Whether the text is a moderator's edit (shown as "edited by a moderator"), until the
+    /// author edits it again.
+    pub edited_by_moderator: bool,
     /// The supportive reactions on it, and the reader's own.
     pub reactions: crate::routes::comforts::ReactionsView,
     /// Whether the reader has muted its author (the client shows it collapsed).
@@ -380,6 +383,7 @@ impl PostView {
             },
             created_at: p.created_at,
             edited_at: p.edited_at,
+            edited_by_moderator: p.edited_by_moderator && !gone,
             reactions: crate::routes::comforts::ReactionsView::none(),
             author_muted: false,
         }
@@ -392,7 +396,7 @@ pub struct NotificationView {
     /// Id.
     #[schema(format = Uuid)]
     pub id: String,
-    /// post_approved, post_rejected, post_removed, reply (in a followed thread), mention,
+    /// post_approved, post_edited_by_moderator, post_rejected, post_removed, reply (in a followed thread), mention,
     /// queue_overdue, concern_raised.
     pub kind: String,
     /// Thread concerned.

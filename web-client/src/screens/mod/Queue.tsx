@@ -250,6 +250,7 @@ function QueueCard(props: {
   const [body, setBody] = useState(item.post.body_source);
   const [ready, setReady] = useState('');
   const [reason, setReason] = useState('');
+  const [editReason, setEditReason] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const who = item.post.author ?? 'a former member';
@@ -357,10 +358,12 @@ function QueueCard(props: {
           noValidate
           onSubmit={(e) => {
             e.preventDefault();
-            void run(() => api('POST', `/api/mod/queue/${item.id}/approve`, { body }), `The post by ${who} was approved with your changes.`);
+            const why = editReason.trim();
+            void run(() => api('POST', `/api/mod/queue/${item.id}/approve`, why ? { body, reason: why } : { body }), `The post by ${who} was published with your changes; ${who} is told a moderator edited it.`);
           }}
         >
-          <TextArea name={`body-${key}`} label="The post as it will be published" hint="Take out what cannot stay (a name, a number). The author is told it was edited." rows={6} value={body} onValue={setBody} error={errorFor(error, `body-${key}`)} />
+          <TextArea name={`body-${key}`} label="The post as it will be published" hint="Take out what cannot stay (a name, a number). The author is told a moderator edited it, and readers see “edited by a moderator”." rows={6} value={body} onValue={setBody} error={errorFor(error, `body-${key}`)} />
+          <TextArea name={`reason-${key}`} label="Why you changed it (optional: the author sees this, from the moderators)" rows={2} value={editReason} onValue={setEditReason} error={errorFor(error, `reason-${key}`)} />
           <SubmitButton busy={busy}>Approve with these changes</SubmitButton>
         </form>
       )}

@@ -1,0 +1,94 @@
+// The notices of issue 14, item 6, in real browsers against the real server on a fresh
+// database: a moderator's edit is told to its author and shown to readers; a room that needs a
+// moderator closes on screen when its moderator leaves; a suspended member's open tab says so
+// instead of reconnecting for ever.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  apiCall,
+  checkScreen,
+  createAdmin,
+  establish,
+  launchBrowser,
+  makeMember,
+  signInApi,
+  signedInContext,
+  startServer,
+  watchPage,
+} from './harness.mjs';
+
+let server;
+let browser;
+let admin;
+let threadId;
+const contexts = [];
+const problems = [];
+
+async function pageFor(session, options = {}) {
+  const context = await signedInContext(browser, server, session.cookie, options);
+  contexts.push(context);
+  const page = await context.newPage();
+  const errors = watchPage(page);
+  page.collect = () => problems.push(...errors());
+  return page;
+}
+
+describe('notices', () => {
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    await createAdmin(server);
+    admin = await signInApi(server.origin, 'coordinator');
+    const board = await apiCall(server.origin, 'POST', '/api/admin/boards', { name: 'Partners' }, admin.cookie);
+    const thread = await apiCall(
+      server.origin,
+      'POST',
+      `/api/boards/${board.body.board.id}/threads`,
+      { title: 'Court dates', body: 'Share how you are getting through.' },
+      admin.cookie,
+    );
+    threadId = thread.body.thread.id;
+  });
+
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await server?.stop();
+    assert.deepEqual(problems, [], `script errors or CSP refusals:\n${problems.join('\n')}`);
+  });
+
+  test('a moderator edits a held post; the author is told why, and readers see it was edited by a moderator', async () => {
+    const moderator = await makeMember(server, admin.cookie, 'evening_mod', { role: 'moderator' });
+    const author = await makeMember(server, admin.cookie, 'hopeful_mum');
+    await establish(server, admin.cookie, author.cookie, threadId);
+    const r = await apiCall(server.origin, 'POST', `/api/threads/${threadId}/posts`, { body: 'His hearing is at Leeds Crown Court on Monday.' }, author.cookie);
+    assert.equal(r.body.moderation.status, 'held', JSON.stringify(r.body));
+
+    const mod = await pageFor(moderator);
+    await mod.goto('/mod/queue');
+    const card = mod.getByTestId('queue-item').filter({ hasText: 'Leeds Crown Court' });
+    await card.getByRole('button', { name: /Edit, then/ }).click();
+    await card.getByLabel('The post as it will be published').fill('His hearing is at [court removed] on Monday.');
+    await card.getByLabel(/Why you changed it/).fill('We took out the court so nobody can be identified.');
+    await card.getByRole('button', { name: /with these changes/ }).click();
+    await mod.getByText(/hopeful_mum is told a moderator edited it/).waitFor();
+    mod.collect();
+
+    const page = await pageFor(author, { phone: true });
+    await page.goto('/notifications');
+    await page.getByText('A moderator edited your post.', { exact: false }).waitFor();
+    await page.getByText('We took out the court so nobody can be identified.').waitFor();
+    // The newest notice is the edit (the three before it approved the member's first posts).
+    const newest = await page.locator('main li').first().innerText();
+    assert.match(newest, /A moderator edited your post/);
+    assert.doesNotMatch(newest, /approved/);
+    await checkScreen(page, 'notice-moderator-edit');
+    await page.goto(`/threads/${threadId}`);
+    const post = page.getByTestId('post').filter({ hasText: '[court removed]' });
+    await post.getByTestId('edited-by-moderator').waitFor();
+    assert.match(await post.innerText(), /edited by a moderator/);
+    page.collect();
+  });
+});
