@@ -32,7 +32,7 @@ import { CheckinScreen, Checkins } from './screens/Checkins';
 import { useTopic } from './socket';
 import { clearAllDrafts, keepOnlyDraftsOf } from './drafts';
 import { useUnreadCount } from './notifications';
-import { start as startSocket, stop as stopSocket, useConnection } from './socket';
+import { onSanction, start as startSocket, stop as stopSocket, useConnection, type Sanction } from './socket';
 import {
   announceSessionChange,
   hasRole,
@@ -118,6 +118,7 @@ export function App() {
   const [loading, setLoading] = useState(true);
   const [member, setMember] = useState<Identity | null>(null);
   const [ended, setEnded] = useState(false);
+  const [sanction, setSanction] = useState<Sanction | null>(null);
 
   /**
    * The session ended (a 401, or the server says nobody is signed in): nothing of it stays, and
@@ -191,7 +192,16 @@ export function App() {
       setLoading(false);
     });
     window.addEventListener(SESSION_ENDED, sessionEnded);
-    return () => window.removeEventListener(SESSION_ENDED, sessionEnded);
+    // Suspended or closed while signed in here: the session is over, and the sign-in screen
+    // says why instead of "Reconnecting…".
+    const offSanction = onSanction((s) => {
+      setSanction(s);
+      sessionEnded();
+    });
+    return () => {
+      window.removeEventListener(SESSION_ENDED, sessionEnded);
+      offSanction();
+    };
   }, []);
 
   return (
@@ -200,11 +210,13 @@ export function App() {
         loading,
         member,
         ended,
+        sanction,
         setMember: (m) => {
           // Signed in, or out: drafts of anyone else go, and the other tabs are told.
           if (m) keepOnlyDraftsOf(m.id);
           else clearAllDrafts();
           setEnded(false);
+          setSanction(null);
           setMember(m);
           announceSessionChange();
         },

@@ -13,6 +13,7 @@ import {
   establish,
   launchBrowser,
   makeMember,
+  PASSWORD,
   signInApi,
   signedInContext,
   startServer,
@@ -89,6 +90,39 @@ describe('notices', () => {
     const post = page.getByTestId('post').filter({ hasText: '[court removed]' });
     await post.getByTestId('edited-by-moderator').waitFor();
     assert.match(await post.innerText(), /edited by a moderator/);
+    page.collect();
+  });
+
+  test('a suspended member’s open tab says so, with the reason and until when, and stops reconnecting', async () => {
+    const member = await makeMember(server, admin.cookie, 'restless_dad');
+    const page = await pageFor(member);
+    await page.goto(`/threads/${threadId}`);
+    await page.locator('[data-testid="posts"][data-live="on"]').waitFor();
+    const suspended = await apiCall(
+      server.origin,
+      'POST',
+      `/api/mod/members/${member.member.id}/suspend`,
+      { hours: 48, reason: 'Please take a break after the argument in the evening thread.' },
+      admin.cookie,
+    );
+    assert.equal(suspended.status, 200, JSON.stringify(suspended.body));
+    const notice = page.getByTestId('account-suspended');
+    await notice.waitFor({ timeout: 5000 });
+    const text = await notice.innerText();
+    assert.match(text, /Your account is suspended/);
+    const until = new Date(Date.now() + 48 * 3600_000).toLocaleString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
+    assert.match(text, new RegExp(`until ${until}`));
+    // The moderators' words are not on the open screen (a passer-by may see it): behind the password.
+    assert.doesNotMatch(text, /Please take a break/);
+    // It stays: no "Reconnecting…" and no new socket attempts.
+    await page.waitForTimeout(3000);
+    assert.doesNotMatch(await page.getByTestId('connection').innerText(), /Reconnecting/);
+    await notice.waitFor();
+    await checkScreen(page, 'notice-suspended-tab');
+    await page.getByLabel('Handle or email address').fill('restless_dad');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText(/Please take a break after the argument/).waitFor();
     page.collect();
   });
 });
