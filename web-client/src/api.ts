@@ -186,6 +186,8 @@ export interface AuditView {
   action: string;
   target_kind: string;
   target_id: string | null;
+  /** The handle of the member acted on, when the target is a member who still exists. */
+  target_handle?: string | null;
   reason: string | null;
 }
 

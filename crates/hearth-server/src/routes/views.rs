@@ -198,6 +198,8 @@ pub struct AuditView {
     pub target_kind: String,
     /// Target id.
     pub target_id: Option<String>,
+    /// The handle of the member acted on, when the target is a member who still exists.
+    pub target_handle: Option<String>,
     /// Reason given.
     pub reason: Option<String>,
 }
@@ -217,6 +219,7 @@ impl From<&AuditEntry> for AuditView {
             action: e.action.clone(),
             target_kind: e.target_kind.clone(),
             target_id: e.target_id.clone(),
+            target_handle: e.target_handle.clone(),
             reason: e.reason.clone(),
         }
     }
