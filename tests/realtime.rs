@@ -570,6 +570,59 @@ async fn a_room_that_needs_a_moderator_is_closed_without_one(app: TestApp) {
     }
 }
 
+/// Issue 14, item 6b: the members in a room that needs a moderator hear at once, over the
+/// socket, that it closed when its last moderator left; while one moderator of two stays,
+/// nothing is said; and presence no longer counts the moderator who left.
+async fn members_hear_at_once_that_the_room_closed_when_its_moderator_left(app: TestApp) {
+    let admin = app.admin().await;
+    let (_, body) = admin
+        .post(
+            "/api/admin/rooms",
+            json!({"name": "Evening support", "needs_moderator": true, "new_member_slow_mode_seconds": 0}),
+        )
+        .await;
+    let room = body["room"]["id"].as_str().unwrap().to_owned();
+    let (_, mod_id) = app.member(&admin, "night_mod").await;
+    admin
+        .patch(
+            &format!("/api/admin/members/{mod_id}"),
+            json!({"role": "moderator"}),
+        )
+        .await;
+    app.member(&admin, "waiting_sister").await;
+    let mut moderator = socket(&app.base, "first_admin", "admin-password-1").await;
+    subscribe(&mut moderator, json!([format!("room:{room}")]), json!({})).await;
+    let mut second = socket(&app.base, "night_mod", &password_of("night_mod")).await;
+    subscribe(&mut second, json!([format!("room:{room}")]), json!({})).await;
+    let mut m = socket(&app.base, "waiting_sister", &password_of("waiting_sister")).await;
+    subscribe(&mut m, json!([format!("room:{room}")]), json!({})).await;
+
+    // One of two moderators leaves: the room stays open, and nothing is announced.
+    second.close(None).await.unwrap();
+    drop(second);
+    if let Some(v) = next(&mut m, Duration::from_millis(1500)).await {
+        assert_ne!(v["event"]["kind"], "room_closed", "{v}");
+    }
+    // The last one leaves: the member hears it at once.
+    moderator.close(None).await.unwrap();
+    drop(moderator);
+    let v = expect(&mut m, "room_closed", |v| {
+        v["type"] == "event" && v["event"]["kind"] == "room_closed"
+    })
+    .await;
+    assert_eq!(v["topic"], format!("room:{room}"));
+    let (_, rooms) = admin.get("/api/rooms").await;
+    let r = rooms["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == room.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(r["open"], false, "{r}");
+    assert_eq!(r["moderator_present"], false, "{r}");
+}
+
 async fn metrics_count_sockets_and_the_queue(app: TestApp) {
     let admin = app.admin().await;
     let mut ws = socket(&app.base, "first_admin", "admin-password-1").await;
@@ -679,4 +732,5 @@ on_both_backends!(
     chat_messages_are_moderated_acknowledged_and_delivered,
     a_room_that_needs_a_moderator_is_closed_without_one,
     metrics_count_sockets_and_the_queue,
+    members_hear_at_once_that_the_room_closed_when_its_moderator_left,
 );

@@ -125,4 +125,35 @@ describe('notices', () => {
     await page.getByText(/Please take a break after the argument/).waitFor();
     page.collect();
   });
+
+  test('a moderator leaves a room that needs one; the member sees it close at once', async () => {
+    const room = await apiCall(server.origin, 'POST', '/api/admin/rooms', { name: 'Supported hour', needs_moderator: true, new_member_slow_mode_seconds: 0 }, admin.cookie);
+    assert.equal(room.status, 201, JSON.stringify(room.body));
+    const roomId = room.body.room.id;
+    const moderator = await makeMember(server, admin.cookie, 'volunteer_sam', { role: 'moderator' });
+    const member = await makeMember(server, admin.cookie, 'waiting_sister');
+
+    const mod = await pageFor(moderator);
+    await mod.goto(`/rooms/${roomId}`);
+    await mod.locator('[data-testid="chat"][data-live="on"]').waitFor({ state: 'attached' });
+
+    const page = await pageFor(member, { phone: true });
+    await page.goto(`/rooms/${roomId}`);
+    await page.locator('[data-testid="chat"][data-live="on"]').waitFor({ state: 'attached' });
+    await page.getByTestId('moderator-here').waitFor();
+    await page.getByLabel('Your message').waitFor();
+
+    // The moderator closes their tab.
+    mod.collect();
+    const left = Date.now();
+    await mod.close();
+    const notice = page.getByTestId('room-closed');
+    await notice.waitFor({ timeout: 5000 });
+    assert.ok(Date.now() - left < 5000, 'closed on screen within 5 seconds');
+    assert.match(await notice.innerText(), /The moderator has left, so this room is now closed/);
+    assert.equal(await page.getByTestId('moderator-here').count(), 0, 'the moderator is no longer shown as here');
+    assert.equal(await page.getByLabel('Your message').count(), 0, 'no message box in a closed room');
+    await checkScreen(page, 'notice-room-closed');
+    page.collect();
+  });
 });
