@@ -6,6 +6,8 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly field?: string;
+  /** Every field at fault with its sentence, when the server checked a whole form (`field` is the first). */
+  fields?: Record<string, string>;
   /** Extra parts of the answer: `moderation` (a rule rejected the text), `problems` (rules file). */
   moderation?: Moderation;
   problems?: { line: number; message: string }[];
@@ -73,7 +75,7 @@ export async function api<T = unknown>(
     return parsed as T;
   }
   const answer = parsed as {
-    error?: { code?: unknown; message?: unknown; field?: unknown; problems?: unknown; moderation?: unknown };
+    error?: { code?: unknown; message?: unknown; field?: unknown; fields?: unknown; problems?: unknown; moderation?: unknown };
     moderation?: unknown;
   } | null;
   const error = answer?.error;
@@ -88,6 +90,11 @@ export async function api<T = unknown>(
     const moderation = answer?.moderation ?? error.moderation;
     if (moderation && typeof moderation === 'object') {
       failure.moderation = moderation as Moderation;
+    }
+    if (error.fields && typeof error.fields === 'object' && !Array.isArray(error.fields)) {
+      failure.fields = Object.fromEntries(
+        Object.entries(error.fields as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      );
     }
     if (Array.isArray(error.problems)) {
       failure.problems = error.problems as { line: number; message: string }[];

@@ -156,4 +156,41 @@ describe('notices', () => {
     await checkScreen(page, 'notice-room-closed');
     page.collect();
   });
+
+  test('the application form says every problem at once, a swapped day and month in words, and a used invite as the page opens', async () => {
+    const context = await browser.newContext({ baseURL: server.origin, viewport: { width: 1280, height: 800 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    const errors = watchPage(page);
+    await page.goto('/apply');
+    await page.getByLabel('Handle').fill('x');
+    await page.getByLabel('Email address').fill('not-an-email');
+    await page.getByLabel('Password').fill('short');
+    await page.getByLabel('Day').fill('12');
+    await page.getByLabel('Month').fill('31');
+    await page.getByLabel('Year').fill('1980');
+    await page.getByRole('button', { name: 'Send my application' }).click();
+    const summary = page.locator('.error-summary');
+    await summary.getByText('There are problems').waitFor();
+    const text = await summary.innerText();
+    assert.match(text, /There is no month 31: the day and month may be the wrong way round/);
+    assert.doesNotMatch(text, /YYYY|date_of_birth/);
+    // Every field at fault, at once: handle, email, password, date, rules, statement.
+    assert.ok((await summary.locator('li').count()) >= 6, text);
+    assert.match(await page.locator('#dob-error').innerText(), /day first, then the month/);
+    await checkScreen(page, 'notice-apply-errors');
+
+    // An invite already used: said as the page opens, before anything is typed.
+    const inv = await apiCall(server.origin, 'POST', '/api/admin/invites', { confirm_adult: true }, admin.cookie);
+    const used = await apiCall(server.origin, 'POST', '/api/applications', {
+      handle: 'first_invitee', email: 'first_invitee@example.org', password: PASSWORD,
+      date_of_birth: '1970-03-03', statement: '', accept_rules: true, invite: inv.body.token,
+    });
+    assert.equal(used.status, 201, JSON.stringify(used.body));
+    await page.goto(`/apply?invite=${encodeURIComponent(inv.body.token)}`);
+    await page.getByTestId('invite-invalid').waitFor({ timeout: 5000 });
+    assert.match(await page.getByTestId('invite-invalid').innerText(), /already been used, or it has expired/);
+    await checkScreen(page, 'notice-apply-invite-used');
+    problems.push(...errors().filter((e) => !/status of 400/.test(e)));
+  });
 });
