@@ -32,6 +32,7 @@ import { CheckinScreen, Checkins } from './screens/Checkins';
 import { useTopic } from './socket';
 import { clearAllDrafts, keepOnlyDraftsOf } from './drafts';
 import { useUnreadCount } from './notifications';
+import { useWaitingCounts } from './waiting';
 import { onSanction, start as startSocket, stop as stopSocket, useConnection, type Sanction } from './socket';
 import {
   announceSessionChange,
@@ -291,6 +292,9 @@ function Nav(props: { path: string }) {
   const { member, setMember } = useSession();
   const [busy, setBusy] = useState(false);
   const unread = useUnreadCount(member?.id ?? null);
+  const waiting = useWaitingCounts(member);
+  const forMods = waiting ? waiting.queue + waiting.urgent : 0;
+  const forAdmins = waiting?.applications ?? 0;
 
   async function signOut() {
     if (busy) return;
@@ -334,8 +338,32 @@ function Nav(props: { path: string }) {
                 )}
               </Link>
             </li>
-            {hasRole(member, 'moderator') && item('/mod/queue', 'Moderation', props.path.startsWith('/mod/'))}
-            {hasRole(member, 'admin') && item('/admin/applications', 'Admin', props.path.startsWith('/admin/'))}
+            {hasRole(member, 'moderator') && (
+              <li>
+                <Link href="/mod/queue" aria-current={props.path.startsWith('/mod/') ? 'page' : undefined}>
+                  Moderation
+                  {forMods > 0 && (
+                    <span class={`count${waiting && waiting.urgent > 0 ? ' count--urgent' : ''}`} data-testid="waiting-count">
+                      {forMods}
+                      <span class="visually-hidden"> waiting{waiting && waiting.urgent > 0 ? `, ${waiting.urgent} urgent` : ''}</span>
+                    </span>
+                  )}
+                </Link>
+              </li>
+            )}
+            {hasRole(member, 'admin') && (
+              <li>
+                <Link href="/admin/applications" aria-current={props.path.startsWith('/admin/') ? 'page' : undefined}>
+                  Admin
+                  {forAdmins > 0 && (
+                    <span class="count" data-testid="applications-count">
+                      {forAdmins}
+                      <span class="visually-hidden"> {forAdmins === 1 ? 'application' : 'applications'} waiting</span>
+                    </span>
+                  )}
+                </Link>
+              </li>
+            )}
             {item('/account', 'Account')}
             <li>
               <button type="button" class="nav__button" onClick={signOut} aria-disabled={busy ? 'true' : undefined}>

@@ -98,4 +98,62 @@ describe('the queue in words', () => {
     assert.deepEqual(errors(), []);
     await context.close();
   });
+
+  test('moderators and admins see live waiting counts in the navigation, without polling', async () => {
+    const admin = await signInApi(server.origin, 'coordinator');
+    const moderator = await signInApi(server.origin, 'mod_jo');
+    const member = await signInApi(server.origin, 'careful_reader');
+    const modContext = await signedInContext(browser, server, moderator.cookie);
+    const modPage = await modContext.newPage();
+    const modErrors = watchPage(modPage);
+    let countFetches = 0;
+    modPage.on('request', (r) => {
+      if (r.url().endsWith('/api/mod/counts')) countFetches += 1;
+    });
+    await modPage.goto('/');
+    await modPage.getByRole('navigation', { name: 'Main' }).waitFor();
+    const before = (await modPage.getByTestId('waiting-count').count()) ? Number((await modPage.getByTestId('waiting-count').innerText()).match(/\d+/)[0]) : 0;
+    // Idle: no asking on a timer.
+    await modPage.waitForTimeout(2500);
+    const idle = countFetches;
+    assert.ok(idle <= 1, `asked ${idle} times while nothing changed`);
+
+    // A member reports a post: the moderator's count goes up, live.
+    const threads = await apiCall(server.origin, 'GET', '/api/boards', undefined, admin.cookie);
+    const boardId = threads.body.boards[0].id;
+    const t = await apiCall(server.origin, 'POST', `/api/boards/${boardId}/threads`, { title: 'Another evening', body: 'A quiet post from the coordinator.' }, admin.cookie);
+    const r = await apiCall(server.origin, 'POST', `/api/posts/${t.body.post.id}/reports`, { reason: 'unkind' }, member.cookie);
+    assert.ok(r.status < 300, JSON.stringify(r.body));
+    await modPage.waitForFunction(
+      (n) => {
+        const el = document.querySelector('[data-testid="waiting-count"]');
+        return el && Number(el.textContent.match(/\d+/)[0]) === n;
+      },
+      before + 1,
+      { timeout: 5000 },
+    );
+    assert.match(await modPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Moderation/ }).innerText(), /\d/);
+    await checkScreen(modPage, 'nav-waiting-count');
+
+    // An application arrives: the admin's count shows it, live.
+    const adminContext = await signedInContext(browser, server, admin.cookie);
+    const adminPage = await adminContext.newPage();
+    const adminErrors = watchPage(adminPage);
+    await adminPage.goto('/');
+    await adminPage.getByRole('navigation', { name: 'Main' }).waitFor();
+    await adminPage.waitForTimeout(500);
+    assert.equal(await adminPage.getByTestId('applications-count').count(), 0);
+    const applied = await apiCall(server.origin, 'POST', '/api/applications', {
+      handle: 'late_applicant', email: 'late_applicant@example.org', password: 'a calm long passphrase',
+      date_of_birth: '1975-04-12', statement: 'My son was arrested.', accept_rules: true,
+    });
+    assert.equal(applied.status, 202, JSON.stringify(applied.body));
+    await adminPage.getByTestId('applications-count').waitFor({ timeout: 5000 });
+    assert.match(await adminPage.getByTestId('applications-count').innerText(), /1\s*application waiting/);
+    // The moderator (not an admin) never hears of applications.
+    assert.equal(await modPage.getByTestId('applications-count').count(), 0);
+    assert.deepEqual([...modErrors(), ...adminErrors()], []);
+    await modContext.close();
+    await adminContext.close();
+  });
 });

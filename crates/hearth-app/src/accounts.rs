@@ -12,6 +12,7 @@ use hearth_store::records::{MemberRecord, NewMember};
 use crate::limits::Limit;
 use crate::secrets::token_hash;
 use crate::{App, AppError, Identity, Result};
+use hearth_realtime::Topic;
 
 /// Longest application statement, in characters.
 pub const STATEMENT_MAX: usize = 2000;
@@ -234,6 +235,14 @@ impl App {
                     .await?;
                 }
                 self.tell_address_owner(new.email.clone());
+                if !approved {
+                    // The admins' waiting count goes up on their screens (no details go out).
+                    self.publish_quietly(
+                        Topic::Applications,
+                        serde_json::json!({"kind": "applications_changed"}),
+                    )
+                    .await;
+                }
                 Ok(if approved {
                     ApplyOutcome::Approved
                 } else {

@@ -127,7 +127,16 @@ impl App {
         id: ApplicationId,
         d: &ApplicationDecision,
     ) -> Result<ApplicationRecord> {
-        match self.store.decide_application(id, d, self.now()).await {
+        let decided = self.store.decide_application(id, d, self.now()).await;
+        if decided.is_ok() {
+            // One fewer waiting, on every admin's screen.
+            self.publish_quietly(
+                hearth_realtime::Topic::Applications,
+                serde_json::json!({"kind": "applications_changed"}),
+            )
+            .await;
+        }
+        match decided {
             Err(StoreError::NotFound) => Err(AppError::NotFound("application")),
             Err(StoreError::Conflict { what: "email" }) => Err(AppError::Conflict {
                 code: "email_in_use",

@@ -95,6 +95,25 @@ impl App {
         Ok(self.rules().ready_reasons().to_vec())
     }
 
+    /// What is waiting for `who`, for the count in the navigation: open queue items and open
+    /// crises for moderators, and waiting applications too for whoever decides them (`None`
+    /// for the others: they are not told how many there are).
+    pub async fn waiting_counts(&self, who: &Identity) -> Result<WaitingCounts> {
+        who.require(Action::ModerateQueue)?;
+        let (queue, _) = self.store.queue_depth().await?;
+        let urgent = self.store.count_open_crises().await?;
+        let applications = if who.require(Action::DecideApplications).is_ok() {
+            Some(self.store.count_applications("pending").await?)
+        } else {
+            None
+        };
+        Ok(WaitingCounts {
+            queue,
+            urgent,
+            applications,
+        })
+    }
+
     /// Open queue items, oldest first.
     pub async fn queue(&self, who: &Identity, limit: u64) -> Result<Vec<QueueItemRecord>> {
         who.require(Action::ModerateQueue)?;
@@ -447,6 +466,18 @@ impl App {
     pub fn stored_verdict(post: &hearth_store::records::PostRecord) -> Option<Verdict> {
         serde_json::from_str(&post.verdict).ok()
     }
+}
+
+/// What is waiting for a moderator or admin (see [`App::waiting_counts`]).
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct WaitingCounts {
+    /// Open queue items (held, flagged, reported).
+    pub queue: u64,
+    /// Crises nobody has reached out to yet.
+    pub urgent: u64,
+    /// Applications waiting for a decision; only for those who decide them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applications: Option<u64>,
 }
 
 /// A moderator's action on a thread.

@@ -45,6 +45,9 @@ async fn may_hold(
     match topic {
         Topic::ModQueue if role >= Role::Moderator => Ok(()),
         Topic::ModQueue => Err(ProtocolError::Forbidden { topic }),
+        // Whoever may decide applications, and nobody else.
+        Topic::Applications if role >= policy::required_role(Action::DecideApplications) => Ok(()),
+        Topic::Applications => Err(ProtocolError::Forbidden { topic }),
         Topic::Member(id) if id == member => Ok(()),
         Topic::Member(_) => Err(ProtocolError::Forbidden { topic }),
         Topic::Board(id) => {

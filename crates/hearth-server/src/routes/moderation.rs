@@ -19,6 +19,7 @@ use crate::routes::admin::SuspendBody;
 use crate::routes::openapi::{
     AuditAnswer, BadRequest, BulkAnswer, Conflict, Forbidden, NotFound, NotSignedIn, QueueAnswer,
     QueueItemAnswer, StatusAnswer, SuspendedAnswer, ThreadAnswer, TooLarge, UnsupportedMediaType,
+    WaitingCountsAnswer,
 };
 use crate::routes::views::AuditView;
 use crate::routes::views::{MemberAdminView, MemberModView, ThreadView};
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/mod/members/{id}/suspend", post(suspend_member))
         .route("/api/mod/audit", get(list_audit))
         .route("/api/mod/queue", get(list_queue))
+        .route("/api/mod/counts", get(waiting_counts))
         .route("/api/mod/queue/bulk", post(decide_queue_bulk))
         .route("/api/mod/messages/{id}/approve", post(approve_message))
         .route("/api/mod/messages/{id}/reject", post(reject_message))
@@ -71,6 +73,28 @@ fn queue_view(state: &AppState, item: &hearth_app::QueueItemRecord) -> Value {
         "concern": verdict.as_ref().is_some_and(|v| v.concern),
         "report": item.report.as_ref().map(|r| json!({"reason": r.reason, "note": r.note, "created_at": r.created_at})),
     })
+}
+
+/// What is waiting, for the count in the navigation.
+///
+/// Open queue items and crises nobody has reached out to yet; for admins, waiting applications
+/// too. Kept live by the `modqueue` topic (and `applications` for admins): the client asks again
+/// when an event arrives there, never on a timer. Needs a moderator.
+#[utoipa::path(
+    get,
+    path = "/api/mod/counts",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The waiting counts.", body = WaitingCountsAnswer),
+        NotSignedIn, Forbidden,
+    )
+)]
+async fn waiting_counts(
+    State(state): State<AppState>,
+    Moderator(who): Moderator,
+) -> Result<Json<Value>> {
+    Ok(Json(json!(state.app.waiting_counts(&who).await?)))
 }
 
 /// The moderators' queue.

@@ -71,6 +71,7 @@ pub const SESSION: &str = "session_cookie";
         crate::routes::content::list_notifications,
         crate::routes::content::read_notifications,
         crate::routes::moderation::list_queue,
+        crate::routes::moderation::waiting_counts,
         crate::routes::moderation::approve_message,
         crate::routes::moderation::reject_message,
         crate::routes::moderation::decide_queue_bulk,
@@ -428,6 +429,18 @@ pub struct RuleSummary {
 pub struct StatusAnswer {
     /// What happened (`ok`, `removed`).
     pub status: String,
+}
+
+/// What is waiting for moderators (and, for admins, applications).
+#[derive(ToSchema)]
+pub struct WaitingCountsAnswer {
+    /// Open queue items (held, flagged, reported).
+    pub queue: u64,
+    /// Crises nobody has reached out to yet.
+    pub urgent: u64,
+    /// Applications waiting for a decision: only for those who decide them.
+    #[schema(required = false, nullable = false)]
+    pub applications: Option<u64>,
 }
 
 /// `{"valid": ...}`: whether an invite can still be used (nothing more about it).
