@@ -240,7 +240,7 @@ impl App {
         if let (Some((kind, message)), Some(author)) = (&notice, decided.post.author_id) {
             self.notify(NewNotification {
                 member_id: author,
-                kind: *kind,
+                kind,
                 thread_id: Some(decided.post.thread_id),
                 post_id: Some(decided.post.id),
                 message: message.clone(),
