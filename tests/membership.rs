@@ -986,6 +986,78 @@ async fn health_and_readiness(app: TestApp) {
     );
 }
 
+/// Issue 14, item 6d: an application with several mistakes is answered with every one of them
+/// at once (`fields`, while `field` and `message` stay the first, for older clients), the date
+/// of birth in words a person understands; and an invite link's page can ask, before the form
+/// is filled, whether its invite can still be used (yes or no only, rate limited).
+async fn an_application_hears_every_problem_at_once_and_an_invite_is_checked_first(app: TestApp) {
+    let c = app.client();
+    let (status, body) = c
+        .post(
+            "/api/applications",
+            json!({"handle": "x", "email": "not-an-email", "password": "short", "date_of_birth": "1980-31-01", "accept_rules": false, "statement": ""}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "invalid"),
+        "{body}"
+    );
+    let fields = body["error"]["fields"].as_object().expect("fields");
+    for f in [
+        "handle",
+        "email",
+        "password",
+        "date_of_birth",
+        "accept_rules",
+        "statement",
+    ] {
+        assert!(fields.contains_key(f), "{f} missing from {body}");
+    }
+    assert_eq!(body["error"]["field"], "handle", "{body}");
+    assert_eq!(body["error"]["message"], fields["handle"], "{body}");
+    let dob = fields["date_of_birth"].as_str().unwrap();
+    assert!(dob.contains("day, month and year"), "{dob}");
+    assert!(
+        !dob.contains("YYYY") && !dob.contains("date_of_birth"),
+        "{dob}"
+    );
+
+    let admin = app.admin().await;
+    let (_, body) = admin
+        .post("/api/admin/invites", json!({"confirm_adult": true}))
+        .await;
+    let token = body["token"].as_str().unwrap().to_owned();
+    let check = |t: &str| format!("/api/invites/check?token={t}");
+    let (status, body) = c.get(&check(&token)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"valid": true}));
+    let (_, body) = c.get(&check("not-a-real-invite")).await;
+    assert_eq!(body, json!({"valid": false}));
+    let mut adult = application("invited_early", "1970-03-03");
+    adult["invite"] = json!(token);
+    let (status, body) = c.post("/api/applications", adult).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, body) = c.get(&check(&token)).await;
+    assert_eq!(body, json!({"valid": false}), "a used invite");
+    let (status, body) = c.get("/api/invites/check").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "bad_request"),
+        "{body}"
+    );
+    // Rate limited per address, like the other checks an outsider can make.
+    let mut limited = false;
+    for _ in 0..40 {
+        let (status, _) = c.get(&check("guess")).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "invite checks are rate limited");
+}
+
 on_both_backends!(
     under_18_is_refused_kindly_and_a_retry_is_refused_too,
     an_adult_applies_an_admin_approves_and_the_member_signs_in_and_out,
@@ -997,6 +1069,7 @@ on_both_backends!(
     roles_change_and_moderators_cannot_sanction_their_peers,
     changing_the_password_ends_other_sessions,
     invites_are_single_use_expire_and_still_check_age,
+    an_application_hears_every_problem_at_once_and_an_invite_is_checked_first,
     the_first_run_link_works_once,
     bad_input_gets_clear_json_errors,
     state_changes_from_other_sites_are_refused,

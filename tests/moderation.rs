@@ -414,6 +414,105 @@ async fn approve_with_an_edit_publishes_the_redacted_text_and_a_second_decision_
     assert!(!p["body_html"].as_str().unwrap().contains("Cardiff"));
 }
 
+/// A moderator's edit is never silent (issue 14, item 6a): the author is told a moderator
+/// edited their post, with the reason given; every reader sees "edited by a moderator" until the
+/// author edits it again; and the reason is refused when too long, as any reason is.
+async fn a_moderators_edit_tells_the_author_why_and_marks_the_post(app: TestApp) {
+    let admin = app.admin().await;
+    let (_, thread_id) = open_thread(&admin).await;
+    let (gwen, _) = app.member(&admin, "gwen_member").await;
+    establish(&gwen, &admin, &thread_id).await;
+    let (_, before) = gwen.get("/api/notifications").await;
+    let before = before["notifications"].as_array().unwrap().len();
+    let (_, body) = gwen
+        .post(
+            &format!("/api/threads/{thread_id}/posts"),
+            json!({"body": "My son's hearing is at Leeds Crown Court on Monday."}),
+        )
+        .await;
+    assert_eq!(body["moderation"]["status"], "held", "{body}");
+    let post_id = body["post"]["id"].as_str().unwrap().to_owned();
+    let id = item_for(&admin, &post_id).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = admin
+        .post(
+            &format!("/api/mod/queue/{id}/approve"),
+            json!({"body": "My son's hearing is at [court removed] on Monday.", "reason": "x".repeat(1001)}),
+        )
+        .await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid"));
+    let (status, body) = admin
+        .post(
+            &format!("/api/mod/queue/{id}/approve"),
+            json!({
+                "body": "My son's hearing is at [court removed] on Monday.",
+                "reason": "We took out the court's name so nobody can be identified.",
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The author is told: a moderator edited it, and why; not merely "approved".
+    let (_, n) = gwen.get("/api/notifications").await;
+    let list = n["notifications"].as_array().unwrap();
+    assert_eq!(list.len(), before + 1, "one notice: {n}");
+    let notice = &list[0];
+    assert_eq!(notice["kind"], "post_edited_by_moderator", "{notice}");
+    assert_eq!(notice["post_id"], post_id.as_str());
+    assert_eq!(
+        notice["message"],
+        "We took out the court's name so nobody can be identified."
+    );
+    assert_eq!(notice["from"], "the moderators");
+
+    // Every reader sees it was edited by a moderator.
+    let edited = |posts: &Value| {
+        posts["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == post_id.as_str())
+            .unwrap()["edited_by_moderator"]
+            .clone()
+    };
+    let (reader, _) = app.member(&admin, "another_reader").await;
+    let (_, posts) = reader.get(&format!("/api/threads/{thread_id}/posts")).await;
+    assert_eq!(edited(&posts), json!(true), "{posts}");
+
+    // Until the author edits it again.
+    let (status, body) = gwen
+        .patch(
+            &format!("/api/posts/{post_id}"),
+            json!({"body": "My son's hearing is on Monday."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, posts) = admin.get(&format!("/api/threads/{thread_id}/posts")).await;
+    assert_eq!(edited(&posts), json!(false), "{posts}");
+
+    // A plain approval of a held post still says "approved" (no edit, no reason).
+    let (_, body) = gwen
+        .post(
+            &format!("/api/threads/{thread_id}/posts"),
+            json!({"body": "See you all at the meeting at Leeds Crown Court."}),
+        )
+        .await;
+    if body["moderation"]["status"] == "held" {
+        let pid = body["post"]["id"].as_str().unwrap();
+        let id = item_for(&admin, pid).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        admin
+            .post(&format!("/api/mod/queue/{id}/approve"), json!({}))
+            .await;
+        let (_, n) = gwen.get("/api/notifications").await;
+        assert_eq!(n["notifications"][0]["kind"], "post_approved", "{n}");
+    }
+}
+
 async fn reports_reach_the_queue_without_naming_the_reporter(app: TestApp) {
     let admin = app.admin().await;
     let (_, thread_id) = open_thread(&admin).await;
@@ -1054,6 +1153,7 @@ on_both_backends!(
     an_established_member_publishes_at_once_and_the_thread_author_hears_of_replies,
     a_held_post_can_be_rejected_with_a_reason_and_the_rejection_undone,
     approve_with_an_edit_publishes_the_redacted_text_and_a_second_decision_is_a_conflict,
+    a_moderators_edit_tells_the_author_why_and_marks_the_post,
     reports_reach_the_queue_without_naming_the_reporter,
     locked_threads_refuse_replies_and_moderators_act_on_threads,
     the_rules_reject_abuse_and_signpost_crisis_support,

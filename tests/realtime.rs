@@ -570,6 +570,154 @@ async fn a_room_that_needs_a_moderator_is_closed_without_one(app: TestApp) {
     }
 }
 
+/// Issue 14, item 6b: the members in a room that needs a moderator hear at once, over the
+/// socket, that it closed when its last moderator left; while one moderator of two stays,
+/// nothing is said; and presence no longer counts the moderator who left.
+async fn members_hear_at_once_that_the_room_closed_when_its_moderator_left(app: TestApp) {
+    let admin = app.admin().await;
+    let (_, body) = admin
+        .post(
+            "/api/admin/rooms",
+            json!({"name": "Evening support", "needs_moderator": true, "new_member_slow_mode_seconds": 0}),
+        )
+        .await;
+    let room = body["room"]["id"].as_str().unwrap().to_owned();
+    let (_, mod_id) = app.member(&admin, "night_mod").await;
+    admin
+        .patch(
+            &format!("/api/admin/members/{mod_id}"),
+            json!({"role": "moderator"}),
+        )
+        .await;
+    app.member(&admin, "waiting_sister").await;
+    let mut moderator = socket(&app.base, "first_admin", "admin-password-1").await;
+    subscribe(&mut moderator, json!([format!("room:{room}")]), json!({})).await;
+    let mut second = socket(&app.base, "night_mod", &password_of("night_mod")).await;
+    subscribe(&mut second, json!([format!("room:{room}")]), json!({})).await;
+    let mut m = socket(&app.base, "waiting_sister", &password_of("waiting_sister")).await;
+    subscribe(&mut m, json!([format!("room:{room}")]), json!({})).await;
+
+    // One of two moderators leaves: the room stays open, and nothing is announced.
+    second.close(None).await.unwrap();
+    drop(second);
+    if let Some(v) = next(&mut m, Duration::from_millis(1500)).await {
+        assert_ne!(v["event"]["kind"], "room_closed", "{v}");
+    }
+    // The last one leaves: the member hears it at once.
+    moderator.close(None).await.unwrap();
+    drop(moderator);
+    let v = expect(&mut m, "room_closed", |v| {
+        v["type"] == "event" && v["event"]["kind"] == "room_closed"
+    })
+    .await;
+    assert_eq!(v["topic"], format!("room:{room}"));
+    let (_, rooms) = admin.get("/api/rooms").await;
+    let r = rooms["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == room.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(r["open"], false, "{r}");
+    assert_eq!(r["moderator_present"], false, "{r}");
+}
+
+/// Issue 14, item 7g: the waiting counts for the navigation. Moderators get open queue items and
+/// open crises, admins waiting applications too, members nothing; admins hear over the socket
+/// (the admins-only `applications` topic) when an application arrives, and moderators over
+/// `modqueue` when the queue changes, so the count is asked for again only then.
+async fn waiting_counts_are_live_for_moderators_and_admins(app: TestApp) {
+    let admin = app.admin().await;
+    let (_, mod_id) = app.member(&admin, "count_mod").await;
+    admin
+        .patch(
+            &format!("/api/admin/members/{mod_id}"),
+            json!({"role": "moderator"}),
+        )
+        .await;
+    let moderator = app.client();
+    moderator
+        .sign_in("count_mod", &password_of("count_mod"))
+        .await;
+    let (member, _) = app.member(&admin, "count_member").await;
+
+    let (status, body) = member.get("/api/mod/counts").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = moderator.get("/api/mod/counts").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({"queue": 0, "urgent": 0}),
+        "no applications for a moderator"
+    );
+    let (_, body) = admin.get("/api/mod/counts").await;
+    assert_eq!(body, json!({"queue": 0, "urgent": 0, "applications": 0}));
+
+    // Only whoever decides applications may hold their topic.
+    let mut m = socket(&app.base, "count_mod", &password_of("count_mod")).await;
+    send(
+        &mut m,
+        json!({"type": "subscribe", "topics": ["applications"]}),
+    )
+    .await;
+    let err = expect(&mut m, "error", |v| v["type"] == "error").await;
+    assert_eq!(err["code"], "forbidden");
+    subscribe(&mut m, json!(["modqueue"]), json!({})).await;
+    let mut a = socket(&app.base, "first_admin", "admin-password-1").await;
+    subscribe(&mut a, json!(["applications"]), json!({})).await;
+
+    let (status, body) = app
+        .client()
+        .post(
+            "/api/applications",
+            common::application("new_applicant", "1975-05-05"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let v = expect(&mut a, "applications_changed", |v| {
+        v["type"] == "event" && v["event"]["kind"] == "applications_changed"
+    })
+    .await;
+    assert_eq!(v["topic"], "applications");
+    assert_eq!(
+        v["event"],
+        json!({"kind": "applications_changed"}),
+        "no details"
+    );
+    let (_, body) = admin.get("/api/mod/counts").await;
+    assert_eq!(body["applications"], 1, "{body}");
+
+    // A reported post reaches the queue: the moderators hear, and the count goes up.
+    let (_, b) = admin
+        .post(
+            "/api/admin/boards",
+            json!({"name": "Counting", "description": "x"}),
+        )
+        .await;
+    let board = b["board"]["id"].as_str().unwrap().to_owned();
+    let (_, t) = admin
+        .post(
+            &format!("/api/boards/{board}/threads"),
+            json!({"title": "Hello", "body": "A first post from the admin."}),
+        )
+        .await;
+    let post = t["post"]["id"].as_str().unwrap().to_owned();
+    let (status, body) = member
+        .post(
+            &format!("/api/posts/{post}/reports"),
+            json!({"reason": "unkind"}),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    expect(&mut m, "queue event", |v| {
+        v["type"] == "event" && v["topic"] == "modqueue"
+    })
+    .await;
+    let (_, body) = moderator.get("/api/mod/counts").await;
+    assert_eq!(body["queue"], 1, "{body}");
+}
+
 async fn metrics_count_sockets_and_the_queue(app: TestApp) {
     let admin = app.admin().await;
     let mut ws = socket(&app.base, "first_admin", "admin-password-1").await;
@@ -679,4 +827,6 @@ on_both_backends!(
     chat_messages_are_moderated_acknowledged_and_delivered,
     a_room_that_needs_a_moderator_is_closed_without_one,
     metrics_count_sockets_and_the_queue,
+    members_hear_at_once_that_the_room_closed_when_its_moderator_left,
+    waiting_counts_are_live_for_moderators_and_admins,
 );

@@ -21,6 +21,7 @@ mod m20261211_000011_held_chat_decisions;
 mod m20261212_000012_reserved_handles;
 mod m20261213_000013_application_emails;
 mod m20261213_000014_scrub_event_text;
+mod m20261214_000015_moderator_edits;
 
 /// The list of migrations, oldest first.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000012_reserved_handles::Migration),
             Box::new(m20261213_000013_application_emails::Migration),
             Box::new(m20261213_000014_scrub_event_text::Migration),
+            Box::new(m20261214_000015_moderator_edits::Migration),
         ]
     }
 }

@@ -32,7 +32,8 @@ import { CheckinScreen, Checkins } from './screens/Checkins';
 import { useTopic } from './socket';
 import { clearAllDrafts, keepOnlyDraftsOf } from './drafts';
 import { useUnreadCount } from './notifications';
-import { start as startSocket, stop as stopSocket, useConnection } from './socket';
+import { useWaitingCounts } from './waiting';
+import { onSanction, start as startSocket, stop as stopSocket, useConnection, type Sanction } from './socket';
 import {
   announceSessionChange,
   hasRole,
@@ -118,6 +119,7 @@ export function App() {
   const [loading, setLoading] = useState(true);
   const [member, setMember] = useState<Identity | null>(null);
   const [ended, setEnded] = useState(false);
+  const [sanction, setSanction] = useState<Sanction | null>(null);
 
   /**
    * The session ended (a 401, or the server says nobody is signed in): nothing of it stays, and
@@ -191,7 +193,16 @@ export function App() {
       setLoading(false);
     });
     window.addEventListener(SESSION_ENDED, sessionEnded);
-    return () => window.removeEventListener(SESSION_ENDED, sessionEnded);
+    // Suspended or closed while signed in here: the session is over, and the sign-in screen
+    // says why instead of "Reconnecting…".
+    const offSanction = onSanction((s) => {
+      setSanction(s);
+      sessionEnded();
+    });
+    return () => {
+      window.removeEventListener(SESSION_ENDED, sessionEnded);
+      offSanction();
+    };
   }, []);
 
   return (
@@ -200,11 +211,13 @@ export function App() {
         loading,
         member,
         ended,
+        sanction,
         setMember: (m) => {
           // Signed in, or out: drafts of anyone else go, and the other tabs are told.
           if (m) keepOnlyDraftsOf(m.id);
           else clearAllDrafts();
           setEnded(false);
+          setSanction(null);
           setMember(m);
           announceSessionChange();
         },
@@ -279,6 +292,9 @@ function Nav(props: { path: string }) {
   const { member, setMember } = useSession();
   const [busy, setBusy] = useState(false);
   const unread = useUnreadCount(member?.id ?? null);
+  const waiting = useWaitingCounts(member);
+  const forMods = waiting ? waiting.queue + waiting.urgent : 0;
+  const forAdmins = waiting?.applications ?? 0;
 
   async function signOut() {
     if (busy) return;
@@ -322,8 +338,32 @@ function Nav(props: { path: string }) {
                 )}
               </Link>
             </li>
-            {hasRole(member, 'moderator') && item('/mod/queue', 'Moderation', props.path.startsWith('/mod/'))}
-            {hasRole(member, 'admin') && item('/admin/applications', 'Admin', props.path.startsWith('/admin/'))}
+            {hasRole(member, 'moderator') && (
+              <li>
+                <Link href="/mod/queue" aria-current={props.path.startsWith('/mod/') ? 'page' : undefined}>
+                  Moderation
+                  {forMods > 0 && (
+                    <span class={`count${waiting && waiting.urgent > 0 ? ' count--urgent' : ''}`} data-testid="waiting-count">
+                      {forMods}
+                      <span class="visually-hidden"> waiting{waiting && waiting.urgent > 0 ? `, ${waiting.urgent} urgent` : ''}</span>
+                    </span>
+                  )}
+                </Link>
+              </li>
+            )}
+            {hasRole(member, 'admin') && (
+              <li>
+                <Link href="/admin/applications" aria-current={props.path.startsWith('/admin/') ? 'page' : undefined}>
+                  Admin
+                  {forAdmins > 0 && (
+                    <span class="count" data-testid="applications-count">
+                      {forAdmins}
+                      <span class="visually-hidden"> {forAdmins === 1 ? 'application' : 'applications'} waiting</span>
+                    </span>
+                  )}
+                </Link>
+              </li>
+            )}
             {item('/account', 'Account')}
             <li>
               <button type="button" class="nav__button" onClick={signOut} aria-disabled={busy ? 'true' : undefined}>

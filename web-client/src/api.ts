@@ -6,6 +6,8 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly field?: string;
+  /** Every field at fault with its sentence, when the server checked a whole form (`field` is the first). */
+  fields?: Record<string, string>;
   /** Extra parts of the answer: `moderation` (a rule rejected the text), `problems` (rules file). */
   moderation?: Moderation;
   problems?: { line: number; message: string }[];
@@ -73,7 +75,7 @@ export async function api<T = unknown>(
     return parsed as T;
   }
   const answer = parsed as {
-    error?: { code?: unknown; message?: unknown; field?: unknown; problems?: unknown; moderation?: unknown };
+    error?: { code?: unknown; message?: unknown; field?: unknown; fields?: unknown; problems?: unknown; moderation?: unknown };
     moderation?: unknown;
   } | null;
   const error = answer?.error;
@@ -88,6 +90,11 @@ export async function api<T = unknown>(
     const moderation = answer?.moderation ?? error.moderation;
     if (moderation && typeof moderation === 'object') {
       failure.moderation = moderation as Moderation;
+    }
+    if (error.fields && typeof error.fields === 'object' && !Array.isArray(error.fields)) {
+      failure.fields = Object.fromEntries(
+        Object.entries(error.fields as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      );
     }
     if (Array.isArray(error.problems)) {
       failure.problems = error.problems as { line: number; message: string }[];
@@ -186,6 +193,8 @@ export interface AuditView {
   action: string;
   target_kind: string;
   target_id: string | null;
+  /** The handle of the member acted on, when the target is a member who still exists. */
+  target_handle?: string | null;
   reason: string | null;
 }
 
@@ -245,6 +254,8 @@ export interface Post {
   decision_reason?: string | null;
   created_at: string;
   edited_at: string | null;
+  /** The text is a moderator's edit: shown as "edited by a moderator" (until the author edits it). */
+  edited_by_moderator?: boolean;
   /** Only in answers to the reader (events do not carry them; `reactions_changed` does). */
   reactions?: Reactions;
   /** Whether the reader muted the author: the post is shown collapsed. Only in answers. */

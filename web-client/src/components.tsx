@@ -48,7 +48,10 @@ export function PageHeading(props: { children: ComponentChildren }) {
 
 /** The message for a field, if the server's error was about that field. */
 export function errorFor(error: ApiError | null, field: string): string | undefined {
-  return error && error.field === field ? sentence(error.message) : undefined;
+  if (!error) return undefined;
+  const several = error.fields?.[field];
+  if (several) return sentence(several);
+  return error.field === field ? sentence(error.message) : undefined;
 }
 
 /** Field ids are derived from names, so an error summary can link to the field. */
@@ -205,7 +208,24 @@ export function ErrorSummary(props: { error: ApiError | null; title?: string; to
   if (!error) return null;
   return (
     <div class={`error-summary${props.tone === 'info' ? ' error-summary--info' : ''}`} role="alert" tabIndex={-1} ref={ref}>
-      <h2 class="error-summary__title">{props.title ?? 'There is a problem'}</h2>
+      <h2 class="error-summary__title">{props.title ?? (error.fields && Object.keys(error.fields).length > 1 ? 'There are problems' : 'There is a problem')}</h2>
+      {error.fields && Object.keys(error.fields).length > 1 ? (
+        <ul class="error-summary__list">
+          {Object.entries(error.fields).map(([field, message]) => (
+            <li key={field}>
+              <a
+                href={`#${fieldId(field)}`}
+                onClick={(e) => {
+                  e.preventDefault();
+                  document.getElementById(fieldId(field))?.focus();
+                }}
+              >
+                {sentence(message)}
+              </a>
+            </li>
+          ))}
+        </ul>
+      ) : (
       <p>
         {error.field ? (
           <a
@@ -221,6 +241,7 @@ export function ErrorSummary(props: { error: ApiError | null; title?: string; to
           sentence(error.message)
         )}
       </p>
+      )}
     </div>
   );
 }

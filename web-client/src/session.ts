@@ -6,6 +6,7 @@ import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 
 import { api, ApiError, type Identity, type Role } from './api';
+import type { Sanction } from './socket';
 
 /** The session as the app knows it. `member` is null when nobody is signed in. */
 export interface SessionValue {
@@ -13,6 +14,8 @@ export interface SessionValue {
   member: Identity | null;
   /** The session ended without this tab signing out (idle, another tab, a password change). */
   ended: boolean;
+  /** Why: the member was suspended or their account closed while signed in here. */
+  sanction?: Sanction | null;
   setMember: (member: Identity | null) => void;
 }
 

@@ -55,6 +55,31 @@ export type OwnerCheck = () => Promise<'same' | 'changed' | 'unknown'>;
 /** A close for policy: the member's access changed (RFC 6455 section 7.4.1). */
 const CLOSE_POLICY = 1008;
 
+/**
+ * The member was suspended or their account closed while this tab was open: the server's close
+ * reason is `suspended until <RFC 3339>`, `suspended` or `banned` (never the moderators' words,
+ * which sign-in shows behind the password).
+ */
+export interface Sanction {
+  standing: 'suspended' | 'banned';
+  until: string | null;
+}
+
+/** Reads a policy close's reason as a sanction, if it is one. */
+export function sanctionFrom(reason: string): Sanction | null {
+  const m = /^(suspended|banned)(?: until (\S+))?$/.exec(reason);
+  if (!m) return null;
+  return { standing: m[1] as Sanction['standing'], until: m[2] ?? null };
+}
+
+const sanctionListeners = new Set<(s: Sanction) => void>();
+
+/** Hears of a sanction that closed the socket (which then stays closed). */
+export function onSanction(l: (s: Sanction) => void): () => void {
+  sanctionListeners.add(l);
+  return () => sanctionListeners.delete(l);
+}
+
 const PING_MS = 25_000;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
@@ -171,7 +196,13 @@ function open(): void {
     notifyConfirmed();
     // Pings sent on this socket will never be answered: forget them.
     pongWaiters.length = 0;
+    const sanction = e.code === CLOSE_POLICY ? sanctionFrom(e.reason) : null;
     if (!wanted) setState('idle');
+    else if (sanction) {
+      // Suspended or closed: there is nothing to reconnect to; the app says why.
+      forget();
+      for (const l of sanctionListeners) l(sanction);
+    }
     // The member's access changed: find out at once whether their session is still there.
     else if (e.code === CLOSE_POLICY) connect(true);
     else scheduleReconnect();

@@ -170,8 +170,8 @@ describe('the forum in the browser', () => {
     assert.match(await queued.innerText(), /New member: first posts are read first/);
     assert.match(await queued.innerText(), /Waiting (less than a minute|\d+ minutes?)/);
     await checkScreen(mod, 'queue');
-    await queued.getByRole('button', { name: 'Approve the post by New_Voice', exact: true }).click();
-    await mod.getByText('The post by New_Voice was approved.').waitFor();
+    await queued.getByRole('button', { name: 'Publish (the post by New_Voice)', exact: true }).click();
+    await mod.getByText('The post by New_Voice was published.').waitFor();
     await queued.waitFor({ state: 'detached' });
 
     // The reader's open thread shows it, live, without a reload.
@@ -237,18 +237,18 @@ describe('the forum in the browser', () => {
     assert.ok((await onOne.locator('[data-testid="queue-source"] mark').allInnerTexts()).includes('07700 900123'));
     assert.match(await onOne.innerText(), /Contact details/);
 
-    await onTwo.getByRole('button', { name: 'Reject the post by New_Voice', exact: true }).click();
+    await onTwo.getByRole('button', { name: 'Don’t publish (the post by New_Voice)', exact: true }).click();
     await onTwo.getByLabel('A ready reason').selectOption('contact-details');
     await checkScreen(two, 'queue-reject');
-    await onTwo.getByRole('button', { name: 'Reject the post', exact: true }).click();
+    await onTwo.getByRole('button', { name: 'Don’t publish the post', exact: true }).click();
     await onOne.waitFor({ state: 'detached' }); // gone from the other moderator's screen, live
     // Undone: back in the queue of the moderator who undid it. (The server announces no event
     // for an undo, so other moderators' screens see it at their next queue event or refresh.)
     await two.getByRole('button', { name: 'Undo rejection of the post by New_Voice' }).click();
     await onTwo.waitFor();
-    await onTwo.getByRole('button', { name: 'Reject the post by New_Voice', exact: true }).click();
+    await onTwo.getByRole('button', { name: 'Don’t publish (the post by New_Voice)', exact: true }).click();
     await onTwo.getByLabel(/Or your own words/).fill('Please leave out the phone number, then post it again.');
-    await onTwo.getByRole('button', { name: 'Reject the post', exact: true }).click();
+    await onTwo.getByRole('button', { name: 'Don’t publish the post', exact: true }).click();
     await onTwo.waitFor({ state: 'detached' });
 
     // The author sees the reason on their post, from the moderators.
@@ -266,7 +266,7 @@ describe('the forum in the browser', () => {
     await one.getByTestId('queue-item').filter({ hasText: 'And thank you all.' }).waitFor();
     await two.getByTestId('queue-item').filter({ hasText: 'And thank you all.' }).waitFor();
     await one.getByRole('button', { name: 'Select all' }).click();
-    await one.getByRole('button', { name: 'Approve selected' }).click();
+    await one.getByRole('button', { name: 'Publish or keep up the selected' }).click();
     await one.getByTestId('queue-empty').waitFor();
     await two.getByTestId('queue-empty').waitFor();
     collect(one, two, authorPage);

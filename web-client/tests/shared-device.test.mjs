@@ -215,8 +215,8 @@ describe('a shared device in the browser', () => {
 
     const r = await apiCall(server.origin, 'POST', `/api/mod/members/${a.member.id}/suspend`, { hours: 2, reason: 'A short break' }, admin.cookie);
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    // Nobody touches the page: the socket's close (1008) is enough.
-    await page.getByText('Your session has ended.').waitFor({ timeout: 10_000 });
+    // Nobody touches the page: the socket's close (1008) is enough, and says why.
+    await page.getByTestId('account-suspended').getByText('Your account is suspended').waitFor({ timeout: 10_000 });
     assert.equal(await pageShows(page, words), false);
     const stored = await storageText(page);
     assert.ok(!stored.includes('Friday'), `localStorage still holds the chat draft:\n${stored}`);

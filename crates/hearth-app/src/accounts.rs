@@ -9,8 +9,10 @@ use hearth_core::policy::{Role, Standing};
 use hearth_store::StoreError;
 use hearth_store::records::{MemberRecord, NewMember};
 
+use crate::limits::Limit;
 use crate::secrets::token_hash;
 use crate::{App, AppError, Identity, Result};
+use hearth_realtime::Topic;
 
 /// Longest application statement, in characters.
 pub const STATEMENT_MAX: usize = 2000;
@@ -67,6 +69,22 @@ pub enum ApplyOutcome {
 }
 
 impl App {
+    /// Whether an invite can still be used: the application page asks as it opens, so a used
+    /// or expired invite is said at once, not after the whole form is filled. Anyone may ask
+    /// (the invitee has no account yet), at `invite_checks` per client `address`, and the
+    /// answer is only yes or no: nothing about who made the invite, or when it was used.
+    pub async fn invite_usable(&self, address: &str, token: &str) -> Result<bool> {
+        let _counted = self.take_limit(Limit::InviteChecks, address).await?;
+        let token = token.trim();
+        if token.is_empty() || token.len() > 200 {
+            return Ok(false);
+        }
+        Ok(self
+            .store
+            .invite_usable(&token_hash(token), self.now())
+            .await?)
+    }
+
     /// Applies to join. The date of birth is checked in UK time and never stored. Under 18:
     /// refused kindly, and a salted hash of the email is kept for a while so that a retry with
     /// another date is refused the same way. A duplicate email is answered exactly like a
@@ -74,41 +92,68 @@ impl App {
     /// nobody can learn whether someone else is a member (the admin deciding sees the duplicate).
     #[tracing::instrument(skip_all)]
     pub async fn apply(&self, input: ApplicationInput) -> Result<ApplyOutcome> {
-        let handle = validate_handle(&input.handle)
-            .map_err(|e| AppError::invalid("handle", e.to_string()))?;
-        self.check_handle(&handle, Role::Member)?;
-        let email =
-            normalise_email(&input.email).map_err(|e| AppError::invalid("email", e.to_string()))?;
-        validate_password(&input.password)
-            .map_err(|e| AppError::invalid("password", e.to_string()))?;
-        let dob = parse_date_of_birth(&input.date_of_birth)
-            .map_err(|e| AppError::invalid("date_of_birth", e.to_string()))?;
+        // Every field is checked before answering, so the form can show every problem at once.
+        let mut problems: Vec<(&'static str, String)> = Vec::new();
+        let mut unsuitable = None;
+        let handle = match validate_handle(&input.handle) {
+            Ok(h) => {
+                match self.check_handle(&h, Role::Member) {
+                    Ok(()) => {}
+                    Err(AppError::Validation { field, message, .. }) => {
+                        problems.push((field, message));
+                    }
+                    Err(other) => unsuitable = Some(other),
+                }
+                h
+            }
+            Err(e) => {
+                problems.push(("handle", e.to_string()));
+                String::new()
+            }
+        };
+        let email = normalise_email(&input.email).unwrap_or_else(|e| {
+            problems.push(("email", e.to_string()));
+            String::new()
+        });
+        if let Err(e) = validate_password(&input.password) {
+            problems.push(("password", e.to_string()));
+        }
+        let now = self.now();
+        // Age is judged before anything is looked up, and before a refusal record is
+        // consulted, so the answer does not depend on whether the email is known.
+        let age = parse_date_of_birth(&input.date_of_birth)
+            .and_then(|dob| check_adult(dob, uk_today(now)));
+        if let Err(e) = &age {
+            problems.push(("date_of_birth", e.to_string()));
+        }
         if !input.accept_rules {
-            return Err(AppError::invalid(
+            problems.push((
                 "accept_rules",
-                "please read and accept the group's rules to apply",
+                "please read and accept the group's rules to apply".to_owned(),
             ));
         }
         let statement = input.statement.trim().to_owned();
         if input.invite.is_none() && statement.is_empty() {
-            return Err(AppError::invalid(
+            problems.push((
                 "statement",
-                "please write a few words about why you would like to join",
+                "please write a few words about why you would like to join".to_owned(),
             ));
         }
         if statement.chars().count() > STATEMENT_MAX {
-            return Err(AppError::invalid(
+            problems.push((
                 "statement",
-                "the statement can be at most 2000 characters",
+                "the statement can be at most 2000 characters".to_owned(),
             ));
         }
+        if let Some(e) = AppError::invalid_fields(problems) {
+            return Err(e);
+        }
+        if let Some(e) = unsuitable {
+            return Err(e);
+        }
+        let age = age.map_err(|e| AppError::invalid("date_of_birth", e.to_string()))?;
 
-        let now = self.now();
         let email_hash = self.secrets.email_hash(&email);
-        // Age is checked before anything else is looked up, and before a refusal record is
-        // consulted, so the answer does not depend on whether the email is known.
-        let age = check_adult(dob, uk_today(now))
-            .map_err(|e| AppError::invalid("date_of_birth", e.to_string()))?;
         if age == AgeCheck::Minor {
             let expires = now + Duration::days(self.config.age_refusal_days);
             self.store
@@ -190,6 +235,14 @@ impl App {
                     .await?;
                 }
                 self.tell_address_owner(new.email.clone());
+                if !approved {
+                    // The admins' waiting count goes up on their screens (no details go out).
+                    self.publish_quietly(
+                        Topic::Applications,
+                        serde_json::json!({"kind": "applications_changed"}),
+                    )
+                    .await;
+                }
                 Ok(if approved {
                     ApplyOutcome::Approved
                 } else {

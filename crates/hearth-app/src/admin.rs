@@ -127,7 +127,16 @@ impl App {
         id: ApplicationId,
         d: &ApplicationDecision,
     ) -> Result<ApplicationRecord> {
-        match self.store.decide_application(id, d, self.now()).await {
+        let decided = self.store.decide_application(id, d, self.now()).await;
+        if decided.is_ok() {
+            // One fewer waiting, on every admin's screen.
+            self.publish_quietly(
+                hearth_realtime::Topic::Applications,
+                serde_json::json!({"kind": "applications_changed"}),
+            )
+            .await;
+        }
+        match decided {
             Err(StoreError::NotFound) => Err(AppError::NotFound("application")),
             Err(StoreError::Conflict { what: "email" }) => Err(AppError::Conflict {
                 code: "email_in_use",
@@ -282,8 +291,19 @@ impl App {
         if member.standing != Standing::Active {
             let ended = self.store.delete_member_sessions(id, None).await?;
             tracing::info!(member = %id, ended, "sessions ended by sanction");
-            self.disconnect_member(id, "this account has been suspended or closed")
-                .await;
+            // The member's open tabs show why they were closed, and stop reconnecting: the close
+            // says the standing and until when (machine-readable, well inside a close frame's
+            // 123 bytes). The moderators' words stay behind the password, as at sign-in: they
+            // never cross the bus, and a passer-by at a shared screen does not read them.
+            let why = match (to, until) {
+                (Standing::Suspended, Some(until)) => format!(
+                    "suspended until {}",
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+                (Standing::Suspended, None) => "suspended".to_owned(),
+                _ => "banned".to_owned(),
+            };
+            self.disconnect_member(id, &why).await;
         }
         let (action, why) = match (to, until) {
             (Standing::Suspended, Some(until)) => (

@@ -17,6 +17,9 @@ pub enum AppError {
         field: &'static str,
         /// A sentence for the person who typed it.
         message: String,
+        /// Other fields found wrong in the same request, so a form can show every problem at
+        /// once instead of one per submit (empty for most use cases, which check one thing).
+        more: Vec<(&'static str, String)>,
     },
     /// The input is well formed but cannot be accepted as it is (a handle the moderation rules
     /// would hold): answered with its own code so a client can say what to change. Nothing was
@@ -88,7 +91,22 @@ impl AppError {
         AppError::Validation {
             field,
             message: message.into(),
+            more: Vec::new(),
         }
+    }
+
+    /// Every problem found in a form, the first as the error's own field and message (what
+    /// clients that read one field show); `None` when there are none.
+    pub fn invalid_fields(mut problems: Vec<(&'static str, String)>) -> Option<Self> {
+        if problems.is_empty() {
+            return None;
+        }
+        let (field, message) = problems.remove(0);
+        Some(AppError::Validation {
+            field,
+            message,
+            more: problems,
+        })
     }
 }
 

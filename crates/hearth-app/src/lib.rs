@@ -48,7 +48,7 @@ pub use hearth_store::records::{MessageRecord, RoomRecord};
 pub use hearth_store::{CheckinMessageRecord, CheckinRecord, CrisisRecord};
 pub use hearth_store::{FollowedThread, PostReactions, ProfileRecord, SearchHit};
 pub use held_chat::{held_message_view, history_extras};
-pub use moderation::{QueueVerdict, ReasonInput, RulesReloadError, ThreadAction};
+pub use moderation::{QueueVerdict, ReasonInput, RulesReloadError, ThreadAction, WaitingCounts};
 pub use realtime::{
     AppSocketHandler, RoomState, StoreHooks, message_view, post_event_view, thread_event_view,
 };

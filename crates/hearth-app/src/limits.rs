@@ -150,6 +150,9 @@ pub struct LimitsConfig {
     /// Applications answered `409 handle_taken` per client address: how fast an outsider can
     /// test whether a handle exists.
     pub handle_checks: Rate,
+    /// Invite checks per client address (the application page asks, as it opens, whether its
+    /// invite can still be used): how fast an outsider can test guessed invite tokens.
+    pub invite_checks: Rate,
     /// Password-reset requests per email address asked for.
     pub reset_requests_per_account: Rate,
     /// Password-reset requests per client address.
@@ -183,6 +186,7 @@ impl Default for LimitsConfig {
             signin_failures_per_address: rate(30, 15 * MIN),
             applications: rate(20, HOUR),
             handle_checks: rate(10, HOUR),
+            invite_checks: rate(30, HOUR),
             reset_requests_per_account: rate(3, HOUR),
             reset_requests_per_address: rate(10, HOUR),
             posts: rate(30, 10 * MIN),
@@ -210,6 +214,8 @@ pub enum Limit {
     Applications,
     /// See [`LimitsConfig::handle_checks`].
     HandleChecks,
+    /// See [`LimitsConfig::invite_checks`].
+    InviteChecks,
     /// See [`LimitsConfig::reset_requests_per_account`].
     ResetAccount,
     /// See [`LimitsConfig::reset_requests_per_address`].
@@ -232,12 +238,13 @@ pub enum Limit {
 
 impl Limit {
     /// Every limit, for building a store's table.
-    pub const ALL: [Limit; 14] = [
+    pub const ALL: [Limit; 15] = [
         Limit::SignInPair,
         Limit::SignInAccount,
         Limit::SignInAddress,
         Limit::Applications,
         Limit::HandleChecks,
+        Limit::InviteChecks,
         Limit::ResetAccount,
         Limit::ResetAddress,
         Limit::Posts,
@@ -257,6 +264,7 @@ impl Limit {
             Limit::SignInAddress => "signin_address",
             Limit::Applications => "applications",
             Limit::HandleChecks => "handle_checks",
+            Limit::InviteChecks => "invite_checks",
             Limit::ResetAccount => "reset_account",
             Limit::ResetAddress => "reset_address",
             Limit::Posts => "posts",
@@ -282,6 +290,7 @@ impl Limit {
                 | Limit::SignInAddress
                 | Limit::Applications
                 | Limit::HandleChecks
+                | Limit::InviteChecks
                 | Limit::ResetAccount
                 | Limit::ResetAddress
         )
@@ -295,6 +304,7 @@ impl Limit {
             Limit::SignInAddress => config.signin_failures_per_address,
             Limit::Applications => config.applications,
             Limit::HandleChecks => config.handle_checks,
+            Limit::InviteChecks => config.invite_checks,
             Limit::ResetAccount => config.reset_requests_per_account,
             Limit::ResetAddress => config.reset_requests_per_address,
             Limit::Posts => config.posts,

@@ -34,6 +34,9 @@ pub enum QueueVerdict {
     Approve {
         /// A redacted body to publish instead.
         edited_body: Option<String>,
+        /// Why the moderator edited it, for the author (optional; only with an edited body).
+        /// A moderator's edit is never silent: the author is told of it, with this reason.
+        edit_reason: Option<String>,
     },
     /// Held: reject it. Flagged or reported: remove it. The author sees the reason.
     Reject(ReasonInput),
@@ -92,6 +95,25 @@ impl App {
         Ok(self.rules().ready_reasons().to_vec())
     }
 
+    /// What is waiting for `who`, for the count in the navigation: open queue items and open
+    /// crises for moderators, and waiting applications too for whoever decides them (`None`
+    /// for the others: they are not told how many there are).
+    pub async fn waiting_counts(&self, who: &Identity) -> Result<WaitingCounts> {
+        who.require(Action::ModerateQueue)?;
+        let (queue, _) = self.store.queue_depth().await?;
+        let urgent = self.store.count_open_crises().await?;
+        let applications = if who.require(Action::DecideApplications).is_ok() {
+            Some(self.store.count_applications("pending").await?)
+        } else {
+            None
+        };
+        Ok(WaitingCounts {
+            queue,
+            urgent,
+            applications,
+        })
+    }
+
     /// Open queue items, oldest first.
     pub async fn queue(&self, who: &Identity, limit: u64) -> Result<Vec<QueueItemRecord>> {
         who.require(Action::ModerateQueue)?;
@@ -141,7 +163,10 @@ impl App {
         let held = item.kind == "held";
         let now = self.now();
         let (decision, notice) = match &verdict {
-            QueueVerdict::Approve { edited_body } => {
+            QueueVerdict::Approve {
+                edited_body,
+                edit_reason,
+            } => {
                 let new_body = match edited_body {
                     Some(b) => {
                         let b = hearth_core::content::validate_body(b)
@@ -149,6 +174,27 @@ impl App {
                         Some((render_markdown(&b), b))
                     }
                     None => None,
+                };
+                let edit_reason = edit_reason
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned);
+                if edit_reason
+                    .as_ref()
+                    .is_some_and(|r| r.chars().count() > crate::admin::REASON_MAX)
+                {
+                    return Err(AppError::invalid(
+                        "reason",
+                        "a reason can be at most 1000 characters",
+                    ));
+                }
+                // An edit is always told to the author (with the reason, if any); a plain
+                // approval only when it publishes a held post.
+                let notice = if new_body.is_some() {
+                    Some(("post_edited_by_moderator", edit_reason))
+                } else {
+                    held.then_some(("post_approved", None))
                 };
                 (
                     QueueDecision {
@@ -159,7 +205,7 @@ impl App {
                         new_body: new_body.map(|(html, src)| (src, html)),
                         at: now,
                     },
-                    held.then_some(("post_approved", None)),
+                    notice,
                 )
             }
             QueueVerdict::Reject(r) => {
@@ -191,13 +237,13 @@ impl App {
             }
             other => other?,
         };
-        if let (Some((kind, message)), Some(author)) = (notice, decided.post.author_id) {
+        if let (Some((kind, message)), Some(author)) = (&notice, decided.post.author_id) {
             self.notify(NewNotification {
                 member_id: author,
                 kind,
                 thread_id: Some(decided.post.thread_id),
                 post_id: Some(decided.post.id),
-                message,
+                message: message.clone(),
                 at: now,
             })
             .await;
@@ -219,12 +265,18 @@ impl App {
         )
         .await;
         let action = format!("queue_{}_{}", item.kind, decision.state);
+        // An approval with changes says so in the log too, with the reason the author was given.
+        let detail = match (&decision.new_body, notice) {
+            (Some(_), Some((_, Some(why)))) => Some(format!("edited: {why}")),
+            (Some(_), _) => Some("edited".to_owned()),
+            _ => decision.reason.clone(),
+        };
         self.audit(
             Some(who.id),
             &action,
             "post",
             Some(item.post.id.to_string()),
-            decision.reason.clone(),
+            detail,
         )
         .await?;
         Ok(decided)
@@ -414,6 +466,18 @@ impl App {
     pub fn stored_verdict(post: &hearth_store::records::PostRecord) -> Option<Verdict> {
         serde_json::from_str(&post.verdict).ok()
     }
+}
+
+/// What is waiting for a moderator or admin (see [`App::waiting_counts`]).
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct WaitingCounts {
+    /// Open queue items (held, flagged, reported).
+    pub queue: u64,
+    /// Crises nobody has reached out to yet.
+    pub urgent: u64,
+    /// Applications waiting for a decision; only for those who decide them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applications: Option<u64>,
 }
 
 /// A moderator's action on a thread.

@@ -45,6 +45,9 @@ async fn may_hold(
     match topic {
         Topic::ModQueue if role >= Role::Moderator => Ok(()),
         Topic::ModQueue => Err(ProtocolError::Forbidden { topic }),
+        // Whoever may decide applications, and nobody else.
+        Topic::Applications if role >= policy::required_role(Action::DecideApplications) => Ok(()),
+        Topic::Applications => Err(ProtocolError::Forbidden { topic }),
         Topic::Member(id) if id == member => Ok(()),
         Topic::Member(_) => Err(ProtocolError::Forbidden { topic }),
         Topic::Board(id) => {
@@ -206,6 +209,7 @@ pub fn post_event_view(p: &PostRecord) -> Value {
         "content_warning": if gone { None } else { p.content_warning.clone() },
         "created_at": p.created_at,
         "edited_at": p.edited_at,
+        "edited_by_moderator": p.edited_by_moderator && !gone,
     })
 }
 
@@ -345,6 +349,57 @@ impl App {
         if let Err(e) = self.bus.member_role_changed(member).await {
             tracing::warn!(error = %e, "could not tell other instances a role changed");
         }
+    }
+
+    /// Watches members leaving rooms on this instance, for as long as the server runs: when the
+    /// last moderator leaves a room that is open only while one is here, everyone in it is
+    /// told at once (`room_closed` on the room's topic) instead of finding out when they next
+    /// try to speak. Members arriving need no such event: the room's screen asks for presence
+    /// when it opens.
+    pub fn watch_room_departures(&self) {
+        let mut departures = self.bus.hub().watch_departures();
+        let app = self.clone();
+        tokio::spawn(async move {
+            while let Some(d) = departures.recv().await {
+                if let Err(e) = app.room_departure(d.room, d.member).await {
+                    tracing::warn!(error = %e, room = %d.room, "could not check a room after a departure");
+                }
+            }
+        });
+    }
+
+    /// After `member` left `room` here: announces the room closed if that was its last
+    /// moderator.
+    async fn room_departure(&self, room: RoomId, member: MemberId) -> Result<()> {
+        let leaver = match self.store.member(member).await {
+            Ok(m) => m,
+            Err(StoreError::NotFound) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        if leaver.role < Role::Moderator {
+            return Ok(());
+        }
+        let room = match self.store.room(room).await {
+            Ok(r) => r,
+            Err(StoreError::NotFound) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        if !room.needs_moderator {
+            return Ok(());
+        }
+        // With Redis, what this instance shared of its presence is updated first, so the
+        // moderator who just left is not still counted from it.
+        if let Err(e) = self.bus.share_presence(self.now().timestamp()).await {
+            tracing::debug!(error = %e, "could not share presence before checking a room");
+        }
+        if self.room_state(&room, false).await?.moderator_present {
+            return Ok(());
+        }
+        self.publish(
+            Topic::Room(room.id),
+            json!({"kind": "room_closed", "room_id": room.id.to_string()}),
+        )
+        .await
     }
 
     /// Chat rooms, with whether each is open now, as `who` may see who is there.

@@ -18,14 +18,17 @@ pub enum AgeCheck {
 /// A date of birth that cannot be right.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AgeError {
-    /// The date is not a real date in `YYYY-MM-DD` form.
-    #[error("date_of_birth must be a date written YYYY-MM-DD")]
+    /// The date is not a real date in `YYYY-MM-DD` form (the application form sends the day,
+    /// month and year boxes that way, so the words are about those, for the person).
+    #[error(
+        "please give your date of birth as a real date: day, month and year, for example 31 01 1980"
+    )]
     Malformed,
     /// The date is after today.
-    #[error("date_of_birth is in the future")]
+    #[error("that date of birth is in the future: please check the year")]
     InFuture,
     /// The date is implausibly long ago.
-    #[error("date_of_birth is more than 120 years ago")]
+    #[error("that date of birth is more than 120 years ago: please check the year")]
     TooOld,
 }
 

@@ -421,6 +421,16 @@ struct HubInner {
     counters: Counters,
 }
 
+/// A member's last socket in a room on this instance went (closed tab, unsubscribed, kicked):
+/// the application decides whether that closes a room that needs a moderator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Departure {
+    /// The room.
+    pub room: RoomId,
+    /// The member who is no longer present in it here.
+    pub member: MemberId,
+}
+
 /// Monotonic counters, atomics so reading stats never contends with delivery.
 #[derive(Default)]
 struct Counters {
@@ -449,6 +459,10 @@ struct State {
     /// Sockets each member holds on other instances, as last shared through the bus (see
     /// [`Hub::set_sockets_elsewhere`]): the socket cap counts them too.
     elsewhere: HashMap<MemberId, usize>,
+    /// Told of each departure from a room, once someone watches them ([`Hub::watch_departures`]);
+    /// unbounded, as it is sent to under the lock (one small message per member leaving a room,
+    /// read at once by one task).
+    departures: Option<mpsc::UnboundedSender<Departure>>,
 }
 
 struct SocketEntry {
@@ -526,6 +540,15 @@ impl Hub {
                 counters: Counters::default(),
             }),
         }
+    }
+
+    /// The departures from rooms on this instance from now on, for the one task that watches
+    /// them (a room that needs a moderator closes when its last moderator leaves). A second
+    /// call takes them over from the first. Nothing is kept while nobody watches.
+    pub fn watch_departures(&self) -> mpsc::UnboundedReceiver<Departure> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.state().departures = Some(tx);
+        rx
     }
 
     /// The configuration in force.
@@ -1605,6 +1628,10 @@ impl State {
                 *count = count.saturating_sub(1);
                 if *count == 0 {
                     members.remove(&member);
+                    if let Some(tx) = &self.departures {
+                        // Nobody watching (the receiver was dropped) is fine: nothing to tell.
+                        let _ = tx.send(Departure { room, member });
+                    }
                 }
             }
             if members.is_empty() {

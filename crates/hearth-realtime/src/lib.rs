@@ -21,8 +21,8 @@ pub mod session;
 pub use bus::{Bus, BusError, BusState, RedisBusConfig};
 pub use envelope::{Envelope, EnvelopeError, Frame};
 pub use hub::{
-    CloseReason, DueSession, HookError, Hub, HubConfig, HubHooks, HubStats, MemberAccess,
-    SessionBinding, SocketHandle, SocketId, SocketOutput, SubscribeError, Subscribed,
+    CloseReason, Departure, DueSession, HookError, Hub, HubConfig, HubHooks, HubStats,
+    MemberAccess, SessionBinding, SocketHandle, SocketId, SocketOutput, SubscribeError, Subscribed,
 };
 pub use protocol::{
     AckStatus, ClientMessage, ProtocolError, ProtocolLimits, ServerMessage, Topic, TopicParseError,

@@ -34,12 +34,15 @@ pub enum Topic {
     /// moderators and admins may hold it, so held text is shown where it was said without ever
     /// reaching a member's socket (the room's own topic carries published messages only).
     RoomHeld(RoomId),
+    /// Applications to join arriving and being decided (events carry no applicant's details,
+    /// only that the waiting list changed). Only admins may hold it: they decide applications.
+    Applications,
 }
 
 /// Why a topic string was refused. The message never echoes the input, so it is safe to log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid topic: expected thread:<uuid>, board:<uuid>, room:<uuid>, roomheld:<uuid>, member:<uuid> or modqueue"
+    "invalid topic: expected thread:<uuid>, board:<uuid>, room:<uuid>, roomheld:<uuid>, member:<uuid>, modqueue or applications"
 )]
 pub struct TopicParseError;
 
@@ -59,6 +62,9 @@ impl FromStr for Topic {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s == "modqueue" {
             return Ok(Topic::ModQueue);
+        }
+        if s == "applications" {
+            return Ok(Topic::Applications);
         }
         let (kind, id) = s.split_once(':').ok_or(TopicParseError)?;
         // `Uuid::parse_str` accepts several spellings (braced, urn:...); only the hyphenated
@@ -87,6 +93,7 @@ impl fmt::Display for Topic {
             Topic::ModQueue => f.write_str("modqueue"),
             Topic::Member(id) => write!(f, "member:{id}"),
             Topic::RoomHeld(id) => write!(f, "roomheld:{id}"),
+            Topic::Applications => f.write_str("applications"),
         }
     }
 }

@@ -34,6 +34,7 @@ fn topic() -> impl Strategy<Value = Topic> {
         uuid().prop_map(|u| Topic::Member(MemberId(u))),
         uuid().prop_map(|u| Topic::RoomHeld(RoomId(u))),
         Just(Topic::ModQueue),
+        Just(Topic::Applications),
     ]
 }
 

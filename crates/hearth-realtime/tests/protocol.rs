@@ -26,6 +26,7 @@ fn topics_parse_and_display_round_trip() {
         (format!("member:{T}"), Topic::Member(MemberId(uuid(T)))),
         (format!("roomheld:{T}"), Topic::RoomHeld(RoomId(uuid(T)))),
         ("modqueue".to_owned(), Topic::ModQueue),
+        ("applications".to_owned(), Topic::Applications),
     ];
     for (text, topic) in cases {
         assert_eq!(text.parse::<Topic>(), Ok(topic), "{text}");

@@ -112,6 +112,20 @@ impl IntoResponse for ApiError {
         {
             body["error"]["field"] = json!(field);
         }
+        // Every field at fault, with its sentence: `field` and `message` stay the first of them.
+        if let ApiError::App(AppError::Validation {
+            field,
+            message,
+            more,
+        }) = &self
+        {
+            let mut fields = serde_json::Map::new();
+            fields.insert((*field).to_owned(), json!(message));
+            for (f, m) in more {
+                fields.entry((*f).to_owned()).or_insert_with(|| json!(m));
+            }
+            body["error"]["fields"] = serde_json::Value::Object(fields);
+        }
         match &self {
             ApiError::App(AppError::RuleRejected(v)) => {
                 body["moderation"] = json!(hearth_app::Moderation::from_verdict(v));

@@ -283,6 +283,7 @@ pub async fn start(config: Config, clock: Clock) -> anyhow::Result<Running> {
         );
     }
     spawn_housekeeping(state.clone());
+    state.app.watch_room_departures();
     spawn_socket_session_sweep(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let service = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

@@ -156,6 +156,9 @@ pub struct AuditEntry {
     pub target_kind: String,
     /// The id of the thing acted on.
     pub target_id: Option<String>,
+    /// The handle of the member acted on (a `member` target that still exists), so the log
+    /// can say who in words.
+    pub target_handle: Option<String>,
     /// The reason given.
     pub reason: Option<String>,
 }
@@ -259,6 +262,9 @@ mod content {
         pub created_at: DateTime<Utc>,
         /// When it was last edited.
         pub edited_at: Option<DateTime<Utc>>,
+        /// Whether its text is a moderator's edit (approved with their changes), which every
+        /// reader is told, until the author edits it again.
+        pub edited_by_moderator: bool,
     }
 
     /// What is needed to write a post.

@@ -1,7 +1,7 @@
 // Applying to join: the 18+ gate explained plainly, the rules and the privacy notice, then the
 // form. An under-18 refusal replaces the form with the server's kind message (with Childline).
 
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 
 import { api, ApiError, sentence } from '../api';
 import {
@@ -21,21 +21,35 @@ import { useLocation } from '../router';
 
 const STATEMENT_MAX = 2000;
 
-/** Builds YYYY-MM-DD from three boxes, or explains what is missing. */
-function dateOfBirth(day: string, month: string, year: string): string | ApiError {
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * Builds YYYY-MM-DD from the three boxes, or says in plain words what is wrong with them (a day
+ * and month the wrong way round most of all), as `{ problem }`.
+ */
+function dateOfBirth(day: string, month: string, year: string): string | { problem: string } {
   const d = day.trim();
   const m = month.trim();
   const y = year.trim();
+  const example = 'for example 31 01 1980';
   if (!d || !m || !y) {
-    return new ApiError(400, 'invalid', 'enter your date of birth: day, month and year', 'date_of_birth');
+    return { problem: `please give your date of birth: day, month and year, ${example}` };
   }
   if (!/^\d{1,2}$/.test(d) || !/^\d{1,2}$/.test(m) || !/^\d{4}$/.test(y)) {
-    return new ApiError(
-      400,
-      'invalid',
-      'enter your date of birth as numbers, for example 27 3 1980',
-      'date_of_birth',
-    );
+    return { problem: `please give your date of birth in numbers: day, month and year, ${example}` };
+  }
+  const dn = Number(d);
+  const mn = Number(m);
+  const yn = Number(y);
+  if (mn > 12 && dn >= 1 && dn <= 12) {
+    return { problem: `there is no month ${mn}: the day and month may be the wrong way round. Please give the day first, then the month, ${example}` };
+  }
+  if (mn < 1 || mn > 12) {
+    return { problem: `the month is a number from 1 to 12: please give day, month and year, ${example}` };
+  }
+  const days = new Date(Date.UTC(yn, mn, 0)).getUTCDate();
+  if (dn < 1 || dn > days) {
+    return { problem: `${MONTHS[mn - 1]} ${yn} has no day ${dn}: please check your date of birth` };
   }
   return `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`;
 }
@@ -56,6 +70,19 @@ export function Apply() {
   const [error, setError] = useState<ApiError | null>(null);
   const [refusal, setRefusal] = useState<string | null>(null);
   const [done, setDone] = useState<{ status: string; message: string } | null>(null);
+  /** Whether the invite in the link can still be used: asked as the page opens. */
+  const [inviteValid, setInviteValid] = useState<boolean | null>(null);
+
+  useEffect(() => {
+    if (!invite) return;
+    api<{ valid: boolean }>('GET', `/api/invites/check?token=${encodeURIComponent(invite)}`).then(
+      (b) => setInviteValid(b.valid),
+      // Could not ask (offline, too many checks): the application itself will say.
+      () => setInviteValid(null),
+    );
+  }, [invite]);
+  /** An invite known to be used or expired is not sent: the application waits for an admin instead. */
+  const usableInvite = invite && inviteValid !== false ? invite : '';
 
   if (refusal) {
     return (
@@ -95,11 +122,9 @@ export function Apply() {
   async function submit(e: Event) {
     e.preventDefault();
     if (busy) return;
+    // A date that cannot be right is still sent (as it is), so that the answer lists every
+    // other problem too; what the boxes hold is then explained in the words above.
     const dob = dateOfBirth(day, month, year);
-    if (dob instanceof ApiError) {
-      setError(dob);
-      return;
-    }
     setBusy(true);
     setError(null);
     try {
@@ -107,10 +132,10 @@ export function Apply() {
         handle,
         email,
         password,
-        date_of_birth: dob,
+        date_of_birth: typeof dob === 'string' ? dob : `${year.trim()}-${month.trim()}-${day.trim()}`,
         statement,
         accept_rules: accept,
-        ...(invite ? { invite } : {}),
+        ...(usableInvite ? { invite: usableInvite } : {}),
       });
       // Nothing typed here should linger in memory or on screen.
       setPassword('');
@@ -120,6 +145,13 @@ export function Apply() {
       if (apiError.code === 'under_age') {
         setPassword('');
         setRefusal(apiError.message);
+      } else if (typeof dob !== 'string' && apiError.code === 'invalid') {
+        // The boxes' own words for the date, with the server's for everything else.
+        const fields: Record<string, string> = { ...(apiError.fields ?? (apiError.field ? { [apiError.field]: apiError.message } : {})), date_of_birth: dob.problem };
+        const first = Object.keys(fields)[0];
+        const merged = new ApiError(400, 'invalid', fields[first], first);
+        merged.fields = fields;
+        setError(merged);
       } else {
         setError(apiError);
       }
@@ -133,7 +165,14 @@ export function Apply() {
   return (
     <>
       <PageHeading>Apply to join</PageHeading>
-      {invite && (
+      {invite && inviteValid === false && (
+        <div class="notice notice--warning" role="alert" data-testid="invite-invalid">
+          <h2 class="notice__title">This invite link can no longer be used</h2>
+          <p>It has already been used, or it has expired. Ask the person who invited you for a new link.</p>
+          <p>You can still apply below without it: one of the group's admins will read your application.</p>
+        </div>
+      )}
+      {invite && inviteValid !== false && (
         <Notice kind="info">
           <p>You have been invited. You still need to fill in this form, including your date of birth.</p>
         </Notice>
@@ -213,7 +252,7 @@ export function Apply() {
         >
           <legend>Date of birth</legend>
           <p class="hint" id="dob-hint">
-            For example, 27 3 1980. Used only to check you are 18 or over, then forgotten.
+            Day, then month, then year: for example 31 01 1980. Used only to check you are 18 or over, then forgotten.
           </p>
           {dobError && (
             <p class="field-error" id="dob-error">
@@ -269,7 +308,7 @@ export function Apply() {
 
         <TextArea
           name="statement"
-          label={invite ? 'A few words about why you would like to join (optional)' : 'A few words about why you would like to join'}
+          label={usableInvite ? 'A few words about why you would like to join (optional)' : 'A few words about why you would like to join'}
           hint="Only the admins read this, and it is deleted once they have decided. Please do not include names or places."
           maxLength={STATEMENT_MAX}
           value={statement}

@@ -77,6 +77,8 @@ function textOf(html: string): string {
 export function RoomScreen(props: { id: string }) {
   const { member } = useSession();
   const [room, setRoom] = useState<Room | null>(null);
+  /** Closed while the member was here (the socket said so), rather than closed on arrival. */
+  const [closedNow, setClosedNow] = useState(false);
   const [messages, setMessages] = useState<Map<string, ChatMessage>>(new Map());
   const [before, setBefore] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
@@ -108,6 +110,7 @@ export function RoomScreen(props: { id: string }) {
       const r = b.rooms.find((x) => x.id === props.id);
       if (!r) throw new ApiError(404, 'not_found', 'there is no such room');
       setRoom(r);
+      if (r.open) setClosedNow(false);
     } catch (e) {
       setError(asApiError(e));
     }
@@ -147,6 +150,14 @@ export function RoomScreen(props: { id: string }) {
   const live = useTopic(
     `room:${props.id}`,
     (e) => {
+      if (e.kind === 'room_closed') {
+        // The last moderator left a room that is open only while one is here: closed at once
+        // on screen (and the moderator gone from "Here now"), not at the next message sent.
+        setRoom((r) => (r ? { ...r, open: false, moderator_present: false } : r));
+        setClosedNow(true);
+        void refreshRoom();
+        return;
+      }
       if (e.kind === 'message_withdrawn') {
         const id = String(e.message_id ?? '');
         setMessages((old) => {
@@ -326,9 +337,9 @@ export function RoomScreen(props: { id: string }) {
         </p>
       )}
       {closed && (
-        <div class="notice notice--warning" data-testid="room-closed">
-          <h2 class="notice__title">This room is closed</h2>
-          <p>{room?.needs_moderator ? 'It opens when a moderator is here. You can read what was said before.' : 'You can read what was said before.'}</p>
+        <div class="notice notice--warning" data-testid="room-closed" role={closedNow ? 'alert' : undefined}>
+          <h2 class="notice__title">{closedNow ? 'The moderator has left, so this room is now closed' : 'This room is closed'}</h2>
+          <p>{room?.needs_moderator ? 'It opens again when a moderator is here. You can read what was said before.' : 'You can read what was said before.'}</p>
         </div>
       )}
       {heldHere > 0 && (

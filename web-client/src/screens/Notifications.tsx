@@ -10,6 +10,7 @@ import { fetchNotifications, markAllRead, onNotificationsChanged, unreadNow } fr
 
 const WORDS: Record<string, string> = {
   post_approved: 'A moderator approved your post. Everyone can see it now.',
+  post_edited_by_moderator: 'A moderator edited your post. It is marked “edited by a moderator”, and you can still edit it yourself.',
   post_rejected: 'Your post was not published.',
   post_removed: 'Your post was removed.',
   queue_overdue: 'Something in the moderation queue has waited a long time.',

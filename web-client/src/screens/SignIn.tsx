@@ -3,7 +3,7 @@
 
 import { useState } from 'preact/hooks';
 
-import { api, ApiError, type Identity } from '../api';
+import { api, ApiError, formatDate, type Identity } from '../api';
 import { ErrorSummary, Link, Notice, PageHeading, SubmitButton, TextField, asApiError, errorFor } from '../components';
 import { navigate, useLocation } from '../router';
 import { useSession } from '../session';
@@ -19,7 +19,7 @@ const TITLES: Record<string, string> = {
 
 /** `/sign-in`, and in place of any members' page for someone signed out. */
 export function SignIn(props: { ended?: boolean }) {
-  const { setMember, ended: sessionEnded } = useSession();
+  const { setMember, ended: sessionEnded, sanction } = useSession();
   const { search } = useLocation();
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
@@ -59,7 +59,18 @@ export function SignIn(props: { ended?: boolean }) {
           <p>You have signed out.</p>
         </Notice>
       )}
-      {ended && !signedOut && (
+      {sanction && !signedOut && (
+        <div class="notice notice--warning" role="alert" data-testid="account-suspended">
+          <h2 class="notice__title">{sanction.standing === 'banned' ? 'This account is closed' : 'Your account is suspended'}</h2>
+          {sanction.standing === 'suspended' && (
+            <p>{sanction.until ? <>It is suspended until <time dateTime={sanction.until}>{formatDate(sanction.until)}</time>.</> : 'It is suspended for now.'} You were signed out on this device.</p>
+          )}
+          {sanction.standing === 'banned' && <p>The moderators have closed it. You were signed out on this device.</p>}
+          <p>To read the moderators' reason, sign in below with your password: it is shown to you only.</p>
+          <p>Anything you had written but not sent was removed from this device.</p>
+        </div>
+      )}
+      {ended && !signedOut && !sanction && (
         <Notice kind="info">
           <p>Your session has ended. Please sign in again.</p>
           <p>Anything you had written but not sent was removed from this device, so nobody else using it can see it.</p>

@@ -24,6 +24,7 @@ import { Composer, Outcome, SafeHtml, StatusNote, WithWarning } from '../forum';
 import { isMuted, useMutedHandles } from '../mutes';
 import { hasRole, useSession } from '../session';
 import { useTopic } from '../socket';
+import { REPORT_REASONS } from '../words';
 
 interface Page {
   posts: Post[];
@@ -256,14 +257,6 @@ export function ThreadScreen(props: { id: string }) {
   );
 }
 
-const REPORT_REASONS: [string, string][] = [
-  ['identifying', 'It could identify someone'],
-  ['unkind', 'It is unkind or hurtful'],
-  ['unsafe', 'Someone may be at risk'],
-  ['graphic', 'It is too graphic or detailed'],
-  ['spam', 'Spam or advertising'],
-  ['other', 'Something else'],
-];
 
 /** Follow (notified of new replies), Following ✓ (press to stop), or mute the thread. */
 function FollowControl(props: { threadId: string; refresh: number; onAnnounce: (s: string) => void }) {
@@ -530,7 +523,7 @@ function PostCard(props: {
         </h3>
         <p class="meta post__meta">
           <time dateTime={post.created_at}>{formatDate(post.created_at)}</time>
-          {post.edited_at && <> · edited</>}
+          {post.edited_by_moderator ? <span data-testid="edited-by-moderator"> · edited by a moderator</span> : post.edited_at && <> · edited</>}
         </p>
       </header>
       {post.mine && <StatusNote post={post} />}
@@ -655,7 +648,7 @@ function ReportForm(props: { post: Post }) {
           <fieldset class={`field${errorFor(error, `${id}-reason`) ? ' field--error' : ''}`} id={`field-${id}-reason`} tabIndex={-1}>
             <legend>What is wrong with it?</legend>
             {errorFor(error, `${id}-reason`) && <p class="field-error">{errorFor(error, `${id}-reason`)}</p>}
-            {REPORT_REASONS.map(([value, label]) => (
+            {REPORT_REASONS.map(({ code: value, choice: label }) => (
               <div class="radio-row" key={value}>
                 <input type="radio" id={`${id}-${value}`} name={`${id}-reason`} value={value} checked={reason === value} onChange={() => setReason(value)} />
                 <label for={`${id}-${value}`}>{label}</label>

@@ -1,27 +1,64 @@
-//! `POST /api/applications`: applying to join.
+//! `POST /api/applications`: applying to join; `GET /api/invites/check`: whether an invite
+//! can still be used.
 
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{get, post};
 use hearth_app::limits::Limit;
 use hearth_app::{AppError, ApplicationInput, ApplyOutcome};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::Result;
 use crate::extract::ApiJson;
 use crate::routes::openapi::{
-    BadRequest, Conflict, Forbidden, HandleIdentifies, RateLimited, StatusMessageAnswer, TooLarge,
-    UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, HandleIdentifies, InviteCheckAnswer, RateLimited,
+    StatusMessageAnswer, TooLarge, UnsupportedMediaType,
 };
 use crate::state::AppState;
 
 /// Applying.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/applications", post(create_application))
+    Router::new()
+        .route("/api/applications", post(create_application))
+        .route("/api/invites/check", get(check_invite))
+}
+
+/// The invite to check.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct InviteQuery {
+    /// The invite token, as in the invite link's `invite=`.
+    token: String,
+}
+
+/// Whether an invite can still be used.
+///
+/// The application page asks as it opens with `?invite=`, so a used or expired invite is said
+/// at once rather than after the whole form is filled. Answers only `{"valid": true|false}`.
+/// Rate limited per client address (`invite_checks`).
+#[utoipa::path(
+    get,
+    path = "/api/invites/check",
+    tag = "membership",
+    params(InviteQuery),
+    responses(
+        (status = 200, description = "Whether the invite can still be used.", body = InviteCheckAnswer),
+        BadRequest, RateLimited,
+    )
+)]
+async fn check_invite(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    crate::routes::account::Peer(peer): crate::routes::account::Peer,
+    crate::extract::ApiQuery(q): crate::extract::ApiQuery<InviteQuery>,
+) -> Result<Json<Value>> {
+    let address = crate::routes::account::client_address(&state, &headers, peer);
+    let valid = state.app.invite_usable(&address, &q.token).await?;
+    Ok(Json(json!({ "valid": valid })))
 }
 
 /// An application as sent. Every field is required except `invite`.

@@ -19,6 +19,7 @@ use crate::routes::admin::SuspendBody;
 use crate::routes::openapi::{
     AuditAnswer, BadRequest, BulkAnswer, Conflict, Forbidden, NotFound, NotSignedIn, QueueAnswer,
     QueueItemAnswer, StatusAnswer, SuspendedAnswer, ThreadAnswer, TooLarge, UnsupportedMediaType,
+    WaitingCountsAnswer,
 };
 use crate::routes::views::AuditView;
 use crate::routes::views::{MemberAdminView, MemberModView, ThreadView};
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/mod/members/{id}/suspend", post(suspend_member))
         .route("/api/mod/audit", get(list_audit))
         .route("/api/mod/queue", get(list_queue))
+        .route("/api/mod/counts", get(waiting_counts))
         .route("/api/mod/queue/bulk", post(decide_queue_bulk))
         .route("/api/mod/messages/{id}/approve", post(approve_message))
         .route("/api/mod/messages/{id}/reject", post(reject_message))
@@ -71,6 +73,28 @@ fn queue_view(state: &AppState, item: &hearth_app::QueueItemRecord) -> Value {
         "concern": verdict.as_ref().is_some_and(|v| v.concern),
         "report": item.report.as_ref().map(|r| json!({"reason": r.reason, "note": r.note, "created_at": r.created_at})),
     })
+}
+
+/// What is waiting, for the count in the navigation.
+///
+/// Open queue items and crises nobody has reached out to yet; for admins, waiting applications
+/// too. Kept live by the `modqueue` topic (and `applications` for admins): the client asks again
+/// when an event arrives there, never on a timer. Needs a moderator.
+#[utoipa::path(
+    get,
+    path = "/api/mod/counts",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The waiting counts.", body = WaitingCountsAnswer),
+        NotSignedIn, Forbidden,
+    )
+)]
+async fn waiting_counts(
+    State(state): State<AppState>,
+    Moderator(who): Moderator,
+) -> Result<Json<Value>> {
+    Ok(Json(json!(state.app.waiting_counts(&who).await?)))
 }
 
 /// The moderators' queue.
@@ -117,6 +141,10 @@ struct ApproveBody {
     /// A redacted body to publish instead of the author's.
     #[schema(required = false)]
     body: Option<String>,
+    /// Why the moderator edited it (with `body` only): the author is told of the edit, with
+    /// this reason.
+    #[schema(required = false)]
+    reason: Option<String>,
 }
 
 /// Why: a reason in words, or the id of a ready-made reason.
@@ -151,7 +179,7 @@ impl ReasonBody {
     security(("session_cookie" = [])),
     params(("id" = uuid::Uuid, Path, description = "The queue item's id.")),
     request_body(content = Option<ApproveBody>, content_type = "application/json",
-        description = "Optional: an edited body to publish instead of the author's."),
+        description = "Optional: an edited body to publish instead of the author's, and why (the author is told)."),
     responses(
         (status = 200, description = "Approved.", body = QueueItemAnswer),
         BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge,
@@ -164,8 +192,8 @@ async fn approve_queue_item(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
     // The body is optional: empty means "approve as written".
-    let edited_body = if body.iter().all(u8::is_ascii_whitespace) {
-        None
+    let approve = if body.iter().all(u8::is_ascii_whitespace) {
+        ApproveBody::default()
     } else {
         let value = serde_json::from_slice::<Value>(&body).map_err(|e| {
             crate::error::ApiError::BadRequest(format!("the request body does not fit: {e}"))
@@ -173,16 +201,15 @@ async fn approve_queue_item(
         if crate::extract::has_nul(&value) {
             return Err(crate::error::ApiError::InvalidText);
         }
-        serde_json::from_value::<ApproveBody>(value)
-            .map_err(|e| {
-                crate::error::ApiError::BadRequest(format!("the request body does not fit: {e}"))
-            })?
-            .body
+        serde_json::from_value::<ApproveBody>(value).map_err(|e| {
+            crate::error::ApiError::BadRequest(format!("the request body does not fit: {e}"))
+        })?
     };
-    let item = state
-        .app
-        .decide_queue_item(&who, id, QueueVerdict::Approve { edited_body })
-        .await?;
+    let verdict = QueueVerdict::Approve {
+        edited_body: approve.body,
+        edit_reason: approve.reason,
+    };
+    let item = state.app.decide_queue_item(&who, id, verdict).await?;
     Ok(Json(json!({"item": queue_view(&state, &item)})))
 }
 
@@ -274,7 +301,10 @@ async fn decide_queue_bulk(
         return Err(AppError::invalid("ids", "give between 1 and 100 queue item ids").into());
     }
     let verdict = match body.action.as_str() {
-        "approve" => QueueVerdict::Approve { edited_body: None },
+        "approve" => QueueVerdict::Approve {
+            edited_body: None,
+            edit_reason: None,
+        },
         "reject" => QueueVerdict::Reject(ReasonInput {
             reason: body.reason,
             ready_reason: body.ready_reason,

@@ -37,7 +37,7 @@ pub const SESSION: &str = "session_cookie";
     info(
         title = "Hearth",
         description = "The HTTP API of Hearth, a small private moderated support forum. \
-            Bodies are JSON. Every error is `{\"error\": {\"code\", \"message\", \"field\"?}}` \
+            Bodies are JSON. Every error is `{\"error\": {\"code\", \"message\", \"field\"?, \"fields\"?}}` \
             (see `ErrorBody`) with the status saying what kind of failure it is. \
             Operations marked with the `session_cookie` security scheme need the session cookie \
             set by `POST /api/session`; some also need the moderator or admin role, as their \
@@ -51,6 +51,7 @@ pub const SESSION: &str = "session_cookie";
         crate::routes::health::get_ready,
         crate::routes::setup::create_first_admin,
         crate::routes::applications::create_application,
+        crate::routes::applications::check_invite,
         crate::routes::account::create_session,
         crate::routes::account::get_session,
         crate::routes::account::delete_session,
@@ -70,6 +71,7 @@ pub const SESSION: &str = "session_cookie";
         crate::routes::content::list_notifications,
         crate::routes::content::read_notifications,
         crate::routes::moderation::list_queue,
+        crate::routes::moderation::waiting_counts,
         crate::routes::moderation::approve_message,
         crate::routes::moderation::reject_message,
         crate::routes::moderation::decide_queue_bulk,
@@ -227,9 +229,14 @@ pub struct ErrorDetail {
     pub code: String,
     /// A sentence for a person.
     pub message: String,
-    /// With `invalid` and `handle_identifies`: the request field at fault.
+    /// With `invalid` and `handle_identifies`: the request field at fault (the first, when
+    /// several are).
     #[schema(required = false, nullable = false)]
     pub field: Option<String>,
+    /// With `invalid`: every request field at fault, each with its sentence (a form can show
+    /// them all at once).
+    #[schema(required = false, nullable = false)]
+    pub fields: Option<std::collections::BTreeMap<String, String>>,
     /// With `rules_invalid`: the problems in the rules file.
     #[schema(required = false, nullable = false)]
     pub problems: Option<Vec<RuleProblem>>,
@@ -422,6 +429,25 @@ pub struct RuleSummary {
 pub struct StatusAnswer {
     /// What happened (`ok`, `removed`).
     pub status: String,
+}
+
+/// What is waiting for moderators (and, for admins, applications).
+#[derive(ToSchema)]
+pub struct WaitingCountsAnswer {
+    /// Open queue items (held, flagged, reported).
+    pub queue: u64,
+    /// Crises nobody has reached out to yet.
+    pub urgent: u64,
+    /// Applications waiting for a decision: only for those who decide them.
+    #[schema(required = false, nullable = false)]
+    pub applications: Option<u64>,
+}
+
+/// `{"valid": ...}`: whether an invite can still be used (nothing more about it).
+#[derive(ToSchema)]
+pub struct InviteCheckAnswer {
+    /// True if the invite is unused and has not expired.
+    pub valid: bool,
 }
 
 /// `{"status": ..., "message": ...}`: something received, and a sentence to show.

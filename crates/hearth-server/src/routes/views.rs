@@ -198,6 +198,8 @@ pub struct AuditView {
     pub target_kind: String,
     /// Target id.
     pub target_id: Option<String>,
+    /// The handle of the member acted on, when the target is a member who still exists.
+    pub target_handle: Option<String>,
     /// Reason given.
     pub reason: Option<String>,
 }
@@ -217,6 +219,7 @@ impl From<&AuditEntry> for AuditView {
             action: e.action.clone(),
             target_kind: e.target_kind.clone(),
             target_id: e.target_id.clone(),
+            target_handle: e.target_handle.clone(),
             reason: e.reason.clone(),
         }
     }
@@ -327,6 +330,9 @@ pub struct PostView {
     pub created_at: DateTime<Utc>,
     /// When last edited.
     pub edited_at: Option<DateTime<Utc>>,
+    /// Whether the text is a moderator's edit (shown as "edited by a moderator"), until the
+    /// author edits it again.
+    pub edited_by_moderator: bool,
     /// The supportive reactions on it, and the reader's own.
     pub reactions: crate::routes::comforts::ReactionsView,
     /// Whether the reader has muted its author (the client shows it collapsed).
@@ -380,6 +386,7 @@ impl PostView {
             },
             created_at: p.created_at,
             edited_at: p.edited_at,
+            edited_by_moderator: p.edited_by_moderator && !gone,
             reactions: crate::routes::comforts::ReactionsView::none(),
             author_muted: false,
         }
@@ -392,7 +399,7 @@ pub struct NotificationView {
     /// Id.
     #[schema(format = Uuid)]
     pub id: String,
-    /// post_approved, post_rejected, post_removed, reply (in a followed thread), mention,
+    /// post_approved, post_edited_by_moderator, post_rejected, post_removed, reply (in a followed thread), mention,
     /// queue_overdue, concern_raised.
     pub kind: String,
     /// Thread concerned.

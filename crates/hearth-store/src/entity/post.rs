@@ -18,6 +18,7 @@ pub struct Model {
     pub edited_at: Option<DateTimeUtc>,
     pub decided_at: Option<DateTimeUtc>,
     pub client_key: Option<Uuid>,
+    pub edited_by_moderator: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

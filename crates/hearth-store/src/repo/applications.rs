@@ -119,6 +119,15 @@ impl Store {
         Ok((ApplicationId(app.id), member.try_into()?))
     }
 
+    /// How many applications have the given status (the admins' waiting count).
+    #[tracing::instrument(skip_all)]
+    pub async fn count_applications(&self, status: &str) -> Result<u64> {
+        Ok(application::Entity::find()
+            .filter(application::Column::Status.eq(status))
+            .count(&self.db)
+            .await?)
+    }
+
     /// Applications with the given status, oldest first.
     #[tracing::instrument(skip_all)]
     pub async fn list_applications(

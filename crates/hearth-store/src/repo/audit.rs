@@ -52,7 +52,21 @@ impl Store {
             q = q.filter(audit::Column::Action.is_in(actions.iter().copied()));
         }
         let rows = q.all(&self.db).await?;
-        let actor_ids: Vec<_> = rows.iter().filter_map(|r| r.actor_id).collect();
+        // Members acted on are named too, so the log reads as sentences.
+        let member_target = |r: &audit::Model| {
+            (r.target_kind == "member")
+                .then(|| {
+                    r.target_id
+                        .as_deref()
+                        .and_then(|t| uuid::Uuid::parse_str(t).ok())
+                })
+                .flatten()
+        };
+        let actor_ids: Vec<_> = rows
+            .iter()
+            .filter_map(|r| r.actor_id)
+            .chain(rows.iter().filter_map(member_target))
+            .collect();
         let handles: HashMap<_, _> = member::Entity::find()
             .filter(member::Column::Id.is_in(actor_ids))
             .all(&self.db)
@@ -67,6 +81,7 @@ impl Store {
                 at: r.at,
                 actor: r.actor_id.map(MemberId),
                 actor_handle: r.actor_id.and_then(|a| handles.get(&a).cloned()),
+                target_handle: member_target(&r).and_then(|t| handles.get(&t).cloned()),
                 action: r.action,
                 target_kind: r.target_kind,
                 target_id: r.target_id,

@@ -68,6 +68,7 @@ pub(crate) fn post_record(
         decision_reason: p.decision_reason,
         created_at: p.created_at,
         edited_at: p.edited_at,
+        edited_by_moderator: p.edited_by_moderator,
     })
 }
 
@@ -108,6 +109,7 @@ fn new_post_model(p: &NewPost, is_first: bool) -> post::ActiveModel {
         edited_at: Set(None),
         decided_at: Set(None),
         client_key: Set(p.client_key),
+        edited_by_moderator: Set(false),
     }
 }
 
@@ -127,6 +129,7 @@ fn new_post_record(p: &NewPost, is_first: bool, author_handle: &str) -> PostReco
         decision_reason: None,
         created_at: p.now,
         edited_at: None,
+        edited_by_moderator: false,
     }
 }
 
@@ -619,6 +622,7 @@ impl Store {
             .col_expr(post::Column::ContentWarning, Expr::value(content_warning))
             .col_expr(post::Column::Verdict, Expr::value(verdict))
             .col_expr(post::Column::EditedAt, Expr::value(now))
+            .col_expr(post::Column::EditedByModerator, Expr::value(false))
             .filter(post::Column::Id.eq(id.0))
             .exec(&txn)
             .await?;

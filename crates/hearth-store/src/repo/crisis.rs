@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use hearth_core::ids::{MemberId, MessageId, PostId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 
 use crate::entity::{checkin, checkin_message, crisis};
@@ -206,6 +206,15 @@ impl Store {
         .insert(&self.db)
         .await?;
         Ok(id)
+    }
+
+    /// How many crises are open (nobody has reached out yet): the moderators' waiting count.
+    #[tracing::instrument(skip_all)]
+    pub async fn count_open_crises(&self) -> Result<u64> {
+        Ok(crisis::Entity::find()
+            .filter(crisis::Column::State.eq("open"))
+            .count(&self.db)
+            .await?)
     }
 
     /// The urgent lane: open crises by deadline, then those handled since `since`, newest

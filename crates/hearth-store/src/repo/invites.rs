@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use hearth_core::ids::{InviteId, MemberId};
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::entity::invite;
 use crate::records::InviteRecord;
@@ -36,5 +36,18 @@ impl Store {
             expires_at: row.expires_at,
             used_at: row.used_at,
         })
+    }
+
+    /// Whether an invite with this token hash could still be used at `now` (unused, not
+    /// expired), for the application page to say so before the form is filled.
+    #[tracing::instrument(skip_all)]
+    pub async fn invite_usable(&self, token_hash: &str, now: DateTime<Utc>) -> Result<bool> {
+        Ok(invite::Entity::find()
+            .filter(invite::Column::TokenHash.eq(token_hash))
+            .filter(invite::Column::UsedAt.is_null())
+            .filter(invite::Column::ExpiresAt.gt(now))
+            .count(&self.db)
+            .await?
+            > 0)
     }
 }

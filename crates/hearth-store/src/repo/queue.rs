@@ -150,6 +150,7 @@ impl Store {
                 .col_expr(post::Column::BodySource, Expr::value(source.clone()))
                 .col_expr(post::Column::BodyHtml, Expr::value(html.clone()))
                 .col_expr(post::Column::EditedAt, Expr::value(d.at))
+                .col_expr(post::Column::EditedByModerator, Expr::value(true))
                 .filter(post::Column::Id.eq(item.post_id))
                 .exec(&txn)
                 .await?;

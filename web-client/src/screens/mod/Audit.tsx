@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 
 import { api, ApiError, formatDate, type AuditView } from '../../api';
 import { ErrorSummary, Loading, PageHeading, asApiError } from '../../components';
+import { auditSentence } from '../../words';
 
 interface Page {
   entries: AuditView[];
@@ -11,11 +12,6 @@ interface Page {
 }
 
 const PAGE = 50;
-
-/** Makes `application_approved` read as "application approved". */
-function words(action: string): string {
-  return action.replace(/_/g, ' ');
-}
 
 /** `/mod/audit`. */
 export function Audit() {
@@ -53,14 +49,11 @@ export function Audit() {
       {entries && entries.length === 0 && <p class="placeholder">Nothing has been recorded yet.</p>}
       {entries && entries.length > 0 && (
         <ol class="audit" aria-label="Audit entries">
-          {entries.map((e) => (
-            <li key={e.id} class="audit__entry">
-              <p class="audit__line">
-                <span class="audit__actor">{e.actor}</span> <span class="audit__action">{words(e.action)}</span>
-                {e.target_kind && !e.action.includes(e.target_kind) && (
-                  <span class="audit__target"> · {e.target_kind}</span>
-                )}
-              </p>
+          {entries.map((e) => {
+            const { text, reason } = auditSentence(e);
+            return (
+            <li key={e.id} class="audit__entry" data-testid="audit-entry" data-action={e.action}>
+              <p class="audit__line">{text}</p>
               <p class="meta">
                 <time dateTime={e.at}>{formatDate(e.at)}</time>
                 {/* Ids are UUIDv7: their start is a timestamp, their end tells them apart. */}
@@ -71,9 +64,10 @@ export function Audit() {
                   </span>
                 )}
               </p>
-              {e.reason && <p class="audit__reason">Reason: {e.reason}</p>}
+              {reason && <p class="audit__reason">Reason: {reason}</p>}
             </li>
-          ))}
+            );
+          })}
         </ol>
       )}
       {more && before && (

@@ -13,6 +13,7 @@ import { hasRole, useSession } from '../../session';
 import { useTopic } from '../../socket';
 import { UrgentLane } from './Urgent';
 import { HeldChatQueue, type HeldMessage } from '../../heldchat';
+import { reportReason } from '../../words';
 
 interface QueueAnswer {
   items: QueueItem[];
@@ -131,7 +132,7 @@ export function Queue() {
       {rejected.length > 0 && (
         <section class="panel" aria-labelledby="undo-heading">
           <h2 id="undo-heading" class="small-heading">
-            Rejected just now
+            Not published just now
           </h2>
           <ul class="plain-list">
             {rejected.map((r) => (
@@ -236,6 +237,17 @@ const ACTION_WORDS: Record<string, string> = { flag: 'flags', hold: 'holds', rej
 
 const KIND: Record<string, string> = { held: 'Held', flagged: 'Flagged', report: 'Reported' };
 
+/**
+ * What the decision buttons say. A held post is not public yet: publish it or not. A flagged or
+ * reported post is already up: keep it up or take it down ("Approve/Reject" meant either).
+ */
+function decisionWords(item: QueueItem) {
+  const up = item.kind !== 'held' && item.post.status === 'published';
+  return up
+    ? { yes: 'Keep it up', edit: 'Edit it and keep it up', editSubmit: 'Keep it up with these changes', no: 'Take it down', noSubmit: 'Take the post down', did: 'kept up', didNot: 'taken down' }
+    : { yes: 'Publish', edit: 'Edit, then publish', editSubmit: 'Publish with these changes', no: 'Don’t publish', noSubmit: 'Don’t publish the post', did: 'published', didNot: 'not published' };
+}
+
 function QueueCard(props: {
   item: QueueItem;
   waitedSeconds: number;
@@ -250,11 +262,13 @@ function QueueCard(props: {
   const [body, setBody] = useState(item.post.body_source);
   const [ready, setReady] = useState('');
   const [reason, setReason] = useState('');
+  const [editReason, setEditReason] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const who = item.post.author ?? 'a former member';
   const key = item.id;
   const rules = [...new Map(item.rules.map((r) => [r.rule, r])).values()];
+  const w = decisionWords(item);
 
   async function run(call: () => Promise<unknown>, words: string, rejected?: boolean) {
     if (busy) return;
@@ -329,21 +343,21 @@ function QueueCard(props: {
         <div class="rules-fired">
           <h3 class="small-heading">Reported by a member</h3>
           <p>
-            Reason: <strong>{item.report.reason}</strong>
+            Reason: <strong>{reportReason(item.report.reason)}</strong>
             {item.report.note && <> · “{item.report.note}”</>}
           </p>
         </div>
       )}
       <ErrorSummary error={error} />
       <div class="actions actions--tight">
-        <button type="button" class="button button--primary" onClick={() => void run(() => api('POST', `/api/mod/queue/${item.id}/approve`), `The post by ${who} was approved.`)} aria-disabled={busy ? 'true' : undefined}>
-          Approve<span class="visually-hidden"> the post by {who}</span>
+        <button type="button" class="button button--primary" onClick={() => void run(() => api('POST', `/api/mod/queue/${item.id}/approve`), `The post by ${who} was ${w.did}.`)} aria-disabled={busy ? 'true' : undefined}>
+          {w.yes}<span class="visually-hidden"> (the post by {who})</span>
         </button>
         <button type="button" class="button button--secondary" aria-expanded={mode === 'edit'} onClick={() => setMode(mode === 'edit' ? 'none' : 'edit')}>
-          Edit, then approve<span class="visually-hidden"> the post by {who}</span>
+          {w.edit}<span class="visually-hidden"> (the post by {who})</span>
         </button>
         <button type="button" class="button button--secondary" aria-expanded={mode === 'reject'} onClick={() => setMode(mode === 'reject' ? 'none' : 'reject')}>
-          Reject<span class="visually-hidden"> the post by {who}</span>
+          {w.no}<span class="visually-hidden"> (the post by {who})</span>
         </button>
         {hasRole(member, 'admin') && item.post.author && (
           <button type="button" class="button button--quiet" aria-expanded={mode === 'suspend'} onClick={() => setMode(mode === 'suspend' ? 'none' : 'suspend')}>
@@ -357,11 +371,13 @@ function QueueCard(props: {
           noValidate
           onSubmit={(e) => {
             e.preventDefault();
-            void run(() => api('POST', `/api/mod/queue/${item.id}/approve`, { body }), `The post by ${who} was approved with your changes.`);
+            const why = editReason.trim();
+            void run(() => api('POST', `/api/mod/queue/${item.id}/approve`, why ? { body, reason: why } : { body }), `The post by ${who} was ${w.did} with your changes; ${who} is told a moderator edited it.`);
           }}
         >
-          <TextArea name={`body-${key}`} label="The post as it will be published" hint="Take out what cannot stay (a name, a number). The author is told it was edited." rows={6} value={body} onValue={setBody} error={errorFor(error, `body-${key}`)} />
-          <SubmitButton busy={busy}>Approve with these changes</SubmitButton>
+          <TextArea name={`body-${key}`} label="The post as it will be published" hint="Take out what cannot stay (a name, a number). The author is told a moderator edited it, and readers see “edited by a moderator”." rows={6} value={body} onValue={setBody} error={errorFor(error, `body-${key}`)} />
+          <TextArea name={`reason-${key}`} label="Why you changed it (optional: the author sees this, from the moderators)" rows={2} value={editReason} onValue={setEditReason} error={errorFor(error, `reason-${key}`)} />
+          <SubmitButton busy={busy}>{w.editSubmit}</SubmitButton>
         </form>
       )}
       {mode === 'reject' && (
@@ -376,8 +392,8 @@ function QueueCard(props: {
             }
             void run(
               () => api('POST', `/api/mod/queue/${item.id}/reject`, ready ? { ready_reason: ready } : { reason: reason.trim() }),
-              `The post by ${who} was rejected. You can undo this.`,
-              true,
+              `The post by ${who} was ${w.didNot}.${item.kind === 'held' ? ' You can undo this.' : ''}`,
+              item.kind === 'held',
             );
           }}
         >
@@ -397,7 +413,7 @@ function QueueCard(props: {
             <TextArea name={`reason-${key}`} label="Or your own words (the author sees them, from the moderators)" rows={3} value={reason} onValue={setReason} error={errorFor(error, `reason-${key}`) ?? errorFor(error, `ready_reason-${key}`)} />
           )}
           <SubmitButton busy={busy} kind="danger">
-            Reject the post
+            {w.noSubmit}
           </SubmitButton>
         </form>
       )}
@@ -482,7 +498,7 @@ function BulkBar(props: {
   async function bulk(action: 'approve' | 'reject') {
     if (busy || n === 0) return;
     if (action === 'reject' && !ready) {
-      setError(new ApiError(400, 'invalid', 'choose a ready reason to reject several posts at once', 'bulk-ready'));
+      setError(new ApiError(400, 'invalid', 'choose a ready reason to take down or not publish several posts at once', 'bulk-ready'));
       return;
     }
     setBusy(true);
@@ -497,7 +513,7 @@ function BulkBar(props: {
       const failed = b.results.length - ok;
       props.setSelected(new Set());
       props.onDone(
-        `${ok} ${ok === 1 ? 'post was' : 'posts were'} ${action === 'approve' ? 'approved' : 'rejected'}.` +
+        `${ok} ${ok === 1 ? 'post was' : 'posts were'} ${action === 'approve' ? 'published or kept up' : 'taken down or not published'}.` +
           (failed ? ` ${failed} could not be (someone else may have decided ${failed === 1 ? 'it' : 'them'} first).` : ''),
       );
     } catch (e) {
@@ -521,10 +537,10 @@ function BulkBar(props: {
       </p>
       <div class="bulk__row">
         <button type="button" class="button button--primary" onClick={() => void bulk('approve')} aria-disabled={busy || n === 0 ? 'true' : undefined}>
-          Approve selected
+          Publish or keep up the selected
         </button>
         <div class={`field bulk__reason${errorFor(error, 'bulk-ready') ? ' field--error' : ''}`}>
-          <label for="field-bulk-ready">Reason for rejecting</label>
+          <label for="field-bulk-ready">Reason the authors see, for taking down or not publishing</label>
           {errorFor(error, 'bulk-ready') && <p class="field-error">{errorFor(error, 'bulk-ready')}</p>}
           <select id="field-bulk-ready" value={ready} onChange={(e) => setReady((e.currentTarget as HTMLSelectElement).value)}>
             <option value="">Choose a ready reason</option>
@@ -536,7 +552,7 @@ function BulkBar(props: {
           </select>
         </div>
         <button type="button" class="button button--danger" onClick={() => void bulk('reject')} aria-disabled={busy || n === 0 ? 'true' : undefined}>
-          Reject selected
+          Take down or don’t publish the selected
         </button>
       </div>
     </section>
