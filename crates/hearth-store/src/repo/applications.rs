@@ -7,7 +7,7 @@ use hearth_core::ids::{ApplicationId, InviteId, MemberId};
 use hearth_core::policy::Standing;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait, sea_query::Expr,
+    QuerySelect, Set, sea_query::Expr,
 };
 
 use crate::entity::{age_refusal, application, invite, member, reserved_handle};
@@ -69,7 +69,7 @@ impl Store {
         statement: Option<String>,
         invite_token_hash: Option<&str>,
     ) -> Result<(ApplicationId, MemberRecord)> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let mut invite_id = None;
         if let Some(hash) = invite_token_hash {
             let found = invite::Entity::find()
@@ -211,7 +211,7 @@ impl Store {
         decision: &ApplicationDecision,
         now: DateTime<Utc>,
     ) -> Result<ApplicationRecord> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let (status, reason) = match decision {
             ApplicationDecision::Approve => ("approved", None),
             ApplicationDecision::Reject { reason } => ("rejected", Some(reason.clone())),
@@ -288,7 +288,7 @@ impl Store {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         age_refusal::Entity::delete_by_id(email_hash.to_owned())
             .exec(&txn)
             .await?;
@@ -326,7 +326,7 @@ impl Store {
     /// Keeps an erased member's handle (as a keyed hash) from being taken until `expires_at`.
     #[tracing::instrument(skip_all)]
     pub async fn reserve_handle(&self, handle_hash: &str, expires_at: DateTime<Utc>) -> Result<()> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         reserved_handle::Entity::delete_by_id(handle_hash.to_owned())
             .exec(&txn)
             .await?;

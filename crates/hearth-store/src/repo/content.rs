@@ -9,7 +9,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
-    Statement, TransactionTrait,
+    Statement,
 };
 
 use crate::entity::{board, member, post, queue_item, read_marker, thread};
@@ -585,7 +585,7 @@ impl Store {
         thread: ThreadId,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         read_marker::Entity::delete_by_id((reader.0, thread.0))
             .exec(&txn)
             .await?;
@@ -615,7 +615,7 @@ impl Store {
         queue: Option<QueueKind>,
         now: DateTime<Utc>,
     ) -> Result<PostRecord> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         post::Entity::update_many()
             .col_expr(post::Column::BodySource, Expr::value(body_source))
             .col_expr(post::Column::BodyHtml, Expr::value(body_html))
@@ -659,7 +659,7 @@ impl Store {
         reason: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<PostRecord> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         set_post_status_on(&txn, id, new, reason, now).await?;
         if new == PostStatus::Deleted {
             post::Entity::update_many()

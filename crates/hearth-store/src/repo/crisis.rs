@@ -7,7 +7,7 @@ use hearth_core::ids::{MemberId, MessageId, PostId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 
 use crate::entity::{checkin, checkin_message, crisis};
@@ -324,7 +324,7 @@ impl Store {
         by: MemberId,
         first: NewCheckinMessage,
     ) -> Result<uuid::Uuid> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let open = checkin::Entity::find()
             .filter(checkin::Column::MemberId.eq(member.0))
             .filter(checkin::Column::State.eq("open"))
@@ -363,7 +363,7 @@ impl Store {
     /// Adds a message to an open check-in; a closed one is `Conflict`.
     #[tracing::instrument(skip_all)]
     pub async fn add_checkin_message(&self, m: NewCheckinMessage) -> Result<uuid::Uuid> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let c = checkin::Entity::find_by_id(m.checkin_id)
             .one(&txn)
             .await?

@@ -6,7 +6,7 @@ use hearth_core::ids::{BoardId, MemberId, PostId, QueueItemId, ReportId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 
 use crate::entity::{post, queue_item, report, thread};
@@ -124,7 +124,7 @@ impl Store {
         id: QueueItemId,
         d: &QueueDecision,
     ) -> Result<QueueItemRecord> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let updated = queue_item::Entity::update_many()
             .col_expr(queue_item::Column::State, Expr::value(d.state))
             .col_expr(queue_item::Column::Decision, Expr::value(d.state))
@@ -188,7 +188,7 @@ impl Store {
         not_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<QueueItemRecord> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let item = queue_item::Entity::find_by_id(id.0)
             .one(&txn)
             .await?
@@ -236,7 +236,7 @@ impl Store {
         note: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<ReportId> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let open = report::Entity::find()
             .filter(report::Column::PostId.eq(post_id.0))
             .filter(report::Column::ReporterId.eq(reporter.0))

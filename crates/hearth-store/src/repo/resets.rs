@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use hearth_core::ids::MemberId;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use crate::entity::password_reset;
 use crate::{Result, Store};
@@ -19,7 +19,7 @@ impl Store {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         password_reset::Entity::update_many()
             .col_expr(password_reset::Column::UsedAt, Expr::value(now))
             .filter(password_reset::Column::MemberId.eq(member.0))
@@ -48,7 +48,7 @@ impl Store {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<MemberId>> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let Some(row) = password_reset::Entity::find()
             .filter(password_reset::Column::TokenHash.eq(token_hash))
             .filter(password_reset::Column::UsedAt.is_null())

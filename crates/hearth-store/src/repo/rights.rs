@@ -4,9 +4,7 @@ use chrono::{DateTime, Utc};
 use hearth_core::content::PostStatus;
 use hearth_core::ids::MemberId;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::entity::{
     checkin, checkin_message, crisis, event, member, message, notification, post, read_marker,
@@ -126,7 +124,7 @@ impl Store {
         posts: ErasePosts,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let handle = member::Entity::find_by_id(id.0)
             .one(&txn)
             .await?
