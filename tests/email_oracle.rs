@@ -92,6 +92,17 @@ async fn probe(app: &TestApp, handle: &str, email: &str, invite: Option<&str>) -
         .collect()
 }
 
+/// The admin approves `handle`'s waiting application, confirming they are an adult.
+async fn approve(admin: &Client, handle: &str) -> (StatusCode, Value) {
+    let id = admin.pending_application_id(handle).await;
+    admin
+        .post(
+            &format!("/api/admin/applications/{id}/approve"),
+            json!({"confirm_adult": true}),
+        )
+        .await
+}
+
 async fn an_application_answers_the_same_whoever_owns_the_email(app: TestApp) {
     let admin = app.admin().await;
     let (_member, _) = app.member(&admin, "known_person").await;
@@ -144,13 +155,7 @@ async fn an_application_answers_the_same_whoever_owns_the_email(app: TestApp) {
     assert!(in_use("probe_waiting") && in_use("waiting_person"));
     // Approving the duplicate of a member's email is refused with a clear reason, and changes
     // nothing; rejecting it works.
-    let id = admin.pending_application_id("probe_member").await;
-    let (status, body) = admin
-        .post(
-            &format!("/api/admin/applications/{id}/approve"),
-            json!({"confirm_adult": true}),
-        )
-        .await;
+    let (status, body) = approve(&admin, "probe_member").await;
     assert_eq!(
         (status, code(&body)),
         (StatusCode::CONFLICT, "email_in_use"),
@@ -158,7 +163,10 @@ async fn an_application_answers_the_same_whoever_owns_the_email(app: TestApp) {
     );
     let (status, body) = admin
         .post(
-            &format!("/api/admin/applications/{id}/reject"),
+            &format!(
+                "/api/admin/applications/{}/reject",
+                admin.pending_application_id("probe_member").await
+            ),
             json!({"reason": "please apply with an address of your own"}),
         )
         .await;
@@ -167,37 +175,19 @@ async fn an_application_answers_the_same_whoever_owns_the_email(app: TestApp) {
     // Of two applications with one email (someone pre-registered another's address), the admin
     // approves the right one: the email moves onto that account, which signs in by it; the other
     // can no longer be approved.
-    let id = admin.pending_application_id("waiting_person").await;
-    let (status, body) = admin
-        .post(
-            &format!("/api/admin/applications/{id}/approve"),
-            json!({"confirm_adult": true}),
-        )
-        .await;
+    let (status, body) = approve(&admin, "waiting_person").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     app.client()
         .sign_in(&email_of("waiting_person"), &password_of("waiting_person"))
         .await;
-    let id = admin.pending_application_id("probe_waiting").await;
-    let (status, body) = admin
-        .post(
-            &format!("/api/admin/applications/{id}/approve"),
-            json!({"confirm_adult": true}),
-        )
-        .await;
+    let (status, body) = approve(&admin, "probe_waiting").await;
     assert_eq!(
         (status, code(&body)),
         (StatusCode::CONFLICT, "email_in_use"),
         "{body}"
     );
     // A fresh application approved signs in by its email as before.
-    let id = admin.pending_application_id("probe_fresh").await;
-    let (status, _) = admin
-        .post(
-            &format!("/api/admin/applications/{id}/approve"),
-            json!({"confirm_adult": true}),
-        )
-        .await;
+    let (status, _) = approve(&admin, "probe_fresh").await;
     assert_eq!(status, StatusCode::OK);
     let fresh_member = app.client();
     fresh_member

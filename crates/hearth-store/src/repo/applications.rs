@@ -226,7 +226,10 @@ impl Store {
                 application::Column::Statement,
                 Expr::value(Option::<String>::None),
             )
-            .col_expr(application::Column::DecisionReason, Expr::value(reason))
+            .col_expr(
+                application::Column::DecisionReason,
+                Expr::value(reason.clone()),
+            )
             .filter(application::Column::Id.eq(id.0))
             .filter(application::Column::Status.eq("pending"))
             .exec(&txn)
@@ -273,11 +276,16 @@ impl Store {
         })
         .await?;
         txn.commit().await?;
-        let app = application::Entity::find_by_id(id.0)
-            .one(&self.db)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok(record(app, member.handle))
+        // The row as the updates above left it, without reading it again.
+        let decided = application::Model {
+            status: status.to_owned(),
+            decided_at: Some(now),
+            statement: None,
+            email: None,
+            decision_reason: reason,
+            ..app
+        };
+        Ok(record(decided, member.handle))
     }
 
     /// Remembers (as a salted hash) that an email was refused by the age gate, until `expires_at`.
