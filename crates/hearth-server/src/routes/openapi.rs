@@ -5,7 +5,7 @@
 //! Most handlers answer with `json!` objects that wrap a view (`{"member": {...}}`); the schemas
 //! for those wrappers, and for the shared error body, live here. They are descriptions only:
 //! nothing builds them at run time, so each one mirrors, field for field, the `json!` in the
-//! handler it names. `tests/openapi.rs` fails if a route of the real router is missing from the
+//! handler it names. `tests/it/openapi.rs` fails if a route of the real router is missing from the
 //! document, and checks answers from a running server against the schemas.
 //!
 //! The document reveals no data, so it is readable without signing in.

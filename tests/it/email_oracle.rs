@@ -6,7 +6,7 @@
 //! deciding, and only they, sees that an email is in use.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! anonymised, by the member or by an admin; and retention.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Client, TestApp, code, password_of};
 use reqwest::StatusCode;

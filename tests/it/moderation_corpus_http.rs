@@ -16,7 +16,7 @@
 //! posting limit.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

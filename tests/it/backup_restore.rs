@@ -6,7 +6,7 @@
 //! the admin and a member sign in. What was written after the backup is not there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,7 +14,7 @@ use std::process::Command;
 use common::{Backend, TestApp, TestDb, application, password_of};
 use reqwest::StatusCode;
 
-const GUIDE: &str = include_str!("../docs/operating.md");
+const GUIDE: &str = include_str!("../../docs/operating.md");
 
 /// The marker line in the guide just above the backup script's code block.
 const SCRIPT_MARKER: &str = "<!-- tests/backup_restore.rs runs the next block as written -->";

@@ -2,7 +2,7 @@
 //! exactly: every column listed, and nothing listed that does not exist.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

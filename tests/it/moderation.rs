@@ -2,7 +2,7 @@
 //! PostgreSQL, with the group's default rules (`moderation-rules.toml`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Client, TestApp, code};
 use reqwest::StatusCode;

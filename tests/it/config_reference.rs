@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use hearth_server::Config;
 use serde_json::{Map, Value};
 
-const EXAMPLE: &str = include_str!("../hearth.example.toml");
+const EXAMPLE: &str = include_str!("../../hearth.example.toml");
 
 /// A setting in the file: `# key = value` (commented out, so the file as shipped changes
 /// nothing), with the comment block above it. A setting under a `[table]` header (such as

@@ -5,7 +5,7 @@
 //! both databases and both buses, through the websocket and the HTTP API.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

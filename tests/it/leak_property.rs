@@ -4,7 +4,7 @@
 //! the socket (live, and in a catch-up from 0) is what REST shows them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! safeguarding leads, every read is audited, decisions are structured, deadlines alert.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, code};
 use reqwest::StatusCode;

@@ -4,7 +4,7 @@
 //! (a private check-in only staff can open), resolving or escalating to safeguarding.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

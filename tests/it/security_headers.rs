@@ -3,7 +3,7 @@
 //! `__Host-` session cookie. On SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use reqwest::StatusCode;

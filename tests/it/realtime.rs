@@ -3,7 +3,7 @@
 //! one PostgreSQL database with a Redis server this test starts (and kills) itself.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! gate, admin decisions, signing in and out, sessions, roles and standing, invites, first run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::{Client, TestApp, application, code, email_of, password_of};

@@ -13,7 +13,7 @@
 //!   checked against the documented schema for their status, strictly (no undocumented fields).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -5,7 +5,7 @@
 //! the issue names (published, held, or held with a safeguarding concern).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! databases, never a 500; a wrong method is 405 with `Allow` and the JSON error.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Client, TestApp, application, code};
 use reqwest::StatusCode;

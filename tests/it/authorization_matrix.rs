@@ -17,7 +17,7 @@
 //! the two cannot silently drift apart.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! and restarted by this test): they behave as one forum.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

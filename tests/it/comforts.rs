@@ -2,7 +2,7 @@
 //! following and muting threads, muting members, mentions and profiles.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Client, TestApp, code};
 use reqwest::StatusCode;

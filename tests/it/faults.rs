@@ -12,7 +12,7 @@
 //! subscriber (each exactly once, in order), and print the counts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 //! that slide while in use.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::{Client, TestApp, application, code, password_of};

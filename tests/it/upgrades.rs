@@ -2,7 +2,7 @@
 //! migrations must change in data already stored, not only in the schema.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestDb};
 use hearth_migrations::{Migrator, MigratorTrait};

@@ -2,7 +2,7 @@
 //! SMTP server this test starts (`common::smtp`, in Rust), with the discreet wording checked.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
