@@ -17,7 +17,7 @@ use reqwest::StatusCode;
 const GUIDE: &str = include_str!("../../docs/operating.md");
 
 /// The marker line in the guide just above the backup script's code block.
-const SCRIPT_MARKER: &str = "<!-- tests/backup_restore.rs runs the next block as written -->";
+const SCRIPT_MARKER: &str = "<!-- tests/it/backup_restore.rs runs the next block as written -->";
 
 /// The `hearth-backup` script, exactly as the guide prints it.
 fn backup_script() -> String {
