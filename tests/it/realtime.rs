@@ -734,24 +734,36 @@ async fn metrics_count_sockets_and_the_queue(app: TestApp) {
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{auth:?}");
         assert_eq!(res.headers()["www-authenticate"], "Bearer");
     }
-    let text = admin
+    let res = admin
         .http
         .get(format!("{}/metrics", app.base))
         .header("authorization", format!("Bearer {}", common::METRICS_TOKEN))
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
-    assert!(text.contains("hearth_sockets_open 1"), "{text}");
-    assert!(text.contains("hearth_queue_items 0"));
     assert!(
-        text.contains("hearth_bus_ready{state=\"in_process\"} 1")
-            || text.contains("hearth_bus_ready"),
-        "{text}"
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"),
+        "{:?}",
+        res.headers()
     );
-    assert!(text.contains("hearth_database_up 1"));
+    let text = res.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for want in [
+        "hearth_sockets_open 1",
+        "hearth_queue_items 0",
+        "hearth_queue_oldest_seconds 0",
+        "hearth_slow_disconnects_total 0",
+        "# TYPE hearth_slow_disconnects counter",
+        "hearth_database_up 1",
+        // One server, no Redis: the in-process bus, always ready.
+        "hearth_bus_ready{state=\"in_process\"} 1",
+        "# EOF",
+    ] {
+        assert!(lines.contains(&want), "no line {want:?} in:\n{text}");
+    }
 }
 
 /// Many replies to one thread at once (one transaction each for the post, the thread's count

@@ -35,10 +35,8 @@ impl From<DbErr> for StoreError {
             | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
             _ => None,
         };
-        if let Some(e) = sqlx {
-            if let Some(class) = classify_sqlx(e) {
-                return class;
-            }
+        if let Some(class) = sqlx.and_then(classify_sqlx) {
+            return class;
         }
         match err {
             DbErr::RecordNotFound(_) => StoreError::NotFound,
