@@ -38,7 +38,7 @@ pub use admin::{MemberPatch, Sanction};
 pub use comforts::{MAX_SEARCH_CHARS, MAX_SEARCH_PAGE, Profile, SearchInput, SearchPage};
 pub use content::{HELD_MESSAGE, Moderation, NOTE_CRISIS_MESSAGE, Sent};
 pub use crisis::{CHECKIN_MESSAGE_MAX, CheckinView, CrisisStep, CrisisView, CrisisWhere};
-pub use error::{AppError, Result};
+pub use error::{AppError, Result, SOMETHING_WENT_WRONG};
 pub use hearth_store::ConcernRecord;
 pub use hearth_store::ThreadCursor;
 pub use hearth_store::records::{

@@ -315,7 +315,7 @@ async fn decide_queue_bulk(
         .into_iter()
         .map(|(id, r)| match r {
             Ok(item) => json!({"id": id.to_string(), "ok": true, "state": item.state}),
-            Err(e) => json!({"id": id.to_string(), "ok": false, "error": e.to_string()}),
+            Err(e) => json!({"id": id.to_string(), "ok": false, "error": e.public_message()}),
         })
         .collect();
     Ok(Json(json!({"results": results})))
