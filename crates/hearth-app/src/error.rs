@@ -175,7 +175,10 @@ mod public_message_tests {
         assert_eq!(bug.public_message(), SOMETHING_WENT_WRONG);
         let down = AppError::Unavailable("Connection refused (os error 111) at 10.0.0.5".into());
         assert!(!down.public_message().contains("10.0.0.5"));
-        assert_eq!(AppError::NotFound("post").public_message(), "post not found");
+        assert_eq!(
+            AppError::NotFound("post").public_message(),
+            "post not found"
+        );
         assert_eq!(
             AppError::invalid("reason", "a reason is needed").public_message(),
             "a reason is needed"

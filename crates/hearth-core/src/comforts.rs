@@ -170,11 +170,7 @@ pub fn marked_snippet_html(marked: &str) -> String {
                 open = false;
             }
             MARK_START | MARK_END => {}
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
+            c if crate::render::push_escaped(&mut out, c) => {}
             '\n' | '\r' | '\t' => out.push(' '),
             c if c.is_control() => {}
             c => out.push(c),

@@ -73,13 +73,7 @@ struct TokenQuery {
     token: String,
 }
 
-pub(crate) fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+pub(crate) use hearth_core::render::escape_html as escape;
 
 /// Where quick exit goes (the web client's `NEUTRAL_SITE`): an everyday page that draws no
 /// attention.
