@@ -62,9 +62,8 @@ async fn open_socket(
         axum::extract::ws::rejection::WebSocketUpgradeRejection,
     >,
 ) -> Result<Response> {
-    let expected = state.config.public_url();
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    if origin.map(|o| o.trim_end_matches('/').eq_ignore_ascii_case(&expected)) != Some(true) {
+    if !origin.is_some_and(|o| crate::origin::is_our_origin(&state.config, o)) {
         tracing::warn!("websocket upgrade from a foreign or missing origin refused");
         return Err(ApiError::CrossOrigin);
     }
