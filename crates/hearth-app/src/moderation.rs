@@ -497,7 +497,9 @@ impl App {
 
     /// The verdict stored with a post, for the moderators' view.
     pub fn stored_verdict(post: &hearth_store::records::PostRecord) -> Option<Verdict> {
-        serde_json::from_str(&post.verdict).ok()
+        crate::content::stored_verdict(&post.verdict, post.id)
+            .inspect_err(|e| tracing::error!(error = %e, "a stored verdict does not read"))
+            .ok()
     }
 }
 
