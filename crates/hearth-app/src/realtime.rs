@@ -314,7 +314,7 @@ impl App {
                 "kind": n.kind,
                 "thread_id": n.thread_id.map(|t| t.to_string()),
                 "post_id": n.post_id.map(|p| p.to_string()),
-                "from": if matches!(n.kind, "reply" | "mention") { "the forum" } else { "the moderators" },
+                "from": hearth_core::comforts::notification_from(n.kind),
                 "created_at": n.at,
             }
         });

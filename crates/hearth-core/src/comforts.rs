@@ -306,3 +306,15 @@ mod tests {
         assert!(validate_about(&"é".repeat(280)).is_ok());
     }
 }
+
+/// Who a notification of `kind` is signed by, on every channel (the notifications list and
+/// the live event): "the forum" for replies and mentions, which come from other members'
+/// posts; "the moderators" for everything else. Never a person's handle: a decision is the
+/// team's, not one volunteer's.
+pub fn notification_from(kind: &str) -> &'static str {
+    if matches!(kind, "reply" | "mention") {
+        "the forum"
+    } else {
+        "the moderators"
+    }
+}
