@@ -16,11 +16,12 @@ use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::own_redis::OwnRedis;
 use common::{Client, TestClock, password_of, services_required, test_config};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
@@ -200,65 +201,9 @@ impl Drop for Postgres {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A redis-server of the test's own
-
-struct Redis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl Redis {
-    fn start() -> Option<Redis> {
-        let mut r = Redis {
-            port: free_port(),
-            child: None,
-        };
-        if !r.spawn() {
-            return missing("redis-server");
-        }
-        Some(r)
-    }
-
-    fn spawn(&mut self) -> bool {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let Ok(child) = child else { return false };
-        self.child = Some(child);
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Helpers
 
-async fn instance(db_url: &str, redis: &Redis, clock: &TestClock) -> hearth_server::Running {
+async fn instance(db_url: &str, redis: &OwnRedis, clock: &TestClock) -> hearth_server::Running {
     let mut config = test_config(db_url);
     config.redis_url = Some(redis.url());
     hearth_server::start(config, clock.as_clock())
@@ -602,7 +547,9 @@ async fn a_postgres_outage_answers_503_unavailable_everywhere() {
 
 async fn postgres_outage(strict_503: bool) {
     let Some(pg) = Postgres::start() else { return };
-    let Some(redis) = Redis::start() else { return };
+    let Some(redis) = OwnRedis::start() else {
+        return;
+    };
     let clock = TestClock::default();
     let server = instance(&pg.url(), &redis, &clock).await;
     let b = base(&server);
@@ -889,7 +836,7 @@ async fn stored_threads(base: &str, cookie: &str, board: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_redis_outage_under_traffic_on_both_instances_loses_nothing() {
     let Some(pg) = Postgres::start() else { return };
-    let Some(mut redis) = Redis::start() else {
+    let Some(mut redis) = OwnRedis::start() else {
         return;
     };
     let clock = TestClock::default();

@@ -4,92 +4,15 @@
 
 use crate::common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{
-    Backend, Client, TestClock, TestDb, code, password_of, services_required, test_config,
-};
-use futures_util::{SinkExt, StreamExt};
+use common::own_redis::OwnRedis;
+use common::ws::Ws;
+use common::{Backend, Client, TestClock, TestDb, code, password_of, test_config};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use serde_json::json;
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// A redis-server of this test's own, on a port of its own.
-struct Redis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl Redis {
-    fn start() -> Option<Redis> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut r = Redis { port, child: None };
-        if !r.spawn() {
-            if services_required() {
-                panic!(
-                    "redis-server is required (HEARTH_REQUIRE_SERVICES=1) but could not be started"
-                );
-            }
-            eprintln!("SKIPPED: redis-server is not installed");
-            return None;
-        }
-        Some(r)
-    }
-
-    fn spawn(&mut self) -> bool {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let Ok(child) = child else { return false };
-        self.child = Some(child);
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-async fn instance(db: &TestDb, redis: &Redis, clock: &TestClock) -> hearth_server::Running {
+async fn instance(db: &TestDb, redis: &OwnRedis, clock: &TestClock) -> hearth_server::Running {
     let mut config = test_config(&db.url);
     config.redis_url = Some(redis.url());
     hearth_server::start(config, clock.as_clock())
@@ -102,64 +25,7 @@ fn base(r: &hearth_server::Running) -> String {
 }
 
 async fn socket(base: &str, login: &str, password: &str) -> Ws {
-    let resp = reqwest::Client::new()
-        .post(format!("{base}/api/session"))
-        .header("Origin", base)
-        .json(&json!({"login": login, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let cookie = resp
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let mut req = format!("{}/api/ws", base.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert("Cookie", cookie.parse().unwrap());
-    req.headers_mut().insert("Origin", base.parse().unwrap());
-    tokio_tungstenite::connect_async(req).await.unwrap().0
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into())).await.unwrap();
-}
-
-async fn next(ws: &mut Ws, wait: Duration) -> Option<Value> {
-    loop {
-        match tokio::time::timeout(wait, ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => {
-                return Some(serde_json::from_str(t.as_str()).unwrap());
-            }
-            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) | Err(_) => return None,
-            Ok(Some(Ok(_))) => continue,
-        }
-    }
-}
-
-async fn expect(ws: &mut Ws, what: &str, want: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while tokio::time::Instant::now() < deadline {
-        if let Some(v) = next(ws, Duration::from_millis(500)).await
-            && want(&v)
-        {
-            return v;
-        }
-    }
-    panic!("no {what} within 15 s");
-}
-
-async fn subscribe(ws: &mut Ws, topics: Value) {
-    send(ws, json!({"type": "subscribe", "topics": topics})).await;
-    send(ws, json!({"type": "ping"})).await;
-    expect(ws, "pong", |v| v["type"] == "pong").await;
+    Ws::signed_in(base, login, password).await
 }
 
 /// Signs up a member through instance `a` and approves them there.
@@ -188,7 +54,9 @@ async fn two_instances_share_posts_queue_chat_and_sanctions_through_redis() {
     let Some(db) = TestDb::create(Backend::Postgres).await else {
         return;
     };
-    let Some(redis) = Redis::start() else { return };
+    let Some(redis) = OwnRedis::start() else {
+        return;
+    };
     let clock = TestClock::default();
     let a = instance(&db, &redis, &clock).await;
     let b = instance(&db, &redis, &clock).await;
@@ -216,11 +84,13 @@ async fn two_instances_share_posts_queue_chat_and_sanctions_through_redis() {
 
     // A member on B watches the thread; a moderator on each instance watches the queue.
     let mut watcher = socket(&bb, "watcher_b", &password_of("watcher_b")).await;
-    subscribe(&mut watcher, json!([format!("thread:{thread}")])).await;
+    watcher
+        .subscribe(json!([format!("thread:{thread}")]), json!({}))
+        .await;
     let mut mod_a = socket(&ba, "first_admin", "admin-password-1").await;
     let mut mod_b = socket(&bb, "first_admin", "admin-password-1").await;
-    subscribe(&mut mod_a, json!(["modqueue"])).await;
-    subscribe(&mut mod_b, json!(["modqueue"])).await;
+    mod_a.subscribe(json!(["modqueue"]), json!({})).await;
+    mod_b.subscribe(json!(["modqueue"]), json!({})).await;
 
     // A post on A reaches the subscriber on B.
     admin
@@ -229,10 +99,9 @@ async fn two_instances_share_posts_queue_chat_and_sanctions_through_redis() {
             json!({"body": "posted on A"}),
         )
         .await;
-    let ev = expect(&mut watcher, "post from A", |v| {
-        v["event"]["kind"] == "post_published"
-    })
-    .await;
+    let ev = watcher
+        .expect("post from A", |v| v["event"]["kind"] == "post_published")
+        .await;
     assert!(
         ev["event"]["post"]["body_html"]
             .as_str()
@@ -247,18 +116,18 @@ async fn two_instances_share_posts_queue_chat_and_sanctions_through_redis() {
         )
         .await;
     assert_eq!(held["moderation"]["status"], "held");
-    expect(&mut mod_a, "queue event on A", |v| {
-        v["event"]["kind"] == "queue_item_added"
-    })
-    .await;
-    expect(&mut mod_b, "queue event on B", |v| {
-        v["event"]["kind"] == "queue_item_added"
-    })
-    .await;
+    mod_a
+        .expect("queue event on A", |v| {
+            v["event"]["kind"] == "queue_item_added"
+        })
+        .await;
+    mod_b
+        .expect("queue event on B", |v| {
+            v["event"]["kind"] == "queue_item_added"
+        })
+        .await;
     assert!(
-        next(&mut watcher, Duration::from_millis(500))
-            .await
-            .is_none(),
+        watcher.next(Duration::from_millis(500)).await.is_none(),
         "the member hears nothing of it"
     );
 
@@ -270,17 +139,19 @@ async fn two_instances_share_posts_queue_chat_and_sanctions_through_redis() {
         )
         .await;
     let room = r["room"]["id"].as_str().unwrap().to_owned();
-    subscribe(&mut watcher, json!([format!("room:{room}")])).await;
-    subscribe(&mut mod_a, json!([format!("room:{room}")])).await;
-    send(&mut mod_a, json!({"type": "say", "room": room, "body": "hello across", "client_id": uuid::Uuid::new_v4()})).await;
-    expect(&mut mod_a, "ack", |v| {
-        v["type"] == "ack" && v["status"] == "published"
-    })
-    .await;
-    let m = expect(&mut watcher, "chat from A", |v| {
-        v["event"]["kind"] == "message"
-    })
-    .await;
+    watcher
+        .subscribe(json!([format!("room:{room}")]), json!({}))
+        .await;
+    mod_a
+        .subscribe(json!([format!("room:{room}")]), json!({}))
+        .await;
+    mod_a.send(json!({"type": "say", "room": room, "body": "hello across", "client_id": uuid::Uuid::new_v4()})).await;
+    mod_a
+        .expect("ack", |v| v["type"] == "ack" && v["status"] == "published")
+        .await;
+    let m = watcher
+        .expect("chat from A", |v| v["event"]["kind"] == "message")
+        .await;
     assert!(
         m["event"]["message"]["body_html"]
             .as_str()
@@ -290,7 +161,9 @@ async fn two_instances_share_posts_queue_chat_and_sanctions_through_redis() {
 
     // Suspending on A closes the member's socket on B at once.
     let mut doomed = socket(&bb, "new_on_a", &password_of("new_on_a")).await;
-    subscribe(&mut doomed, json!([format!("thread:{thread}")])).await;
+    doomed
+        .subscribe(json!([format!("thread:{thread}")]), json!({}))
+        .await;
     let (_, who) = newbie.get("/api/session").await;
     let newbie_id = who["member"]["id"].as_str().unwrap().to_owned();
     let (status, _) = admin
@@ -300,16 +173,13 @@ async fn two_instances_share_posts_queue_chat_and_sanctions_through_redis() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let closed = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match doomed.next().await {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
-                _ => {}
-            }
-        }
-    })
-    .await;
-    assert!(closed.is_ok(), "the socket on B closed");
+    assert!(
+        doomed
+            .closes_within(Duration::from_secs(10))
+            .await
+            .is_some(),
+        "the socket on B closed"
+    );
     drop(watcher_id);
 
     a.stop().await.unwrap();
@@ -322,7 +192,7 @@ async fn collect(ws: &mut Ws) -> Vec<(i64, String)> {
     let mut seen: Vec<(i64, String)> = vec![];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while seen.len() < 7 && tokio::time::Instant::now() < deadline {
-        if let Some(v) = next(ws, Duration::from_millis(500)).await
+        if let Some(v) = ws.next(Duration::from_millis(500)).await
             && v["event"]["kind"] == "post_published"
         {
             seen.push((
@@ -331,7 +201,7 @@ async fn collect(ws: &mut Ws) -> Vec<(i64, String)> {
             ));
         }
     }
-    while let Some(v) = next(ws, Duration::from_millis(700)).await {
+    while let Some(v) = ws.next(Duration::from_millis(700)).await {
         if v["event"]["kind"] == "post_published" {
             seen.push((
                 v["seq"].as_i64().unwrap(),
@@ -347,7 +217,7 @@ async fn a_redis_outage_loses_nothing_and_duplicates_nothing() {
     let Some(db) = TestDb::create(Backend::Postgres).await else {
         return;
     };
-    let Some(mut redis) = Redis::start() else {
+    let Some(mut redis) = OwnRedis::start() else {
         return;
     };
     let clock = TestClock::default();
@@ -375,8 +245,10 @@ async fn a_redis_outage_loses_nothing_and_duplicates_nothing() {
 
     let mut on_b = socket(&bb, "on_b_one", &password_of("on_b_one")).await;
     let mut on_a = socket(&ba, "on_a_two", &password_of("on_a_two")).await;
-    subscribe(&mut on_b, json!([format!("thread:{thread}")])).await;
-    subscribe(&mut on_a, json!([format!("thread:{thread}")])).await;
+    on_b.subscribe(json!([format!("thread:{thread}")]), json!({}))
+        .await;
+    on_a.subscribe(json!([format!("thread:{thread}")]), json!({}))
+        .await;
 
     let mut accepted = 0;
     let post = |i: usize| {

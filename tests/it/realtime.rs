@@ -8,35 +8,13 @@ use crate::common;
 use std::time::Duration;
 
 use common::ws::Ws;
-use common::{Client, TestApp, password_of};
+use common::{Client, TestApp, password_of, session_cookie};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// Signs in with a fresh cookie-less request and answers the session cookie.
-async fn session_cookie(base: &str, login: &str, password: &str) -> String {
-    let resp = reqwest::Client::new()
-        .post(format!("{base}/api/session"))
-        .header("Origin", base)
-        .json(&json!({"login": login, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    resp.headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 /// A socket signed in as `login`, from the site's own origin.
 async fn socket(base: &str, login: &str, password: &str) -> Ws {
-    let cookie = session_cookie(base, login, password).await;
-    Ws::open(base, Some(&cookie)).await
+    Ws::signed_in(base, login, password).await
 }
 
 async fn board_with_thread(admin: &Client) -> (String, String) {

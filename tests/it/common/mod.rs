@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+pub mod own_redis;
 pub mod smtp;
 pub mod ws;
 
@@ -664,4 +665,26 @@ macro_rules! on_both_backends {
             )*
         }
     };
+}
+
+/// Signs `login` in with a fresh cookie-less request and answers the session cookie
+/// (`name=value`), for a socket or a second client of one's own.
+pub async fn session_cookie(base: &str, login: &str, password: &str) -> String {
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/api/session"))
+        .header("Origin", base)
+        .json(&json!({"login": login, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "signing {login} in");
+    resp.headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
 }

@@ -27,6 +27,12 @@ impl Ws {
             .expect("the socket opened")
     }
 
+    /// A socket signed in as `login` (a session of its own), from the site's own origin.
+    pub async fn signed_in(base: &str, login: &str, password: &str) -> Ws {
+        let cookie = super::session_cookie(base, login, password).await;
+        Self::open(base, Some(&cookie)).await
+    }
+
     /// As [`Ws::open`], answering the refusal instead.
     pub async fn try_open(
         base: &str,
@@ -106,9 +112,9 @@ impl Ws {
         out
     }
 
-    /// Waits for the frame `want` accepts, failing after 10 s; frames before it are dropped.
+    /// Waits for the frame `want` accepts, failing after 15 s (two instances and a bus can be slow on a busy machine); frames before it are dropped.
     pub async fn expect(&mut self, what: &str, want: impl Fn(&Value) -> bool) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         while tokio::time::Instant::now() < deadline {
             if let Some(v) = self.next(Duration::from_millis(250)).await
                 && want(&v)
@@ -119,7 +125,7 @@ impl Ws {
                 panic!("the socket closed ({:?}) before {what}", self.closed);
             }
         }
-        panic!("no {what} within 10 s");
+        panic!("no {what} within 15 s");
     }
 
     /// A round trip: everything the server queued before the pong, which it answers only
