@@ -70,6 +70,10 @@ pub const SESSION: &str = "session_cookie";
         crate::routes::content::report_post,
         crate::routes::content::list_notifications,
         crate::routes::content::read_notifications,
+        crate::routes::everyday::board_activity,
+        crate::routes::everyday::mention_suggestions,
+        crate::routes::everyday::get_welcome,
+        crate::routes::everyday::dismiss_welcome,
         crate::routes::moderation::list_queue,
         crate::routes::moderation::waiting_counts,
         crate::routes::moderation::approve_message,
@@ -457,6 +461,10 @@ pub struct StatusMessageAnswer {
     pub status: String,
     /// A sentence to show the person.
     pub message: String,
+    /// For a pending application: within how many days an answer usually comes (the server's
+    /// `application_answer_days`), so the page can say when to expect one.
+    #[schema(required = false)]
+    pub answer_days: Option<i64>,
 }
 
 /// A report or a safeguarding concern received: a sentence to show, and the crisis support
@@ -553,6 +561,11 @@ pub struct PostsAnswer {
     pub posts: Vec<PostView>,
     /// The `after` for the next page (a post id), or null at the end.
     pub next: Option<String>,
+    /// On the first page only: the first post that was unread before this visit (published,
+    /// someone else's, newer than the reader's read marker), for "jump to first unread"; null
+    /// when the reader never opened the thread before or had read it all.
+    #[schema(required = false, format = Uuid)]
+    pub first_unread: Option<String>,
 }
 
 /// A post written or edited, with its moderation outcome.

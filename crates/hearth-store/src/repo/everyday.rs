@@ -1,0 +1,186 @@
+//! Members' everyday comforts (issue 14 item 8): the home page's unread counts and latest
+//! activity per board, the first unread post of a thread, handle completion for @mentions,
+//! and whether a member has been welcomed.
+//!
+//! Unread counts are derived on each read from `read_markers` and the threads' and posts' own
+//! columns (indexes `threads_board_listed` and `posts_thread_status_created`), never kept in a
+//! counter row: a counter per board would make every post on that board wait for the one
+//! before it.
+
+use chrono::{DateTime, Utc};
+use hearth_core::content::PostStatus;
+use hearth_core::ids::{BoardId, MemberId, PostId, ThreadId};
+use hearth_core::policy::Standing;
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::sea_query::{Expr, LikeExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::entity::{member, read_marker};
+use crate::repo::comforts::Sql;
+use crate::{Result, Store};
+
+/// A board's activity as one reader sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoardActivity {
+    /// The board.
+    pub board: BoardId,
+    /// How many of its listed threads have a published post by someone else that is newer
+    /// than the reader's read marker (every such thread when they have none).
+    pub unread_threads: i64,
+    /// When a listed thread of the board last moved on (a thread's last activity moves only
+    /// when something is published in it), or `None` for a board with no listed thread.
+    pub last_activity_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Unread thread counts and latest activity for `boards` (the ones the reader may see;
+    /// the caller decides which), for `reader`. Only published posts in listed (published)
+    /// threads count, so nothing held, rejected, removed or deleted is ever counted. Boards
+    /// with no listed thread answer zero and no time.
+    #[tracing::instrument(skip_all)]
+    pub async fn board_activity(
+        &self,
+        reader: MemberId,
+        boards: &[BoardId],
+    ) -> Result<Vec<BoardActivity>> {
+        let mut out = Vec::with_capacity(boards.len());
+        if boards.is_empty() {
+            return Ok(out);
+        }
+        let backend = self.db.get_database_backend();
+        let mut q = Sql::new(backend);
+        let me = q.bind(reader.0);
+        let published = q.bind(PostStatus::Published.as_str());
+        let ids: Vec<String> = boards.iter().map(|b| q.bind(b.0)).collect();
+        // Per board: the latest activity is the first row of the index in reverse; the count
+        // walks the board's listed threads (index), skips those whose last activity is not past
+        // the reader's marker (primary key), and probes the posts index once for the rest.
+        q.push(&format!(
+            "SELECT t.board_id AS board_id, \
+               MAX(t.last_activity_at) AS latest, \
+               SUM(CASE WHEN (r.read_at IS NULL OR t.last_activity_at > r.read_at) AND EXISTS ( \
+                   SELECT 1 FROM posts p WHERE p.thread_id = t.id AND p.status = {published} \
+                   AND (r.read_at IS NULL OR p.created_at > r.read_at) \
+                   AND (p.author_id IS NULL OR p.author_id <> {me})) \
+                 THEN 1 ELSE 0 END) AS unread \
+             FROM threads t \
+             LEFT JOIN read_markers r ON r.thread_id = t.id AND r.member_id = {me} \
+             WHERE t.status = {published} AND t.board_id IN ({}) \
+             GROUP BY t.board_id",
+            ids.join(", ")
+        ));
+        let rows = self.db.query_all_raw(q.statement()).await?;
+        let mut found = std::collections::HashMap::new();
+        for row in rows {
+            let board: uuid::Uuid = row.try_get("", "board_id")?;
+            let latest: Option<DateTime<Utc>> = row.try_get("", "latest")?;
+            let unread: Option<i64> = row.try_get("", "unread")?;
+            found.insert(board, (unread.unwrap_or(0), latest));
+        }
+        for b in boards {
+            let (unread_threads, last_activity_at) = found.get(&b.0).copied().unwrap_or((0, None));
+            out.push(BoardActivity {
+                board: *b,
+                unread_threads,
+                last_activity_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Up to when `reader` has read `thread`, if they ever opened it.
+    #[tracing::instrument(skip_all)]
+    pub async fn read_marker(
+        &self,
+        reader: MemberId,
+        thread: ThreadId,
+    ) -> Result<Option<DateTime<Utc>>> {
+        Ok(read_marker::Entity::find_by_id((reader.0, thread.0))
+            .one(&self.db)
+            .await?
+            .map(|m| m.read_at))
+    }
+
+    /// The oldest post of `thread` newer than `since` that `reader` would count as unread: a
+    /// published one by someone else (nothing held, removed or deleted, which has nothing to
+    /// read).
+    #[tracing::instrument(skip_all)]
+    pub async fn first_unread_post(
+        &self,
+        thread: ThreadId,
+        reader: MemberId,
+        since: DateTime<Utc>,
+    ) -> Result<Option<PostId>> {
+        use crate::entity::post;
+        let p = post::Entity::find()
+            .filter(post::Column::ThreadId.eq(thread.0))
+            .filter(post::Column::Status.eq(PostStatus::Published.as_str()))
+            .filter(post::Column::CreatedAt.gt(since))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(post::Column::AuthorId.is_null())
+                    .add(post::Column::AuthorId.ne(reader.0)),
+            )
+            .order_by_asc(post::Column::CreatedAt)
+            .order_by_asc(post::Column::Id)
+            .one(&self.db)
+            .await?;
+        Ok(p.map(|p| PostId(p.id)))
+    }
+
+    /// Handles of active members (not pending, suspended, banned or erased) whose handle starts
+    /// with `prefix` (any case; only the characters a handle may hold, which the caller checks),
+    /// in alphabetical order, at most `limit`: for completing an @mention.
+    #[tracing::instrument(skip_all)]
+    pub async fn handles_starting_with(
+        &self,
+        prefix: &str,
+        limit: u64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>> {
+        let key = hearth_core::account::handle_key(prefix);
+        let mut pattern = String::with_capacity(key.len() + 2);
+        for c in key.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        Ok(member::Entity::find()
+            .select_only()
+            .column(member::Column::Handle)
+            .filter(Expr::col(member::Column::HandleKey).like(LikeExpr::new(pattern).escape('\\')))
+            .filter(crate::repo::members::standing_at(Standing::Active, now))
+            .order_by_asc(member::Column::HandleKey)
+            .limit(limit)
+            .into_tuple::<String>()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Whether the welcome shown on a member's first sign-in is still to be shown to them.
+    #[tracing::instrument(skip_all)]
+    pub async fn welcome_due(&self, who: MemberId) -> Result<bool> {
+        let at: Option<Option<DateTime<Utc>>> = member::Entity::find_by_id(who.0)
+            .select_only()
+            .column(member::Column::WelcomedAt)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        Ok(matches!(at, Some(None)))
+    }
+
+    /// Records that the member has seen (and put away) their welcome; answers whether this
+    /// changed anything.
+    #[tracing::instrument(skip_all)]
+    pub async fn mark_welcomed(&self, who: MemberId, now: DateTime<Utc>) -> Result<bool> {
+        let r = member::Entity::update_many()
+            .col_expr(member::Column::WelcomedAt, Expr::value(now))
+            .filter(member::Column::Id.eq(who.0))
+            .filter(member::Column::WelcomedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        Ok(r.rows_affected > 0)
+    }
+}
