@@ -4,8 +4,8 @@
 
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, ApiError, formatDate, type Notification, type Thread } from '../api';
-import { ErrorSummary, Link, Loading, PageHeading, asApiError } from '../components';
+import { api, ApiError, type Notification, type Thread } from '../api';
+import { ErrorSummary, Link, Loading, PageHeading, asApiError, When } from '../components';
 import { fetchNotifications, markAllRead, onNotificationsChanged, unreadNow } from '../notifications';
 
 const WORDS: Record<string, string> = {
@@ -144,7 +144,7 @@ export function Notifications() {
                 </p>
               )}
               <p class="meta">
-                <time dateTime={n.created_at}>{formatDate(n.created_at)}</time>
+                <When iso={n.created_at} />
                 {n.kind === 'checkin' && (
                   <>
                     {' · '}

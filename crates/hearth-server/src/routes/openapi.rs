@@ -910,6 +910,8 @@ pub struct ChatMessage {
     pub room_id: String,
     /// Author's handle (null once erased).
     pub author: Option<String>,
+    /// Whether the author is a moderator now (shown as a badge; nothing more about staff).
+    pub moderator: bool,
     /// published, held, rejected, removed, deleted.
     pub status: String,
     /// Sanitised HTML.
