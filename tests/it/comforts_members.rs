@@ -328,7 +328,81 @@ async fn applying_says_when_to_expect_an_answer(app: TestApp) {
     );
 }
 
+/// Says `body` in `room` over the member's socket and waits for the answer.
+async fn say(c: &Client, room: &str, body: &str) -> Value {
+    let mut ws = c.socket().await;
+    ws.send(json!({"type": "say", "room": room, "body": body, "client_id": uuid::Uuid::new_v4()}))
+        .await;
+    ws.expect("the ack", |v| v["type"] == "ack").await
+}
+
+async fn members_see_that_a_chat_message_is_from_a_moderator_and_nothing_more(app: TestApp) {
+    let admin = app.admin().await;
+    let (member, _) = app.established_member(&admin, "chatty_member").await;
+    let (_, mod_id) = app.member(&admin, "kind_moderator").await;
+    let (status, b) = admin
+        .patch(
+            &format!("/api/admin/members/{mod_id}"),
+            json!({"role": "moderator"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    let moderator = app.client();
+    moderator
+        .sign_in("kind_moderator", &common::password_of("kind_moderator"))
+        .await;
+    let (status, body) = admin
+        .post(
+            "/api/admin/rooms",
+            json!({"name": "Evening room", "slow_mode_seconds": 0, "new_member_slow_mode_seconds": 0}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let room = body["room"]["id"].as_str().unwrap().to_owned();
+    for (c, text) in [
+        (&moderator, "Welcome in, everyone."),
+        (&member, "Hello all."),
+        (&admin, "Good evening."),
+    ] {
+        let ack = say(c, &room, text).await;
+        assert_eq!(ack["status"], "published", "{ack}");
+    }
+    let (status, body) = member.get(&format!("/api/rooms/{room}/messages")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let flags: Vec<(String, Value)> = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["author"].as_str().unwrap().to_owned(),
+                m["moderator"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        // Newest first.
+        [
+            // An admin is shown as a moderator too: members learn no more about staff.
+            ("first_admin".to_owned(), json!(true)),
+            ("chatty_member".to_owned(), json!(false)),
+            ("kind_moderator".to_owned(), json!(true)),
+        ]
+    );
+    for m in body["messages"].as_array().unwrap() {
+        let keys: Vec<&str> = m.as_object().unwrap().keys().map(String::as_str).collect();
+        assert!(
+            !keys
+                .iter()
+                .any(|k| k.contains("role") || k.contains("admin")),
+            "{m}"
+        );
+    }
+}
+
 on_both_backends!(
+    members_see_that_a_chat_message_is_from_a_moderator_and_nothing_more,
     board_activity_counts_only_what_the_reader_may_see,
     mention_completion_offers_active_members_only,
     the_welcome_is_shown_once_on_any_device,

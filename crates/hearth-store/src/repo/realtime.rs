@@ -8,9 +8,9 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set, Statement,
 };
 
+use crate::entity::member;
 use crate::entity::{event, message, room};
 use crate::records::{EventRecord, MessageRecord, RoomRecord};
-use crate::entity::member;
 use crate::{Result, Store, StoreError};
 
 fn room_record(r: room::Model) -> RoomRecord {
@@ -329,7 +329,10 @@ impl Store {
         }
         .insert(&self.db)
         .await?;
-        message_record(row, &chat_authors(&self.db, m.author_id.map(|a| a.0)).await?)
+        message_record(
+            row,
+            &chat_authors(&self.db, m.author_id.map(|a| a.0)).await?,
+        )
     }
 
     /// The message `author` already sent with `client_id` `client_key`, if any: what a resent
