@@ -9,6 +9,8 @@
 //! - `members.welcomed_at`: when the member dismissed the welcome shown on their first sign-in.
 //!   Kept on the server, not in the browser, because devices are shared. Members who joined
 //!   before this migration have found their way already, so they count as welcomed.
+//! - `message_reports`: members' reports of chat messages, as `reports` are of posts (one per
+//!   member per message; the reporter is never shown; a fixed reason, no free text).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -56,10 +58,61 @@ impl MigrationTrait for Migration {
                 "UPDATE members SET welcomed_at = approved_at WHERE approved_at IS NOT NULL",
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("message_reports")
+                    .col(pk_uuid("id"))
+                    .col(uuid("message_id"))
+                    .col(uuid_null("reporter_id"))
+                    .col(string("reason"))
+                    .col(string("state"))
+                    .col(timestamp_with_time_zone("created_at"))
+                    .col(timestamp_with_time_zone_null("closed_at"))
+                    .col(string_null("decision"))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from("message_reports", "message_id")
+                            .to("messages", "id")
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from("message_reports", "reporter_id")
+                            .to("members", "id")
+                            .on_delete(ForeignKeyAction::SetNull),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("message_reports_message_reporter")
+                    .table("message_reports")
+                    .col("message_id")
+                    .col("reporter_id")
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("message_reports_state_created")
+                    .table("message_reports")
+                    .col("state")
+                    .col("created_at")
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table("message_reports").to_owned())
+            .await?;
         manager
             .alter_table(
                 Table::alter()

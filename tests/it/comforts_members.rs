@@ -402,6 +402,7 @@ async fn members_see_that_a_chat_message_is_from_a_moderator_and_nothing_more(ap
 }
 
 on_both_backends!(
+    a_member_reports_a_chat_message_and_a_moderator_removes_it,
     members_see_that_a_chat_message_is_from_a_moderator_and_nothing_more,
     board_activity_counts_only_what_the_reader_may_see,
     mention_completion_offers_active_members_only,
@@ -434,5 +435,160 @@ async fn the_answer_timescale_is_configurable() {
             .unwrap()
             .contains("usually within 1 day."),
         "{body}"
+    );
+}
+
+async fn a_member_reports_a_chat_message_and_a_moderator_removes_it(app: TestApp) {
+    let admin = app.admin().await;
+    let (speaker, _) = app.established_member(&admin, "loud_speaker").await;
+    let (reader, _) = app.established_member(&admin, "careful_reader").await;
+    let (newcomer, _) = app.member(&admin, "brand_new_voice").await;
+    let (status, body) = admin
+        .post(
+            "/api/admin/rooms",
+            json!({"name": "Evening room", "slow_mode_seconds": 0, "new_member_slow_mode_seconds": 0}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let room = body["room"]["id"].as_str().unwrap().to_owned();
+    let ack = say(&speaker, &room, "You lot are all hopeless.").await;
+    assert_eq!(ack["status"], "published", "{ack}");
+    let (_, history) = reader.get(&format!("/api/rooms/{room}/messages")).await;
+    let message = history["messages"][0]["id"].as_str().unwrap().to_owned();
+
+    // A bad reason, one's own message, a message nobody has: refused clearly.
+    let (status, body) = reader
+        .post(
+            &format!("/api/messages/{message}/reports"),
+            json!({"reason": "because"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = speaker
+        .post(
+            &format!("/api/messages/{message}/reports"),
+            json!({"reason": "unkind"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, _) = reader
+        .post(
+            &format!("/api/messages/{}/reports", uuid::Uuid::now_v7()),
+            json!({"reason": "unkind"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = reader
+        .post(
+            "/api/messages/not-an-id/reports",
+            json!({"reason": "unkind"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A held message (a newcomer's first words wait for a moderator) cannot be reported by
+    // someone who cannot see it: it answers as if it did not exist.
+    let ack = say(&newcomer, &room, "Hello, I am new here.").await;
+    assert_eq!(ack["status"], "held", "{ack}");
+    let (_, staff_view) = admin.get(&format!("/api/rooms/{room}/messages")).await;
+    let held = staff_view["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["status"] == "held")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = reader
+        .post(
+            &format!("/api/messages/{held}/reports"),
+            json!({"reason": "unkind"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The report; a second one by the same member is a 409.
+    let (status, body) = reader
+        .post(
+            &format!("/api/messages/{message}/reports"),
+            json!({"reason": "unkind"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = reader
+        .post(
+            &format!("/api/messages/{message}/reports"),
+            json!({"reason": "unkind"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(code(&body), "already_reported");
+
+    // The moderators' queue shows the message's text and the reason, never the reporter.
+    let (status, q) = admin.get("/api/mod/queue").await;
+    assert_eq!(status, StatusCode::OK, "{q}");
+    let reported = q["reported_messages"].as_array().unwrap();
+    assert_eq!(reported.len(), 1, "{q}");
+    assert_eq!(reported[0]["message"]["body"], "You lot are all hopeless.");
+    assert_eq!(reported[0]["room"]["name"], "Evening room");
+    assert_eq!(reported[0]["reasons"], json!(["unkind"]));
+    assert!(!q.to_string().contains("careful_reader"), "{q}");
+    // Members cannot see the queue nor decide.
+    let (status, _) = reader.get("/api/mod/queue").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = reader
+        .post(
+            &format!("/api/mod/messages/{message}/report-decision"),
+            json!({"decision": "keep"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Removing needs a reason; then the message leaves the room for everyone, and its author
+    // is told.
+    let (status, _) = admin
+        .post(
+            &format!("/api/mod/messages/{message}/report-decision"),
+            json!({"decision": "remove"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = admin
+        .post(
+            &format!("/api/mod/messages/{message}/report-decision"),
+            json!({"decision": "remove", "reason": "Please be kind to each other."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, history) = reader.get(&format!("/api/rooms/{room}/messages")).await;
+    assert!(
+        !history.to_string().contains("hopeless"),
+        "removed for readers: {history}"
+    );
+    let (_, q) = admin.get("/api/mod/queue").await;
+    assert_eq!(q["reported_messages"], json!([]));
+    let (status, body) = admin
+        .post(
+            &format!("/api/mod/messages/{message}/report-decision"),
+            json!({"decision": "keep"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (_, n) = speaker.get("/api/notifications").await;
+    assert!(
+        n["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["kind"] == "message_removed"),
+        "{n}"
+    );
+    // The reporter's export lists their report.
+    let (status, export) = reader.get("/api/me/export").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        export["chat_reports_made"][0]["message_id"],
+        json!(message),
+        "{export}"
     );
 }

@@ -82,3 +82,162 @@ impl App {
         Ok(())
     }
 }
+
+impl App {
+    /// A member reports a chat message they can see (published, someone else's) for the
+    /// moderators to look at, with one of the fixed reasons. One report per member per message;
+    /// a message they cannot see is "not found", whatever it is. Its author is never told who.
+    pub async fn report_message(
+        &self,
+        who: &Identity,
+        id: hearth_core::ids::MessageId,
+        reason: &str,
+    ) -> Result<()> {
+        use hearth_core::content::{PostStatus, REPORT_REASONS};
+        who.require(Action::ReportPost)?;
+        let message = match self.store.message(id).await {
+            Ok(m) => m,
+            Err(hearth_store::StoreError::NotFound) => return Err(AppError::NotFound("message")),
+            Err(e) => return Err(e.into()),
+        };
+        let mine = message.author_id == Some(who.id);
+        if message.status != PostStatus::Published && !mine {
+            return Err(AppError::NotFound("message"));
+        }
+        if mine {
+            return Err(AppError::Conflict {
+                code: "own_message",
+                message: "you cannot report your own message".to_owned(),
+            });
+        }
+        if message.status != PostStatus::Published {
+            return Err(AppError::NotFound("message"));
+        }
+        if !REPORT_REASONS.contains(&reason) {
+            return Err(AppError::invalid(
+                "reason",
+                format!("reason must be one of: {}", REPORT_REASONS.join(", ")),
+            ));
+        }
+        match self
+            .store
+            .report_message(id, who.id, reason, self.now())
+            .await
+        {
+            Err(hearth_store::StoreError::Conflict { .. }) => Err(AppError::Conflict {
+                code: "already_reported",
+                message: "you have already reported this message; the moderators will look at it"
+                    .to_owned(),
+            }),
+            Err(e) => Err(e.into()),
+            Ok(()) => {
+                let event = serde_json::json!({"kind": "message_reported", "message_id": id.to_string(), "room_id": message.room_id.to_string()});
+                self.publish_quietly(hearth_realtime::Topic::ModQueue, event)
+                    .await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Chat messages with open reports, for the moderators' queue: the message as it stands
+    /// (its text included), its room, and the reasons given (never by whom).
+    pub async fn reported_messages(&self, who: &Identity) -> Result<Vec<serde_json::Value>> {
+        who.require(Action::ModerateQueue)?;
+        let rooms = self.store.list_rooms().await?;
+        Ok(self
+            .store
+            .reported_messages(100)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let room = rooms
+                    .iter()
+                    .find(|x| x.id == r.message.room_id)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default();
+                let mut view = crate::message_view(&r.message);
+                view["body"] = serde_json::json!(r.message.body);
+                serde_json::json!({
+                    "message": view,
+                    "room": {"id": r.message.room_id.to_string(), "name": room},
+                    "reasons": r.reasons,
+                    "first_reported_at": r.first_reported_at,
+                })
+            })
+            .collect())
+    }
+
+    /// A moderator decides a reported chat message: `remove` takes it out of the room for
+    /// everyone (its author is told, with the reason), otherwise it stays. Either way its open
+    /// reports close. A second decision is a 409.
+    pub async fn decide_reported_message(
+        &self,
+        who: &Identity,
+        id: hearth_core::ids::MessageId,
+        remove: bool,
+        reason: Option<String>,
+    ) -> Result<()> {
+        who.require(Action::ModerateQueue)?;
+        let reason = reason
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
+        if remove && reason.as_ref().is_none_or(|r| r.chars().count() > 1000) {
+            return Err(AppError::invalid(
+                "reason",
+                "please give the author a reason (at most 1000 characters)",
+            ));
+        }
+        let message = match self.store.message(id).await {
+            Ok(m) => m,
+            Err(hearth_store::StoreError::NotFound) => return Err(AppError::NotFound("message")),
+            Err(e) => return Err(e.into()),
+        };
+        let closed = self
+            .store
+            .decide_message_reports(id, remove, self.now())
+            .await?;
+        if closed == 0 {
+            return Err(AppError::Conflict {
+                code: "already_decided",
+                message: "another moderator has already decided this message".to_owned(),
+            });
+        }
+        if remove {
+            // The room's readers get the tombstone: the read model renders the reference as
+            // `message_withdrawn` now that the message is no longer published.
+            self.publish_quietly(
+                hearth_realtime::Topic::Room(message.room_id),
+                crate::realtime::message_ref(id),
+            )
+            .await;
+            if let Some(author) = message.author_id {
+                self.notify(hearth_store::records::NewNotification {
+                    member_id: author,
+                    kind: "message_removed",
+                    thread_id: None,
+                    post_id: None,
+                    message: reason.clone(),
+                    at: self.now(),
+                })
+                .await;
+            }
+        }
+        let event =
+            serde_json::json!({"kind": "message_report_decided", "message_id": id.to_string()});
+        self.publish_quietly(hearth_realtime::Topic::ModQueue, event)
+            .await;
+        self.audit(
+            Some(who.id),
+            if remove {
+                "chat_message_removed"
+            } else {
+                "chat_report_dismissed"
+            },
+            "message",
+            Some(id.to_string()),
+            reason,
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -20,6 +20,7 @@ const WORDS: Record<string, string> = {
   concern_overdue: 'A safeguarding concern is past its response deadline.',
   message_approved: 'A moderator approved your chat message. Everyone in the room can see it now.',
   message_rejected: 'Your chat message was not published.',
+  message_removed: 'A moderator removed one of your chat messages.',
 };
 
 /** A line of the list: one notification, or several replies in one thread gathered together. */

@@ -1,5 +1,6 @@
 //! Members' everyday comforts (issue 14 item 8): unread counts and latest activity per board
-//! for the home page, @mention completion, and the welcome on a member's first sign-in.
+//! for the home page, @mention completion, the welcome on a member's first sign-in, and
+//! reporting chat messages.
 
 use axum::Json;
 use axum::Router;
@@ -10,10 +11,18 @@ use hearth_app::limits::Limit;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use axum::http::StatusCode;
+use hearth_core::ids::MessageId;
+use serde_json::{Value, json};
+
 use crate::error::Result;
-use crate::extract::{ApiQuery, Member};
+use crate::extract::{ApiJson, ApiQuery, Member, Moderator};
+use crate::routes::IdPath;
 use crate::routes::content::member_limited;
-use crate::routes::openapi::{BadRequest, Forbidden, NotSignedIn, RateLimited};
+use crate::routes::openapi::{
+    BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, RateLimited, TooLarge,
+    UnsupportedMediaType,
+};
 use crate::state::AppState;
 
 /// Board activity, mention completion and the welcome.
@@ -22,6 +31,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/boards/activity", get(board_activity))
         .route("/api/mentions", get(mention_suggestions))
         .route("/api/me/welcome", get(get_welcome).delete(dismiss_welcome))
+        .route(
+            "/api/messages/{id}/reports",
+            axum::routing::post(report_message),
+        )
+        .route(
+            "/api/mod/messages/{id}/report-decision",
+            axum::routing::post(decide_reported_message),
+        )
 }
 
 /// One board's activity as the reader sees it.
@@ -163,4 +180,102 @@ async fn dismiss_welcome(
 ) -> Result<Json<WelcomeAnswer>> {
     state.app.dismiss_welcome(&who).await?;
     Ok(Json(WelcomeAnswer { due: false }))
+}
+
+/// Why a chat message is reported: one of the fixed reasons (no free text, so nothing in a
+/// chat report needs reading by the rules).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct MessageReportBody {
+    /// One of the report reasons (as for posts).
+    reason: String,
+}
+
+/// Reports a chat message the member can see (published, someone else's) to the moderators.
+/// Its author is never told who. Limited per member with the post reports.
+#[utoipa::path(
+    post,
+    path = "/api/messages/{id}/reports",
+    tag = "realtime",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The message's id.")),
+    request_body = MessageReportBody,
+    responses(
+        (status = 201, description = "Received (`status`: `received`).", body = crate::routes::openapi::StatusMessageAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType, RateLimited,
+    )
+)]
+async fn report_message(
+    State(state): State<AppState>,
+    Member(who): Member,
+    IdPath(id): IdPath<MessageId>,
+    ApiJson(b): ApiJson<MessageReportBody>,
+) -> Result<(StatusCode, Json<Value>)> {
+    member_limited(
+        &state,
+        &who,
+        Limit::Reports,
+        state.app.report_message(&who, id, &b.reason),
+        |_| true,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "status": "received",
+            "message": "Thank you. The moderators will look at this message. Its author will not be told who reported it.",
+        })),
+    ))
+}
+
+/// A moderator's decision on a reported chat message.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct MessageReportDecision {
+    /// `remove` (out of the room for everyone) or `keep`.
+    decision: String,
+    /// With `remove`: the reason, shown to the author.
+    #[schema(required = false)]
+    reason: Option<String>,
+}
+
+/// Decides a reported chat message: remove it (its author is told, with the reason) or keep
+/// it. Closes its open reports. Needs a moderator.
+#[utoipa::path(
+    post,
+    path = "/api/mod/messages/{id}/report-decision",
+    tag = "moderation",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The message's id.")),
+    request_body = MessageReportDecision,
+    responses(
+        (status = 200, description = "Decided (`status`: `removed` or `kept`).", body = crate::routes::openapi::StatusMessageAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn decide_reported_message(
+    State(state): State<AppState>,
+    Moderator(who): Moderator,
+    IdPath(id): IdPath<MessageId>,
+    ApiJson(b): ApiJson<MessageReportDecision>,
+) -> Result<Json<Value>> {
+    let remove = match b.decision.as_str() {
+        "remove" => true,
+        "keep" => false,
+        _ => {
+            return Err(hearth_app::AppError::invalid(
+                "decision",
+                "decision is `remove` or `keep`",
+            )
+            .into());
+        }
+    };
+    state
+        .app
+        .decide_reported_message(&who, id, remove, b.reason)
+        .await?;
+    Ok(Json(json!({
+        "status": if remove { "removed" } else { "kept" },
+        "message": if remove { "The message was removed." } else { "The message stays." },
+    })))
 }

@@ -74,6 +74,8 @@ pub const SESSION: &str = "session_cookie";
         crate::routes::everyday::mention_suggestions,
         crate::routes::everyday::get_welcome,
         crate::routes::everyday::dismiss_welcome,
+        crate::routes::everyday::report_message,
+        crate::routes::everyday::decide_reported_message,
         crate::routes::moderation::list_queue,
         crate::routes::moderation::waiting_counts,
         crate::routes::moderation::approve_message,
@@ -611,8 +613,47 @@ pub struct QueueAnswer {
     /// Chat messages the rules held, waiting for a moderator, oldest first (decided with
     /// `/api/mod/messages/{id}/approve` and `/reject`).
     pub held_messages: Vec<HeldMessage>,
+    /// Chat messages members reported, oldest report first (decided with
+    /// `/api/mod/messages/{id}/report-decision`).
+    pub reported_messages: Vec<ReportedMessage>,
     /// Ready-made rejection reasons.
     pub ready_reasons: Vec<ReadyReason>,
+}
+
+/// A reported chat message, as the moderators' queue shows it.
+#[derive(ToSchema)]
+pub struct ReportedMessage {
+    /// The message as it stands, with its text (`body`).
+    pub message: ReportedMessageView,
+    /// Its room.
+    pub room: HeldMessageRoom,
+    /// The reason given with each open report (never who gave it).
+    pub reasons: Vec<String>,
+    /// When the first open report was made.
+    pub first_reported_at: DateTime<Utc>,
+}
+
+/// A reported chat message's own fields.
+#[derive(ToSchema)]
+pub struct ReportedMessageView {
+    /// Message id.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Its room.
+    #[schema(format = Uuid)]
+    pub room_id: String,
+    /// Author's handle (null once erased).
+    pub author: Option<String>,
+    /// Whether the author is a moderator.
+    pub moderator: bool,
+    /// published (or removed, if decided since).
+    pub status: String,
+    /// Sanitised HTML.
+    pub body_html: String,
+    /// The text as written.
+    pub body: String,
+    /// When written.
+    pub created_at: DateTime<Utc>,
 }
 
 /// A held chat message in the moderators' queue (and, without `waited_seconds`, in the live

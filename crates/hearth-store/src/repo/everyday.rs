@@ -184,3 +184,139 @@ impl Store {
         Ok(r.rows_affected > 0)
     }
 }
+
+/// A chat message with open reports, for the moderators' queue.
+#[derive(Clone, Debug)]
+pub struct ReportedMessage {
+    /// The message as it stands.
+    pub message: crate::records::MessageRecord,
+    /// The reasons given, one per open report (never who gave them).
+    pub reasons: Vec<String>,
+    /// When the first open report was made.
+    pub first_reported_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Records `reporter`'s report of a chat message; `Conflict` if they reported it already.
+    #[tracing::instrument(skip_all)]
+    pub async fn report_message(
+        &self,
+        message: hearth_core::ids::MessageId,
+        reporter: MemberId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        use crate::entity::message_report;
+        use sea_orm::{ActiveModelTrait, PaginatorTrait, Set};
+        let txn = self.begin_write().await?;
+        let already = message_report::Entity::find()
+            .filter(message_report::Column::MessageId.eq(message.0))
+            .filter(message_report::Column::ReporterId.eq(reporter.0))
+            .count(&txn)
+            .await?;
+        if already > 0 {
+            return Err(crate::StoreError::Conflict { what: "report" });
+        }
+        message_report::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            message_id: Set(message.0),
+            reporter_id: Set(Some(reporter.0)),
+            reason: Set(reason.to_owned()),
+            state: Set("open".to_owned()),
+            created_at: Set(now),
+            closed_at: Set(None),
+            decision: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Chat messages with open reports, oldest report first, at most `limit` messages.
+    #[tracing::instrument(skip_all)]
+    pub async fn reported_messages(&self, limit: u64) -> Result<Vec<ReportedMessage>> {
+        use crate::entity::message_report;
+        let open = message_report::Entity::find()
+            .filter(message_report::Column::State.eq("open"))
+            .order_by_asc(message_report::Column::CreatedAt)
+            .limit(500)
+            .all(&self.db)
+            .await?;
+        let mut out: Vec<ReportedMessage> = Vec::new();
+        for r in open {
+            if let Some(m) = out.iter_mut().find(|m| m.message.id.0 == r.message_id) {
+                m.reasons.push(r.reason);
+                continue;
+            }
+            if out.len() as u64 >= limit {
+                continue;
+            }
+            let message = self
+                .message(hearth_core::ids::MessageId(r.message_id))
+                .await?;
+            out.push(ReportedMessage {
+                message,
+                reasons: vec![r.reason],
+                first_reported_at: r.created_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Closes a message's open reports with `decision` (`removed` or `kept`), removing the
+    /// message first when it is `removed` and still published. Answers how many reports closed;
+    /// none means another moderator decided first.
+    #[tracing::instrument(skip_all)]
+    pub async fn decide_message_reports(
+        &self,
+        message: hearth_core::ids::MessageId,
+        remove: bool,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        use crate::entity::{message as message_entity, message_report};
+        let txn = self.begin_write().await?;
+        let closed = message_report::Entity::update_many()
+            .col_expr(message_report::Column::State, Expr::value("closed"))
+            .col_expr(message_report::Column::ClosedAt, Expr::value(now))
+            .col_expr(
+                message_report::Column::Decision,
+                Expr::value(if remove { "removed" } else { "kept" }),
+            )
+            .filter(message_report::Column::MessageId.eq(message.0))
+            .filter(message_report::Column::State.eq("open"))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if closed > 0 && remove {
+            message_entity::Entity::update_many()
+                .col_expr(
+                    message_entity::Column::Status,
+                    Expr::value(PostStatus::Removed.as_str()),
+                )
+                .filter(message_entity::Column::Id.eq(message.0))
+                .filter(message_entity::Column::Status.eq(PostStatus::Published.as_str()))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(closed)
+    }
+
+    /// The chat messages a member reported: (message id, reason, state, when), for their export.
+    #[tracing::instrument(skip_all)]
+    pub async fn message_reports_by(
+        &self,
+        reporter: MemberId,
+    ) -> Result<Vec<(uuid::Uuid, String, String, DateTime<Utc>)>> {
+        use crate::entity::message_report;
+        Ok(message_report::Entity::find()
+            .filter(message_report::Column::ReporterId.eq(reporter.0))
+            .order_by_asc(message_report::Column::CreatedAt)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|r| (r.message_id, r.reason, r.state, r.created_at))
+            .collect())
+    }
+}
