@@ -15,6 +15,7 @@ import { useDraft } from '../drafts';
 import { SafeHtml, Signposts } from '../forum';
 import type { Signpost } from '../api';
 import { useMentionCompletion } from '../mentions';
+import { ReportMessage } from '../reportedchat';
 import { useMutedHandles } from '../mutes';
 import { HeldDecision, HeldReasons, type HeldMessage } from '../heldchat';
 import { hasRole, useSession } from '../session';
@@ -96,6 +97,10 @@ export function RoomScreen(props: { id: string }) {
   const boxRef = useRef<HTMLDivElement>(null);
   /** Whether the message box is scrolled to the newest (then new ones keep it there). */
   const atNewest = useRef(true);
+  /** Whether the room has been opened at its newest message yet. */
+  const opened = useRef(false);
+  /** Whether the page is scrolled to its end (then it stays there as things change). */
+  const pageAtEnd = useRef(true);
   const pendingRef = useRef<Pending[]>([]);
   pendingRef.current = pending;
   const staff = hasRole(member, 'moderator');
@@ -279,7 +284,10 @@ export function RoomScreen(props: { id: string }) {
   const newest = `${count}|${sorted[sorted.length - 1]?.id ?? ''}|${pending[pending.length - 1]?.clientId ?? ''}`;
   useEffect(() => {
     const box = boxRef.current;
-    if (box && atNewest.current) box.scrollTop = box.scrollHeight;
+    if (!box || !atNewest.current) return;
+    box.scrollTop = box.scrollHeight;
+    // And the box's end stays above the message box when the page was at its end.
+    if (opened.current && pageAtEnd.current) document.querySelector('.chat-form')?.scrollIntoView({ block: 'end' });
   }, [newest]);
   // Opening the room: the newest message, with the message box under it in view (on a phone
   // too), rather than the top of the page.
@@ -287,8 +295,6 @@ export function RoomScreen(props: { id: string }) {
   // again when those details grow (who is here), if the page was at its end.
   const roomKnown = room !== null;
   const roomLines = room ? `${room.present.join(',')}|${room.moderator_present}|${room.open}` : '';
-  const opened = useRef(false);
-  const pageAtEnd = useRef(true);
   useEffect(() => {
     const watch = () => {
       pageAtEnd.current = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 48;
@@ -423,6 +429,7 @@ export function RoomScreen(props: { id: string }) {
               <When iso={m.created_at} class="meta" />
             </p>
             <SafeHtml html={m.body_html} class="chat__body" />
+            {!m.mine && m.status === 'published' && <ReportMessage id={m.id} author={m.author} />}
             <HeldStatus message={m} staff={staff} moderatorHere={!!room?.moderator_present} onDecided={(status) => {
               if (status === 'already') void loadHistory();
               else add([{ ...m, status }]);

@@ -189,9 +189,7 @@ function FirstWelcome(props: { onDone: () => void }) {
       <h3>Where to start</h3>
       <ul>
         <li>Look through the boards below, or open a chat room to talk live.</li>
-        <li>
-          Say hello when you feel ready. <Link href="/account">Your account</Link> is where you can write a few words about yourself.
-        </li>
+        <li>Say hello when you feel ready. On your profile (from Account, at the top) you can write a few words about yourself.</li>
       </ul>
       <h3>Quick exit</h3>
       <p>
