@@ -185,6 +185,9 @@ impl Store {
     }
 }
 
+/// A chat report in an export: (message id, reason, state, made at).
+pub type ExportedMessageReport = (uuid::Uuid, String, String, DateTime<Utc>);
+
 /// A chat message with open reports, for the moderators' queue.
 #[derive(Clone, Debug)]
 pub struct ReportedMessage {
@@ -308,7 +311,7 @@ impl Store {
     pub async fn message_reports_by(
         &self,
         reporter: MemberId,
-    ) -> Result<Vec<(uuid::Uuid, String, String, DateTime<Utc>)>> {
+    ) -> Result<Vec<ExportedMessageReport>> {
         use crate::entity::message_report;
         Ok(message_report::Entity::find()
             .filter(message_report::Column::ReporterId.eq(reporter.0))
