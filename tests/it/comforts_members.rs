@@ -401,7 +401,21 @@ async fn members_see_that_a_chat_message_is_from_a_moderator_and_nothing_more(ap
     }
 }
 
+async fn unread_counts_look_at_a_window_of_recent_threads(app: TestApp) {
+    let admin = app.admin().await;
+    let (reader, _) = app.member(&admin, "window_reader").await;
+    let busy = board(&admin, "Busy board", None).await;
+    for i in 0..102 {
+        thread(&admin, &busy, &format!("Thread number {i}")).await;
+    }
+    // At most 100 counted, whatever the size of the board: the page says "100 or more".
+    let (n, at) = of_board(&reader, &busy).await;
+    assert_eq!(n, hearth_store::UNREAD_WINDOW);
+    assert!(at.is_string());
+}
+
 on_both_backends!(
+    unread_counts_look_at_a_window_of_recent_threads,
     a_member_reports_a_chat_message_and_a_moderator_removes_it,
     members_see_that_a_chat_message_is_from_a_moderator_and_nothing_more,
     board_activity_counts_only_what_the_reader_may_see,

@@ -149,8 +149,10 @@ export function Home() {
   );
 }
 
-/** "1 thread with new posts", "3 threads with new posts". */
+/** "1 thread with new posts", "3 threads with new posts", "100 or more threads with new posts". */
 function unreadWords(n: number): string {
+  // The server looks at each board's 100 most recently active threads.
+  if (n >= 100) return '100 or more threads with new posts';
   return n === 1 ? '1 thread with new posts' : `${n} threads with new posts`;
 }
 

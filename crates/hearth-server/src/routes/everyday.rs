@@ -48,7 +48,8 @@ struct BoardActivityView {
     #[schema(format = Uuid)]
     board_id: String,
     /// How many of its threads have a post the reader has not read (published posts by
-    /// others, newer than the reader's read marker).
+    /// others, newer than the reader's read marker), among its 100 most recently active
+    /// threads (so 100 means "100 or more").
     unread_threads: i64,
     /// When something was last published on the board; null if nothing has been.
     last_activity_at: Option<DateTime<Utc>>,
