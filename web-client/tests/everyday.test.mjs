@@ -311,6 +311,7 @@ describe('everyday comforts in the browser', () => {
         return !!f && f.bottom <= window.innerHeight + 1 && f.top >= 0;
       }, undefined, { timeout: 5000 })
       .catch(async (e) => {
+        // What the member saw, to look at when this fails.
         await page.screenshot({ path: 'screenshots/chat-newest-failed-phone.png' });
         throw e;
       });
@@ -327,10 +328,6 @@ describe('everyday comforts in the browser', () => {
       const log = document.querySelector('.chat-log');
       return !!log && log.scrollHeight - log.scrollTop - log.clientHeight < 2;
     });
-    if (!(await inView(page, own))) {
-      await page.screenshot({ path: 'screenshots/debug-own-phone.png' });
-      console.log('DEBUG', JSON.stringify(await own.boundingBox()), JSON.stringify(await page.locator('.chat-form').boundingBox()), await page.evaluate(() => [window.scrollY, document.documentElement.scrollHeight, window.innerHeight]));
-    }
     assert.ok(await inView(page, own), 'a new message stays in view');
 
     // Completion in the chat box; Enter chooses, the next Enter sends.
