@@ -14,6 +14,7 @@ mod backup_restore;
 mod boundary;
 mod cli;
 mod comforts;
+mod comforts_members;
 mod config_reference;
 mod crisis;
 mod data_inventory;

@@ -211,6 +211,33 @@ export function formatDate(iso: string | null | undefined, withTime = true): str
   });
 }
 
+/**
+ * How long ago, in words ("just now", "5 minutes ago", "yesterday", "3 days ago"), for `now`;
+ * older than a week, or in the future, the date itself. The exact time goes with it (see
+ * `When` in components.tsx), so nothing is lost by the rounding.
+ */
+export function relativeTime(iso: string | null | undefined, now: number = Date.now()): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  const t = d.getTime();
+  if (Number.isNaN(t)) return iso;
+  const seconds = (now - t) / 1000;
+  if (seconds < -60) return formatDate(iso);
+  if (seconds < 45) return 'just now';
+  if (seconds < 90) return 'a minute ago';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 45) return `${minutes} minutes ago`;
+  if (minutes < 90) return 'an hour ago';
+  const today = new Date(now);
+  today.setHours(0, 0, 0, 0);
+  const hours = Math.round(minutes / 60);
+  if (t >= today.getTime()) return `${hours} hours ago`;
+  const days = Math.round((today.getTime() - new Date(d).setHours(0, 0, 0, 0)) / 86_400_000);
+  if (days <= 1) return 'yesterday';
+  if (days < 7) return `${days} days ago`;
+  return formatDate(iso, false);
+}
+
 // ---- Boards, threads and posts (crates/hearth-server/src/routes/content.rs) ----
 
 export interface Board {
@@ -219,6 +246,15 @@ export interface Board {
   description: string;
   position: number;
   visibility: 'members' | 'moderators';
+}
+
+/** A board's activity for the reader (`GET /api/boards/activity`). */
+export interface BoardActivity {
+  board_id: string;
+  /** Threads with a post the reader has not read. */
+  unread_threads: number;
+  /** When something was last published on the board, or null. */
+  last_activity_at: string | null;
 }
 
 export type ContentStatus = 'published' | 'held' | 'rejected' | 'removed' | 'deleted';
@@ -375,6 +411,8 @@ export interface ChatMessage {
   id: string;
   room_id: string;
   author: string | null;
+  /** The author is a moderator (a badge; nothing more about staff is shown). */
+  moderator?: boolean;
   status: ContentStatus;
   /** Sanitised by the server. */
   body_html: string;

@@ -2,9 +2,10 @@
 // whose errors are tied to them, an error summary that is announced and takes focus, notices.
 
 import type { ComponentChildren, InputHTMLAttributes } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
-import { ApiError, sentence } from './api';
+import { ApiError, formatDate, relativeTime, sentence } from './api';
+import { useMentionCompletion } from './mentions';
 import { hasNavigated, isPlainClick, navigate } from './router';
 
 /** A link to a screen of the app: plain `<a href>` (so it works with a middle click), routed in place. */
@@ -121,9 +122,12 @@ export function TextArea(props: {
   rows?: number;
   maxLength?: number;
   required?: boolean;
+  /** Offer @mention completion (mentions.tsx). */
+  mentions?: boolean;
 }) {
   const { name, label, hint, error, value, onValue, rows = 5, maxLength, required } = props;
   const id = fieldId(name);
+  const completion = useMentionCompletion(id, value, onValue);
   const describedBy = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
   return (
     <div class={`field${error ? ' field--error' : ''}`}>
@@ -146,10 +150,18 @@ export function TextArea(props: {
         maxLength={maxLength}
         required={required}
         value={value}
-        onInput={(e) => onValue((e.currentTarget as HTMLTextAreaElement).value)}
+        onInput={(e) => {
+          const el = e.currentTarget as HTMLTextAreaElement;
+          onValue(el.value);
+          if (props.mentions) completion.onInput(el);
+        }}
+        onKeyDown={props.mentions ? (e) => completion.onKeyDown(e) : undefined}
+        onBlur={props.mentions ? completion.close : undefined}
         aria-invalid={error ? 'true' : undefined}
         aria-describedby={describedBy || undefined}
+        {...(props.mentions ? completion.boxProps : {})}
       />
+      {props.mentions && completion.list}
     </div>
   );
 }
@@ -314,5 +326,52 @@ export function Loading(props: { what?: string }) {
     <p class="loading" role="status">
       Loading{props.what ? ` ${props.what}` : ''}…
     </p>
+  );
+}
+
+// One timer for every time on the page: relative times move on once a minute.
+const minuteListeners = new Set<() => void>();
+let minuteTimer: number | undefined;
+
+function useMinute(): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const tick = () => setNow(Date.now());
+    minuteListeners.add(tick);
+    if (minuteTimer === undefined) {
+      minuteTimer = window.setInterval(() => minuteListeners.forEach((f) => f()), 60_000);
+    }
+    return () => {
+      minuteListeners.delete(tick);
+      if (minuteListeners.size === 0 && minuteTimer !== undefined) {
+        window.clearInterval(minuteTimer);
+        minuteTimer = undefined;
+      }
+    };
+  }, []);
+  return now;
+}
+
+/**
+ * A time, said the way people say it ("5 minutes ago", "yesterday"), with the exact date and
+ * time in a tooltip that hovering and keyboard focus both show (screen readers hear both).
+ * The one way the app shows when something happened.
+ */
+export function When(props: { iso: string | null | undefined; class?: string }) {
+  const now = useMinute();
+  if (!props.iso) return null;
+  const exact = formatDate(props.iso);
+  const relative = relativeTime(props.iso, now);
+  return (
+    <time class={`when${props.class ? ` ${props.class}` : ''}`} dateTime={props.iso} tabIndex={0} data-exact={exact}>
+      {relative}
+      {relative !== exact && (
+        <span class="when__exact">
+          <span class="visually-hidden"> (</span>
+          {exact}
+          <span class="visually-hidden">)</span>
+        </span>
+      )}
+    </time>
   );
 }

@@ -5,7 +5,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 import { ApiError, moderationOf, sentence, type Moderation, type Post, type Signpost } from './api';
-import { ErrorSummary, SubmitButton, TextArea, TextField, asApiError, errorFor } from './components';
+import { ErrorSummary, SubmitButton, TextArea, TextField, asApiError, errorFor, fieldId } from './components';
 import { useDraft } from './drafts';
 import { renderPreview } from './markdown';
 import { isPlainClick, navigate } from './router';
@@ -183,6 +183,8 @@ export function Composer(props: {
   onCancel?: () => void;
   idPrefix: string;
   heading?: string;
+  /** Text to add to the post (a quote), with a number that changes for each addition. */
+  insert?: { text: string; n: number } | null;
 }) {
   const [values, setValues, clear] = useDraft<ComposerValues>(props.draftKey, {
     title: props.initial?.title ?? '',
@@ -195,6 +197,22 @@ export function Composer(props: {
   const [outcome, setOutcome] = useState<Moderation | null>(null);
   const what = props.kind === 'thread' ? 'thread' : props.kind === 'reply' ? 'reply' : 'edit';
   const p = props.idPrefix;
+
+  // A quote goes after what is already written, and the caret after it, ready to reply.
+  useEffect(() => {
+    if (!props.insert) return;
+    const before = values.body.trim() ? `${values.body.replace(/\s*$/, '')}\n\n` : '';
+    const body = before + props.insert.text;
+    setValues({ ...values, body });
+    window.requestAnimationFrame(() => {
+      const el = document.getElementById(fieldId(`${p}-body`)) as HTMLTextAreaElement | null;
+      if (!el) return;
+      el.focus();
+      el.setSelectionRange(body.length, body.length);
+      el.scrollIntoView({ block: 'center' });
+    });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [props.insert?.n]);
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -262,6 +280,7 @@ export function Composer(props: {
           </>
         }
         rows={props.kind === 'reply' ? 5 : 8}
+        mentions
         value={values.body}
         onValue={(v) => setValues({ ...values, body: v })}
         error={errorFor(error, `${p}-body`)}
@@ -319,4 +338,34 @@ export function StatusNote(props: { post: Post }) {
     );
   }
   return null;
+}
+
+/** Longest quote put into a reply, in characters: a quote points at a post, it does not copy it. */
+const QUOTE_MAX = 600;
+
+/**
+ * A published post as a Markdown quote for a reply: "> @handle wrote:" and the post's text as
+ * members see it (from the server's sanitised HTML, so nothing held or removed can be quoted:
+ * only published posts offer it). Quotes inside the post are left out, so quotes do not nest.
+ * The quote is part of the new post, and the rules read it with the rest.
+ */
+export function quoteOf(post: Post): string {
+  const doc = new DOMParser().parseFromString(post.body_html, 'text/html');
+  const lines: string[] = [];
+  for (const el of Array.from(doc.body.children)) {
+    if (el.tagName === 'BLOCKQUOTE') continue;
+    const items = el.tagName === 'UL' || el.tagName === 'OL' ? Array.from(el.children).map((li) => `- ${li.textContent ?? ''}`) : [el.textContent ?? ''];
+    for (const item of items) {
+      const text = item.replace(/\s+/g, ' ').trim();
+      if (text) lines.push(text);
+    }
+  }
+  let text = lines.join('\n\n');
+  if (text.length > QUOTE_MAX) text = `${text.slice(0, QUOTE_MAX).replace(/\s+\S*$/, '')} …`;
+  const who = post.author ? `@${post.author}` : 'A former member';
+  const quoted = text
+    .split('\n')
+    .map((l) => (l ? `> ${l}` : '>'))
+    .join('\n');
+  return `> ${who} wrote:\n>\n${quoted}\n\n`;
 }

@@ -8,8 +8,8 @@
 
 import { useState } from 'preact/hooks';
 
-import { api, ApiError, formatDate, waited, type RuleHit } from './api';
-import { ErrorSummary, Link, SubmitButton, TextArea, asApiError, errorFor } from './components';
+import { api, ApiError, waited, type RuleHit } from './api';
+import { ErrorSummary, Link, SubmitButton, TextArea, asApiError, errorFor, When } from './components';
 import { SafeHtml } from './forum';
 import { useTopic } from './socket';
 
@@ -173,7 +173,7 @@ export function HeldChatQueue(props: { messages: HeldMessage[]; fetchedAt: numbe
                     </span>
                   </h3>
                   <p class="meta">
-                    <time dateTime={m.created_at}>{formatDate(m.created_at)}</time>
+                    <When iso={m.created_at} />
                     {m.waited_seconds !== undefined && <> · waiting {waited(m.waited_seconds + elapsed)}</>}
                     {m.concern && <span class="badge badge--concern">Safeguarding concern</span>}
                   </p>

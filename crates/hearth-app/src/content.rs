@@ -408,7 +408,28 @@ impl App {
         after: Option<PostId>,
         limit: u64,
     ) -> Result<Vec<PostRecord>> {
+        Ok(self.posts_from_unread(who, thread, after, limit).await?.0)
+    }
+
+    /// A page of a thread's posts, as [`App::posts`], with the first post that was unread
+    /// before this visit (newer than the reader's read marker, published, someone else's), for
+    /// "jump to first unread". Only the first page (`after` unset) looks; `None` when the
+    /// reader never opened the thread before or had read it all.
+    pub async fn posts_from_unread(
+        &self,
+        who: &Identity,
+        thread: ThreadId,
+        after: Option<PostId>,
+        limit: u64,
+    ) -> Result<(Vec<PostRecord>, Option<PostId>)> {
         self.thread(who, thread).await?;
+        let first_unread = match after {
+            None => {
+                let before = self.store.read_marker(who.id, thread).await?;
+                self.first_unread(who.id, thread, before).await?
+            }
+            Some(_) => None,
+        };
         let posts = self
             .store
             .posts_in_thread(
@@ -420,7 +441,7 @@ impl App {
             )
             .await?;
         self.store.mark_read(who.id, thread, self.now()).await?;
-        Ok(posts)
+        Ok((posts, first_unread))
     }
 
     /// Starts a thread. The title and the first post are checked by the rules; a rejection

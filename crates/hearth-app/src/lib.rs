@@ -12,6 +12,7 @@ mod comforts;
 mod content;
 mod crisis;
 mod error;
+mod everyday;
 mod held_chat;
 pub mod limits;
 mod moderation;
@@ -39,6 +40,8 @@ pub use comforts::{MAX_SEARCH_CHARS, MAX_SEARCH_PAGE, Profile, SearchInput, Sear
 pub use content::{HELD_MESSAGE, Moderation, NOTE_CRISIS_MESSAGE, Sent};
 pub use crisis::{CHECKIN_MESSAGE_MAX, CheckinView, CrisisStep, CrisisView, CrisisWhere};
 pub use error::{AppError, Result, SOMETHING_WENT_WRONG};
+pub use everyday::{MAX_MENTION_PREFIX, MAX_MENTION_SUGGESTIONS};
+pub use hearth_store::BoardActivity;
 pub use hearth_store::ConcernRecord;
 pub use hearth_store::ThreadCursor;
 pub use hearth_store::records::{

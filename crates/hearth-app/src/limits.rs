@@ -171,6 +171,9 @@ pub struct LimitsConfig {
     pub subscribes: Rate,
     /// Chat messages (`say`), per member.
     pub chat: Rate,
+    /// Handle look-ups for @mention completion, per member (one per pause in typing): enough
+    /// to write, too few to list the membership by walking every prefix.
+    pub mention_lookups: Rate,
     /// Realtime sockets one member may hold open on one instance; past it the socket is closed
     /// at once with a reason.
     pub sockets_per_member: u32,
@@ -196,6 +199,7 @@ impl Default for LimitsConfig {
             concerns: rate(10, HOUR),
             subscribes: rate(300, MIN),
             chat: rate(5, 10),
+            mention_lookups: rate(60, MIN),
             sockets_per_member: 16,
         }
     }
@@ -234,6 +238,8 @@ pub enum Limit {
     Subscribes,
     /// See [`LimitsConfig::chat`].
     Chat,
+    /// See [`LimitsConfig::mention_lookups`].
+    MentionLookups,
 }
 
 impl Limit {
@@ -244,7 +250,7 @@ impl Limit {
     }
 
     /// Every limit, for building a store's table.
-    pub const ALL: [Limit; 15] = [
+    pub const ALL: [Limit; 16] = [
         Limit::SignInPair,
         Limit::SignInAccount,
         Limit::SignInAddress,
@@ -260,6 +266,7 @@ impl Limit {
         Limit::Concerns,
         Limit::Subscribes,
         Limit::Chat,
+        Limit::MentionLookups,
     ];
 
     /// A short stable name, used in store keys and logs.
@@ -280,6 +287,7 @@ impl Limit {
             Limit::Concerns => "concerns",
             Limit::Subscribes => "subscribes",
             Limit::Chat => "chat",
+            Limit::MentionLookups => "mention_lookups",
         }
     }
 
@@ -320,6 +328,7 @@ impl Limit {
             Limit::Concerns => config.concerns,
             Limit::Subscribes => config.subscribes,
             Limit::Chat => config.chat,
+            Limit::MentionLookups => config.mention_lookups,
         }
     }
 }

@@ -32,6 +32,7 @@ impl App {
         let content = self.store.member_content(who.id).await?;
         let notifications = self.store.notifications(who.id, 10_000).await?;
         let (reactions, follows) = self.store.member_comforts(who.id).await?;
+        let chat_reports = self.store.message_reports_by(who.id).await?;
         let mutes = self.store.muted_by(who.id).await?;
         let crises = self.store.crises_about(who.id).await?;
         let mut checkins = Vec::new();
@@ -105,6 +106,9 @@ impl App {
             })).collect::<Vec<_>>(),
             "reports_made": content.reports.iter().map(|(post, reason, note, state, at)| json!({
                 "post_id": post, "reason": reason, "note": note, "state": state, "created_at": at,
+            })).collect::<Vec<_>>(),
+            "chat_reports_made": chat_reports.iter().map(|(message, reason, state, at)| json!({
+                "message_id": message, "reason": reason, "state": state, "created_at": at,
             })).collect::<Vec<_>>(),
             "notifications": notifications.iter().map(|n| json!({
                 "kind": n.kind,

@@ -37,6 +37,10 @@ pub struct Config {
     pub age_refusal_days: i64,
     /// Hours an invite link works (`HEARTH_INVITE_HOURS`).
     pub invite_hours: i64,
+    /// Days within which applicants are told to expect an answer, on the page shown after they
+    /// apply: a promise the admins keep, so set it to what they can do
+    /// (`HEARTH_APPLICATION_ANSWER_DAYS`).
+    pub application_answer_days: i64,
     /// Trust the first `X-Forwarded-For` address (only behind your own reverse proxy)
     /// (`HEARTH_TRUST_FORWARDED_FOR`).
     pub trust_forwarded_for: bool,
@@ -90,6 +94,7 @@ impl Default for Config {
             max_body_bytes: 256 * 1024,
             age_refusal_days: app.age_refusal_days,
             invite_hours: app.invite_hours,
+            application_answer_days: 3,
             trust_forwarded_for: false,
             log_format: "text".to_owned(),
             queue_alert_minutes: app.queue_alert_minutes,
@@ -271,6 +276,9 @@ impl Config {
         if let Some(v) = get("HEARTH_INVITE_HOURS") {
             self.invite_hours = parse("HEARTH_INVITE_HOURS", &v)?;
         }
+        if let Some(v) = get("HEARTH_APPLICATION_ANSWER_DAYS") {
+            self.application_answer_days = parse("HEARTH_APPLICATION_ANSWER_DAYS", &v)?;
+        }
         if let Some(v) = get("HEARTH_TRUST_FORWARDED_FOR") {
             self.trust_forwarded_for = parse("HEARTH_TRUST_FORWARDED_FOR", &v)?;
         }
@@ -356,6 +364,7 @@ impl Config {
             ("session_max_hours", self.session_max_hours),
             ("age_refusal_days", self.age_refusal_days),
             ("invite_hours", self.invite_hours),
+            ("application_answer_days", self.application_answer_days),
             ("queue_alert_minutes", self.queue_alert_minutes),
             (
                 "notification_retention_days",

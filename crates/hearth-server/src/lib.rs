@@ -205,6 +205,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::applications::router())
         .merge(routes::content::router())
         .merge(routes::comforts::router())
+        .merge(routes::everyday::router())
         .merge(routes::realtime::router())
         .merge(routes::recovery::router())
         .merge(routes::safeguarding::router())

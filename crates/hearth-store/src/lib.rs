@@ -26,6 +26,7 @@ pub use repo::crisis::{
     CheckinMessageRecord, CheckinRecord, CrisisAction, CrisisRecord, CrisisSource,
     NewCheckinMessage, NewCrisis,
 };
+pub use repo::everyday::{BoardActivity, ReportedMessage, UNREAD_WINDOW};
 pub use repo::members::StandingChange;
 pub use repo::realtime::NewEvent;
 pub use repo::rights::{ErasePosts, MemberContent};

@@ -464,6 +464,9 @@ mod realtime {
         pub author_id: Option<MemberId>,
         /// The author's handle.
         pub author_handle: Option<String>,
+        /// Whether the author is a moderator (or admin) now: members see only that, as a
+        /// badge, so they know whose word is the group's.
+        pub author_is_moderator: bool,
         /// The text as typed.
         pub body: String,
         /// The text, escaped for display.

@@ -69,7 +69,7 @@ export function Apply() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [refusal, setRefusal] = useState<string | null>(null);
-  const [done, setDone] = useState<{ status: string; message: string } | null>(null);
+  const [done, setDone] = useState<{ status: string; message: string; answer_days?: number } | null>(null);
   /** Whether the invite in the link can still be used: asked as the page opens. */
   const [inviteValid, setInviteValid] = useState<boolean | null>(null);
 
@@ -110,6 +110,13 @@ export function Apply() {
         <Notice kind="success">
           <p>{sentence(done.message)}</p>
         </Notice>
+        {done.status === 'pending' && done.answer_days !== undefined && (
+          <p data-testid="answer-timescale">
+            <strong>When to expect an answer:</strong> usually within{' '}
+            {done.answer_days === 1 ? '1 day' : `${done.answer_days} days`}. Nothing is sent to
+            you: try signing in then. If you can sign in, you have been accepted.
+          </p>
+        )}
         <p>
           <Link href="/sign-in" class="button button--primary">
             Go to sign in
@@ -128,7 +135,7 @@ export function Apply() {
     setBusy(true);
     setError(null);
     try {
-      const body = await api<{ status: string; message: string }>('POST', '/api/applications', {
+      const body = await api<{ status: string; message: string; answer_days?: number }>('POST', '/api/applications', {
         handle,
         email,
         password,

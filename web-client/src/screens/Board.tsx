@@ -4,8 +4,8 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 
-import { api, ApiError, SendKey, formatDate, type Board, type Moderation, type Post, type Thread } from '../api';
-import { ErrorSummary, Link, Loading, PageHeading, asApiError } from '../components';
+import { api, ApiError, SendKey, type Board, type Moderation, type Post, type Thread } from '../api';
+import { ErrorSummary, Link, Loading, PageHeading, asApiError, When } from '../components';
 import { Composer } from '../forum';
 import { navigate } from '../router';
 import { useTopic } from '../socket';
@@ -148,7 +148,7 @@ export function BoardScreen(props: { id: string }) {
                 </span>
                 <p class="meta thread-item__meta">
                   {t.author ?? 'A former member'} · {t.post_count} {t.post_count === 1 ? 'post' : 'posts'} · last active{' '}
-                  <time dateTime={t.last_activity_at}>{formatDate(t.last_activity_at)}</time>
+                  <When iso={t.last_activity_at} />
                 </p>
               </li>
             ))}

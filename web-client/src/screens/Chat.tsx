@@ -9,11 +9,13 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 
-import { api, ApiError, formatDate, sentence, uuid, type ChatMessage, type Room } from '../api';
-import { ErrorSummary, Link, Loading, PageHeading, asApiError } from '../components';
+import { api, ApiError, sentence, uuid, type ChatMessage, type Room } from '../api';
+import { ErrorSummary, Link, Loading, PageHeading, asApiError, When } from '../components';
 import { useDraft } from '../drafts';
 import { SafeHtml, Signposts } from '../forum';
 import type { Signpost } from '../api';
+import { useMentionCompletion } from '../mentions';
+import { ReportMessage } from '../reportedchat';
 import { useMutedHandles } from '../mutes';
 import { HeldDecision, HeldReasons, type HeldMessage } from '../heldchat';
 import { hasRole, useSession } from '../session';
@@ -92,9 +94,17 @@ export function RoomScreen(props: { id: string }) {
   const [revealed, setRevealed] = useState<Set<string>>(new Set());
   const connection = useConnection();
   const logRef = useRef<HTMLOListElement>(null);
+  const boxRef = useRef<HTMLDivElement>(null);
+  /** Whether the message box is scrolled to the newest (then new ones keep it there). */
+  const atNewest = useRef(true);
+  /** Whether the room has been opened at its newest message yet. */
+  const opened = useRef(false);
+  /** Whether the page is scrolled to its end (then it stays there as things change). */
+  const pageAtEnd = useRef(true);
   const pendingRef = useRef<Pending[]>([]);
   pendingRef.current = pending;
   const staff = hasRole(member, 'moderator');
+  const completion = useMentionCompletion('chat-message', draft.body, (body) => setDraft({ body }));
 
   function add(list: ChatMessage[]) {
     setMessages((old) => {
@@ -267,22 +277,49 @@ export function RoomScreen(props: { id: string }) {
     };
   }, []);
 
-  // New messages scroll into view, unless the person has scrolled up to read.
+  // The messages scroll in their own box, which stays at the newest unless the person has
+  // scrolled up in it to read.
   const sorted = [...messages.values()].sort((a, b) => a.id.localeCompare(b.id));
   const count = sorted.length + pending.length;
+  const newest = `${count}|${sorted[sorted.length - 1]?.id ?? ''}|${pending[pending.length - 1]?.clientId ?? ''}`;
   useEffect(() => {
-    const el = logRef.current;
-    if (!el) return;
-    const last = el.lastElementChild as HTMLElement | null;
-    const rect = el.getBoundingClientRect();
-    if (last && rect.bottom < window.innerHeight + 400) last.scrollIntoView({ block: 'nearest' });
-  }, [count]);
+    const box = boxRef.current;
+    if (!box || !atNewest.current) return;
+    box.scrollTop = box.scrollHeight;
+    // And the box's end stays above the message box when the page was at its end.
+    if (opened.current && pageAtEnd.current) document.querySelector('.chat-form')?.scrollIntoView({ block: 'end' });
+  }, [newest]);
+  // Opening the room: the newest message, with the message box under it in view (on a phone
+  // too), rather than the top of the page.
+  // Once both the messages and the room (whose details sit above them) are on the page; and
+  // again when those details grow (who is here), if the page was at its end.
+  const roomKnown = room !== null;
+  const roomLines = room ? `${room.present.join(',')}|${room.moderator_present}|${room.open}` : '';
+  useEffect(() => {
+    const watch = () => {
+      pageAtEnd.current = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 48;
+    };
+    window.addEventListener('scroll', watch, { passive: true });
+    return () => window.removeEventListener('scroll', watch);
+  }, []);
+  useEffect(() => {
+    if (!loaded || !roomKnown) return;
+    if (opened.current && !pageAtEnd.current) return;
+    opened.current = true;
+    const box = boxRef.current;
+    if (box && atNewest.current) box.scrollTop = box.scrollHeight;
+    window.requestAnimationFrame(() => {
+      const form = document.querySelector('.chat-form') ?? box;
+      form?.scrollIntoView({ block: 'end' });
+    });
+  }, [loaded, roomKnown, roomLines]);
 
   async function older() {
     if (!before || busyOlder) return;
     setBusyOlder(true);
     try {
       const b = await api<{ messages: ChatMessage[]; next: string | null }>('GET', `/api/rooms/${props.id}/messages?limit=50&before=${encodeURIComponent(before)}`);
+      atNewest.current = false;
       add(b.messages);
       setBefore(b.next);
     } catch (e) {
@@ -357,7 +394,18 @@ export function RoomScreen(props: { id: string }) {
       )}
       {!loaded && !error && <Loading what="messages" />}
       {loaded && sorted.length === 0 && pending.length === 0 && <p class="placeholder">No messages yet. Say hello.</p>}
-      <div role="log" aria-live="polite" aria-label="Messages" class="chat-log">
+      <div
+        role="log"
+        aria-live="polite"
+        aria-label="Messages"
+        class="chat-log"
+        ref={boxRef}
+        tabIndex={0}
+        onScroll={(e) => {
+          const el = e.currentTarget as HTMLDivElement;
+          atNewest.current = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+        }}
+      >
       <ol class="chat" data-testid="chat" data-live={live ? 'on' : 'off'} ref={logRef}>
         {sorted.map((m) =>
           !m.mine && m.author && muted.has(m.author.toLowerCase()) && !revealed.has(m.id) ? (
@@ -373,11 +421,15 @@ export function RoomScreen(props: { id: string }) {
           <li key={m.id} class={`chat__message${m.mine ? ' chat__message--mine' : ''}${m.status === 'held' ? ' chat__message--held' : ''}`} data-testid="message" data-status={m.status}>
             <p class="chat__meta">
               <span class="chat__author">{m.author ?? 'A former member'}</span>{' '}
-              <time class="meta" dateTime={m.created_at}>
-                {formatDate(m.created_at)}
-              </time>
+              {m.moderator && (
+                <span class="badge badge--moderator" data-testid="moderator-badge">
+                  Moderator
+                </span>
+              )}{' '}
+              <When iso={m.created_at} class="meta" />
             </p>
             <SafeHtml html={m.body_html} class="chat__body" />
+            {!m.mine && m.status === 'published' && <ReportMessage id={m.id} author={m.author} />}
             <HeldStatus message={m} staff={staff} moderatorHere={!!room?.moderator_present} onDecided={(status) => {
               if (status === 'already') void loadHistory();
               else add([{ ...m, status }]);
@@ -439,11 +491,19 @@ export function RoomScreen(props: { id: string }) {
               value={draft.body}
               aria-describedby={`chat-message-hint${sendError ? ' chat-message-error' : ''}`}
               aria-invalid={sendError ? 'true' : undefined}
-              onInput={(e) => setDraft({ body: (e.currentTarget as HTMLTextAreaElement).value })}
+              onInput={(e) => {
+                const el = e.currentTarget as HTMLTextAreaElement;
+                setDraft({ body: el.value });
+                completion.onInput(el);
+              }}
               onKeyDown={(e) => {
+                if (completion.onKeyDown(e)) return;
                 if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) send(e);
               }}
+              onBlur={completion.close}
+              {...completion.boxProps}
             />
+            {completion.list}
           </div>
           <button type="submit" class="button button--primary">
             Send

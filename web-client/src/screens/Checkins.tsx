@@ -5,8 +5,8 @@
 
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, formatDate, type ApiError, type Moderation } from '../api';
-import { ErrorSummary, Link, Loading, PageHeading, SubmitButton, TextArea, asApiError, errorFor } from '../components';
+import { api, type ApiError, type Moderation } from '../api';
+import { ErrorSummary, Link, Loading, PageHeading, SubmitButton, TextArea, asApiError, errorFor, When } from '../components';
 import { SafeHtml, Signposts } from '../forum';
 import { hasRole, useSession } from '../session';
 import { useTopic } from '../socket';
@@ -62,7 +62,7 @@ export function Checkins() {
                 {staff ? `With ${c.member ?? 'a former member'}` : 'From the moderators'}
               </Link>{' '}
               <span class="meta">
-                {c.state === 'open' ? 'open' : 'closed'} · last message {formatDate(c.last_at)}
+                {c.state === 'open' ? 'open' : 'closed'} · last message <When iso={c.last_at} />
               </span>
             </li>
           ))}
@@ -146,9 +146,7 @@ export function CheckinScreen(props: { id: string }) {
           <li key={m.id} class={`checkin__message${m.from_staff ? ' checkin__message--staff' : ''}`} data-testid="checkin-message">
             <p class="chat__meta">
               <span class="chat__author">{m.author}</span>{' '}
-              <time class="meta" dateTime={m.created_at}>
-                {formatDate(m.created_at)}
-              </time>
+              <When iso={m.created_at} class="meta" />
             </p>
             <SafeHtml html={m.body_html} class="checkin__body post__body" />
           </li>

@@ -3,8 +3,8 @@
 
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, ApiError, formatDate, type Board, type Followed } from '../api';
-import { ErrorSummary, Link, Loading, PageHeading, asApiError } from '../components';
+import { api, ApiError, type Board, type Followed } from '../api';
+import { ErrorSummary, Link, Loading, PageHeading, asApiError, When } from '../components';
 
 /** `/following`. */
 export function Following() {
@@ -55,7 +55,7 @@ export function Following() {
               <p class="meta thread-item__meta">
                 {boards.get(t.board_id) && <>{boards.get(t.board_id)} · </>}
                 {t.post_count} {t.post_count === 1 ? 'post' : 'posts'} · last active{' '}
-                <time dateTime={t.last_activity_at}>{formatDate(t.last_activity_at)}</time>
+                <When iso={t.last_activity_at} />
               </p>
             </li>
           ))}

@@ -4,8 +4,8 @@
 
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, ApiError, formatDate, type Notification, type Thread } from '../api';
-import { ErrorSummary, Link, Loading, PageHeading, asApiError } from '../components';
+import { api, ApiError, type Notification, type Thread } from '../api';
+import { ErrorSummary, Link, Loading, PageHeading, asApiError, When } from '../components';
 import { fetchNotifications, markAllRead, onNotificationsChanged, unreadNow } from '../notifications';
 
 const WORDS: Record<string, string> = {
@@ -20,6 +20,7 @@ const WORDS: Record<string, string> = {
   concern_overdue: 'A safeguarding concern is past its response deadline.',
   message_approved: 'A moderator approved your chat message. Everyone in the room can see it now.',
   message_rejected: 'Your chat message was not published.',
+  message_removed: 'A moderator removed one of your chat messages.',
 };
 
 /** A line of the list: one notification, or several replies in one thread gathered together. */
@@ -144,7 +145,7 @@ export function Notifications() {
                 </p>
               )}
               <p class="meta">
-                <time dateTime={n.created_at}>{formatDate(n.created_at)}</time>
+                <When iso={n.created_at} />
                 {n.kind === 'checkin' && (
                   <>
                     {' · '}

@@ -6,8 +6,8 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 
-import { api, ApiError, formatDate, type Board, type SearchResult } from '../api';
-import { ErrorSummary, Link, PageHeading, asApiError, errorFor, fieldId } from '../components';
+import { api, ApiError, type Board, type SearchResult } from '../api';
+import { ErrorSummary, Link, PageHeading, asApiError, errorFor, fieldId, When } from '../components';
 import { isPlainClick, navigate, useLocation } from '../router';
 import { useSession } from '../session';
 
@@ -249,7 +249,7 @@ export function Search() {
                     {' · '}
                     {r.author ? <Link href={`/members/${encodeURIComponent(r.author)}`}>{r.author}</Link> : 'A former member'}
                     {' · '}
-                    <time dateTime={r.created_at}>{formatDate(r.created_at, false)}</time>
+                    <When iso={r.created_at} />
                   </p>
                   <Marked as="p" class="result__snippet" html={r.snippet_html} />
                 </li>

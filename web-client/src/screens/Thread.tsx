@@ -18,9 +18,9 @@ import {
   type Reactions,
   type Thread,
 } from '../api';
-import { ErrorSummary, Link, LiveNotice, Loading, PageHeading, SubmitButton, TextArea, asApiError, errorFor } from '../components';
+import { ErrorSummary, Link, LiveNotice, Loading, PageHeading, SubmitButton, TextArea, asApiError, errorFor, When } from '../components';
 import { takeFlash } from '../flash';
-import { Composer, Outcome, SafeHtml, StatusNote, WithWarning } from '../forum';
+import { Composer, Outcome, SafeHtml, StatusNote, WithWarning, quoteOf } from '../forum';
 import { isMuted, useMutedHandles } from '../mutes';
 import { hasRole, useSession } from '../session';
 import { useTopic } from '../socket';
@@ -29,6 +29,8 @@ import { REPORT_REASONS } from '../words';
 interface Page {
   posts: Post[];
   next: string | null;
+  /** First page only: the first post that was unread before this visit. */
+  first_unread?: string | null;
 }
 
 const PAGE = 100;
@@ -48,6 +50,10 @@ export function ThreadScreen(props: { id: string }) {
   // Replying follows the thread (unless the member chose otherwise): the control asks again.
   const [followAgain, setFollowAgain] = useState(0);
   const isMod = hasRole(member, 'moderator');
+  // The first post that was new to the reader when they opened the thread (kept through
+  // reloads of the first page, which find it read by then).
+  const [firstUnread, setFirstUnread] = useState<string | null>(null);
+  const [quote, setQuote] = useState<{ text: string; n: number } | null>(null);
   // Loads the member's mutes, so a post arriving live from someone they muted stays collapsed.
   useMutedHandles();
 
@@ -88,6 +94,7 @@ export function ThreadScreen(props: { id: string }) {
       ]);
       setThread(t.thread);
       upsert(page.posts, 'list');
+      if (page.first_unread) setFirstUnread((old) => old ?? page.first_unread ?? null);
       api<{ boards: Board[] }>('GET', '/api/boards')
         .then((b) => setBoardName(b.boards.find((x) => x.id === t.thread.board_id)?.name ?? ''))
         .catch(() => {});
@@ -151,6 +158,32 @@ export function ThreadScreen(props: { id: string }) {
     } finally {
       setBusyMore(false);
     }
+  }
+
+  /** Goes to the first unread post (loading pages until it is there) and focuses it. */
+  async function jumpToUnread(e: Event) {
+    e.preventDefault();
+    if (!firstUnread) return;
+    let after = next;
+    for (let i = 0; i < 20 && after && !posts.has(firstUnread) && firstUnread > after; i++) {
+      try {
+        const page = await api<Page>('GET', `/api/threads/${props.id}/posts?limit=${PAGE}&after=${encodeURIComponent(after)}`);
+        upsert(page.posts, 'list');
+        setNext(page.next);
+        after = page.next;
+        if (page.posts.some((p) => p.id === firstUnread)) break;
+      } catch (err) {
+        setError(asApiError(err));
+        return;
+      }
+    }
+    window.requestAnimationFrame(() => {
+      const el = document.getElementById(`p-${firstUnread}`);
+      if (!el) return;
+      el.scrollIntoView({ block: 'start' });
+      el.classList.add('post--target');
+      el.focus({ preventScroll: true });
+    });
   }
 
   const sendKey = useRef(new SendKey());
@@ -222,16 +255,29 @@ export function ThreadScreen(props: { id: string }) {
       <ErrorSummary error={error} />
       <LiveNotice message={announce} />
       {!loaded && !error && <Loading what="the thread" />}
+      {loaded && firstUnread && shown[0]?.id !== firstUnread && (
+        <p class="jump-unread">
+          <a href={`#p-${firstUnread}`} class="button button--secondary button--small" onClick={jumpToUnread} data-testid="jump-unread">
+            Jump to the first new post
+          </a>
+        </p>
+      )}
       {loaded && (
         <ol class="posts" aria-label="Posts" data-testid="posts" data-live={live ? 'on' : 'off'}>
           {shown.map((p) => (
             <li key={p.id}>
+              {p.id === firstUnread && shown[0]?.id !== firstUnread && (
+                <p class="unread-divider" data-testid="unread-divider">
+                  New since your last visit
+                </p>
+              )}
               <PostCard
                 post={p}
                 isMod={isMod}
                 onChanged={(np) => upsert([np])}
                 onReactions={(r) => setReactions(p.id, r)}
                 onAnnounce={setAnnounce}
+                onQuote={canReply && !next ? (qp) => setQuote((old) => ({ text: quoteOf(qp), n: (old?.n ?? 0) + 1 })) : undefined}
               />
             </li>
           ))}
@@ -246,7 +292,7 @@ export function ThreadScreen(props: { id: string }) {
       )}
       {loaded && thread && canReply && !next && (
         <section class="section" aria-labelledby="reply-heading">
-          <Composer kind="reply" heading="Reply" idPrefix="reply" draftKey={`reply:${props.id}`} send={reply} />
+          <Composer kind="reply" heading="Reply" idPrefix="reply" draftKey={`reply:${props.id}`} send={reply} insert={quote} />
         </section>
       )}
       {thread?.locked && !isMod && (
@@ -447,6 +493,8 @@ function PostCard(props: {
   onChanged: (p: Post) => void;
   onReactions: (r: Reactions) => void;
   onAnnounce: (s: string) => void;
+  /** Quote this post in the reply (offered on published posts only). */
+  onQuote?: (p: Post) => void;
 }) {
   const { post } = props;
   const [reveal, setRevealState] = useState(false);
@@ -515,14 +563,14 @@ function PostCard(props: {
   }
 
   return (
-    <article id={`p-${post.id}`} class={`post post--${post.status}${post.mine ? ' post--mine' : ''}`} aria-labelledby={headingId} data-testid="post" data-status={post.status}>
+    <article id={`p-${post.id}`} tabIndex={-1} class={`post post--${post.status}${post.mine ? ' post--mine' : ''}`} aria-labelledby={headingId} data-testid="post" data-status={post.status}>
       <header class="post__header">
         <h3 id={headingId} class="post__author">
           {post.author ? <Link href={`/members/${encodeURIComponent(post.author)}`}>{post.author}</Link> : 'A former member'}
           {post.mine && <span class="tag">You</span>}
         </h3>
         <p class="meta post__meta">
-          <time dateTime={post.created_at}>{formatDate(post.created_at)}</time>
+          <When iso={post.created_at} />
           {post.edited_by_moderator ? <span data-testid="edited-by-moderator"> · edited by a moderator</span> : post.edited_at && <> · edited</>}
         </p>
       </header>
@@ -590,6 +638,11 @@ function PostCard(props: {
                 </span>
               )}
             </>
+          )}
+          {post.status === 'published' && props.onQuote && (
+            <button type="button" class="link-button" onClick={() => props.onQuote?.(post)} aria-label={`Quote the post by ${post.author ?? 'a former member'}`} data-testid="quote">
+              Quote
+            </button>
           )}
           {!post.mine && post.status === 'published' && <ReportForm post={post} />}
           {props.isMod && post.status !== 'removed' && post.status !== 'deleted' && (

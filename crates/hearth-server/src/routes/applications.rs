@@ -142,8 +142,13 @@ async fn create_application(
             StatusCode::ACCEPTED,
             Json(json!({
                 "status": "pending",
-                "message": "Thank you. Your application will be read by one of the group's admins. \
-                            Try signing in later: you will be able to once it is approved."
+                "message": format!(
+                    "Thank you. Your application will be read by one of the group's admins, \
+                     usually within {}. Try signing in then: you will be able to once it is \
+                     approved.",
+                    answer_days(state.config.application_answer_days)
+                ),
+                "answer_days": state.config.application_answer_days,
             })),
         ),
         ApplyOutcome::Approved => (
@@ -154,4 +159,13 @@ async fn create_application(
             })),
         ),
     })
+}
+
+/// "3 days", "1 day": the configured figure in words, for the page after applying.
+fn answer_days(days: i64) -> String {
+    if days == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{days} days")
+    }
 }

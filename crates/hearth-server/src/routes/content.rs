@@ -259,7 +259,7 @@ async fn list_posts(
         ),
         None => None,
     };
-    let posts = state.app.posts(&who, id, after, limit).await?;
+    let (posts, first_unread) = state.app.posts_from_unread(&who, id, after, limit).await?;
     let next = (posts.len() as u64 == limit)
         .then(|| posts.last().map(|p| p.id.to_string()))
         .flatten();
@@ -274,7 +274,11 @@ async fn list_posts(
             )
         })
         .collect();
-    Ok(Json(json!({"posts": views, "next": next})))
+    let mut answer = json!({"posts": views, "next": next});
+    if after.is_none() {
+        answer["first_unread"] = json!(first_unread.map(|p| p.to_string()));
+    }
+    Ok(Json(answer))
 }
 
 /// A post's text.

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod comforts;
 pub mod content;
 pub mod crisis;
+pub mod everyday;
 pub mod health;
 pub mod moderation;
 pub mod openapi;

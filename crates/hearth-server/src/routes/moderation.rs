@@ -118,6 +118,7 @@ async fn list_queue(
 ) -> Result<Json<Value>> {
     let items = state.app.queue(&who, 200).await?;
     let held_messages = state.app.held_chat_queue(&who).await?;
+    let reported_messages = state.app.reported_messages(&who).await?;
     let urgent: Vec<crate::routes::crisis::CrisisItem> = state
         .app
         .crises(&who)
@@ -130,6 +131,7 @@ async fn list_queue(
         "urgent": urgent,
         "items": items.iter().map(|i| queue_view(&state, i)).collect::<Vec<_>>(),
         "held_messages": held_messages,
+        "reported_messages": reported_messages,
         "ready_reasons": reasons,
     })))
 }

@@ -70,6 +70,12 @@ pub const SESSION: &str = "session_cookie";
         crate::routes::content::report_post,
         crate::routes::content::list_notifications,
         crate::routes::content::read_notifications,
+        crate::routes::everyday::board_activity,
+        crate::routes::everyday::mention_suggestions,
+        crate::routes::everyday::get_welcome,
+        crate::routes::everyday::dismiss_welcome,
+        crate::routes::everyday::report_message,
+        crate::routes::everyday::decide_reported_message,
         crate::routes::moderation::list_queue,
         crate::routes::moderation::waiting_counts,
         crate::routes::moderation::approve_message,
@@ -457,6 +463,10 @@ pub struct StatusMessageAnswer {
     pub status: String,
     /// A sentence to show the person.
     pub message: String,
+    /// For a pending application: within how many days an answer usually comes (the server's
+    /// `application_answer_days`), so the page can say when to expect one.
+    #[schema(required = false)]
+    pub answer_days: Option<i64>,
 }
 
 /// A report or a safeguarding concern received: a sentence to show, and the crisis support
@@ -553,6 +563,11 @@ pub struct PostsAnswer {
     pub posts: Vec<PostView>,
     /// The `after` for the next page (a post id), or null at the end.
     pub next: Option<String>,
+    /// On the first page only: the first post that was unread before this visit (published,
+    /// someone else's, newer than the reader's read marker), for "jump to first unread"; null
+    /// when the reader never opened the thread before or had read it all.
+    #[schema(required = false, format = Uuid)]
+    pub first_unread: Option<String>,
 }
 
 /// A post written or edited, with its moderation outcome.
@@ -598,8 +613,47 @@ pub struct QueueAnswer {
     /// Chat messages the rules held, waiting for a moderator, oldest first (decided with
     /// `/api/mod/messages/{id}/approve` and `/reject`).
     pub held_messages: Vec<HeldMessage>,
+    /// Chat messages members reported, oldest report first (decided with
+    /// `/api/mod/messages/{id}/report-decision`).
+    pub reported_messages: Vec<ReportedMessage>,
     /// Ready-made rejection reasons.
     pub ready_reasons: Vec<ReadyReason>,
+}
+
+/// A reported chat message, as the moderators' queue shows it.
+#[derive(ToSchema)]
+pub struct ReportedMessage {
+    /// The message as it stands, with its text (`body`).
+    pub message: ReportedMessageView,
+    /// Its room.
+    pub room: HeldMessageRoom,
+    /// The reason given with each open report (never who gave it).
+    pub reasons: Vec<String>,
+    /// When the first open report was made.
+    pub first_reported_at: DateTime<Utc>,
+}
+
+/// A reported chat message's own fields.
+#[derive(ToSchema)]
+pub struct ReportedMessageView {
+    /// Message id.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Its room.
+    #[schema(format = Uuid)]
+    pub room_id: String,
+    /// Author's handle (null once erased).
+    pub author: Option<String>,
+    /// Whether the author is a moderator.
+    pub moderator: bool,
+    /// published (or removed, if decided since).
+    pub status: String,
+    /// Sanitised HTML.
+    pub body_html: String,
+    /// The text as written.
+    pub body: String,
+    /// When written.
+    pub created_at: DateTime<Utc>,
 }
 
 /// A held chat message in the moderators' queue (and, without `waited_seconds`, in the live
@@ -897,6 +951,8 @@ pub struct ChatMessage {
     pub room_id: String,
     /// Author's handle (null once erased).
     pub author: Option<String>,
+    /// Whether the author is a moderator now (shown as a badge; nothing more about staff).
+    pub moderator: bool,
     /// published, held, rejected, removed, deleted.
     pub status: String,
     /// Sanitised HTML.

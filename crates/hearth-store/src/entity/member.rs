@@ -23,6 +23,7 @@ pub struct Model {
     pub approved_at: Option<DateTimeUtc>,
     pub safeguarding_lead: bool,
     pub about: Option<String>,
+    pub welcomed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

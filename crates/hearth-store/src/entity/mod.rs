@@ -15,6 +15,7 @@ pub mod member;
 pub mod member_mute;
 pub mod mention;
 pub mod message;
+pub mod message_report;
 pub mod notification;
 pub mod password_reset;
 pub mod post;

@@ -120,14 +120,14 @@ const HEADLINE_OPTIONS: &str = "StartSel=\u{1}, StopSel=\u{2}, MaxWords=28, MinW
 const RANKED_CANDIDATES: u64 = 2_000;
 
 /// SQL text with numbered placeholders in either dialect.
-struct Sql {
+pub(crate) struct Sql {
     backend: DbBackend,
     text: String,
     values: Vec<Value>,
 }
 
 impl Sql {
-    fn new(backend: DbBackend) -> Sql {
+    pub(crate) fn new(backend: DbBackend) -> Sql {
         Sql {
             backend,
             text: String::new(),
@@ -136,7 +136,7 @@ impl Sql {
     }
 
     /// Adds `v` and returns its placeholder.
-    fn bind(&mut self, v: impl Into<Value>) -> String {
+    pub(crate) fn bind(&mut self, v: impl Into<Value>) -> String {
         self.values.push(v.into());
         // Numbered in both dialects, so the text may use values in any order.
         match self.backend {
@@ -145,11 +145,11 @@ impl Sql {
         }
     }
 
-    fn push(&mut self, s: &str) {
+    pub(crate) fn push(&mut self, s: &str) {
         self.text.push_str(s);
     }
 
-    fn statement(self) -> Statement {
+    pub(crate) fn statement(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }
 }

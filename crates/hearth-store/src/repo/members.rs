@@ -101,6 +101,7 @@ pub(crate) fn new_member_model(m: &NewMember) -> member::ActiveModel {
         approved_at: Set(active.then_some(m.now)),
         safeguarding_lead: Set(false),
         about: Set(None),
+        welcomed_at: Set(None),
     }
 }
 

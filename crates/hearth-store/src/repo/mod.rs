@@ -6,6 +6,7 @@ pub mod comforts;
 pub mod concerns;
 pub mod content;
 pub mod crisis;
+pub mod everyday;
 pub mod invites;
 pub mod members;
 pub mod notifications;

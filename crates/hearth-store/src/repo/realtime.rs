@@ -8,9 +8,9 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set, Statement,
 };
 
+use crate::entity::member;
 use crate::entity::{event, message, room};
 use crate::records::{EventRecord, MessageRecord, RoomRecord};
-use crate::repo::content::handles;
 use crate::{Result, Store, StoreError};
 
 fn room_record(r: room::Model) -> RoomRecord {
@@ -26,14 +26,38 @@ fn room_record(r: room::Model) -> RoomRecord {
     }
 }
 
+/// Chat authors' handles, and whether each is a moderator or admin now (for the badge).
+async fn chat_authors(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = uuid::Uuid>,
+) -> Result<std::collections::HashMap<uuid::Uuid, (String, bool)>> {
+    let ids: Vec<_> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(member::Entity::find()
+        .filter(member::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let staff = hearth_core::policy::Role::parse(&m.role)
+                .is_some_and(|r| r >= hearth_core::policy::Role::Moderator);
+            (m.id, (m.handle, staff))
+        })
+        .collect())
+}
+
 fn message_record(
     m: message::Model,
-    h: &std::collections::HashMap<uuid::Uuid, String>,
+    h: &std::collections::HashMap<uuid::Uuid, (String, bool)>,
 ) -> Result<MessageRecord> {
+    let author = m.author_id.and_then(|a| h.get(&a));
     Ok(MessageRecord {
         id: MessageId(m.id),
         room_id: RoomId(m.room_id),
-        author_handle: m.author_id.and_then(|a| h.get(&a).cloned()),
+        author_handle: author.map(|(handle, _)| handle.clone()),
+        author_is_moderator: author.is_some_and(|(_, staff)| *staff),
         author_id: m.author_id.map(MemberId),
         status: PostStatus::parse(&m.status)
             .ok_or_else(|| StoreError::Other(format!("unknown status {:?}", m.status)))?,
@@ -305,7 +329,10 @@ impl Store {
         }
         .insert(&self.db)
         .await?;
-        message_record(row, &handles(&self.db, m.author_id.map(|a| a.0)).await?)
+        message_record(
+            row,
+            &chat_authors(&self.db, m.author_id.map(|a| a.0)).await?,
+        )
     }
 
     /// The message `author` already sent with `client_id` `client_key`, if any: what a resent
@@ -324,7 +351,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let h = handles(&self.db, row.author_id).await?;
+        let h = chat_authors(&self.db, row.author_id).await?;
         message_record(row, &h).map(Some)
     }
 
@@ -354,7 +381,7 @@ impl Store {
             q = q.filter(message::Column::Id.lt(b.0));
         }
         let rows = q.all(&self.db).await?;
-        let h = handles(&self.db, rows.iter().filter_map(|m| m.author_id)).await?;
+        let h = chat_authors(&self.db, rows.iter().filter_map(|m| m.author_id)).await?;
         rows.into_iter().map(|m| message_record(m, &h)).collect()
     }
 
@@ -365,7 +392,7 @@ impl Store {
             .one(&self.db)
             .await?
             .ok_or(crate::StoreError::NotFound)?;
-        let h = handles(&self.db, m.author_id).await?;
+        let h = chat_authors(&self.db, m.author_id).await?;
         message_record(m, &h)
     }
 
@@ -378,7 +405,7 @@ impl Store {
             .limit(limit)
             .all(&self.db)
             .await?;
-        let h = handles(&self.db, rows.iter().filter_map(|m| m.author_id)).await?;
+        let h = chat_authors(&self.db, rows.iter().filter_map(|m| m.author_id)).await?;
         rows.into_iter().map(|m| message_record(m, &h)).collect()
     }
 
@@ -410,7 +437,7 @@ impl Store {
         if updated.rows_affected != 1 {
             return Err(StoreError::Conflict { what: "decision" });
         }
-        let h = handles(&self.db, row.author_id).await?;
+        let h = chat_authors(&self.db, row.author_id).await?;
         let mut m = message_record(row, &h)?;
         m.status = to;
         m.decision_reason = reason.map(str::to_owned);

@@ -199,6 +199,14 @@ impl Store {
             .filter(report::Column::ReporterId.eq(id.0))
             .exec(&txn)
             .await?;
+        crate::entity::message_report::Entity::update_many()
+            .col_expr(
+                crate::entity::message_report::Column::ReporterId,
+                Expr::value(Option::<uuid::Uuid>::None),
+            )
+            .filter(crate::entity::message_report::Column::ReporterId.eq(id.0))
+            .exec(&txn)
+            .await?;
         // Their check-ins go, with every message in them; messages they wrote as a moderator
         // in others' check-ins, and crises about them or handled by them, lose the link.
         let own_checkins: Vec<uuid::Uuid> = checkin::Entity::find()

@@ -3,18 +3,8 @@
 
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, ApiError, formatDate, type ApplicationView } from '../../api';
-import {
-  Checkbox,
-  ErrorSummary,
-  Loading,
-  LiveNotice,
-  PageHeading,
-  SubmitButton,
-  TextArea,
-  asApiError,
-  errorFor,
-} from '../../components';
+import { api, ApiError, type ApplicationView } from '../../api';
+import { Checkbox, ErrorSummary, Loading, LiveNotice, PageHeading, SubmitButton, TextArea, asApiError, errorFor, When } from '../../components';
 
 /** `/admin/applications`. */
 export function Applications() {
@@ -130,7 +120,7 @@ function ApplicationCard(props: {
         {app.handle}
       </h2>
       <p class="meta">
-        Applied {formatDate(app.created_at)}
+        Applied <When iso={app.created_at} />
         {app.invited && <span class="tag">Invited</span>}
       </p>
       <h3 class="small-heading">Their statement</h3>

@@ -2,8 +2,8 @@
 
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, ApiError, formatDate, type AuditView } from '../../api';
-import { ErrorSummary, Loading, PageHeading, asApiError } from '../../components';
+import { api, ApiError, type AuditView } from '../../api';
+import { ErrorSummary, Loading, PageHeading, asApiError, When } from '../../components';
 import { auditSentence } from '../../words';
 
 interface Page {
@@ -55,7 +55,7 @@ export function Audit() {
             <li key={e.id} class="audit__entry" data-testid="audit-entry" data-action={e.action}>
               <p class="audit__line">{text}</p>
               <p class="meta">
-                <time dateTime={e.at}>{formatDate(e.at)}</time>
+                <When iso={e.at} />
                 {/* Ids are UUIDv7: their start is a timestamp, their end tells them apart. */}
                 {e.target_id && (
                   <span class="mono" title={e.target_id}>

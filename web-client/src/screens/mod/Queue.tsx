@@ -13,11 +13,13 @@ import { hasRole, useSession } from '../../session';
 import { useTopic } from '../../socket';
 import { UrgentLane } from './Urgent';
 import { HeldChatQueue, type HeldMessage } from '../../heldchat';
+import { ReportedChatQueue, type ReportedMessage } from '../../reportedchat';
 import { reportReason } from '../../words';
 
 interface QueueAnswer {
   items: QueueItem[];
   held_messages: HeldMessage[];
+  reported_messages?: ReportedMessage[];
   ready_reasons: ReadyReason[];
 }
 
@@ -47,6 +49,7 @@ export function Queue() {
   const [rejected, setRejected] = useState<Rejected[]>([]);
   const [chat, setChat] = useState<ChatReview[]>([]);
   const [held, setHeld] = useState<HeldMessage[]>([]);
+  const [reportedChat, setReportedChat] = useState<ReportedMessage[]>([]);
   const [, setTick] = useState(0);
   const timer = useRef<number | undefined>(undefined);
 
@@ -55,6 +58,7 @@ export function Queue() {
       const b = await api<QueueAnswer>('GET', '/api/mod/queue');
       setItems(b.items);
       setHeld(b.held_messages);
+      setReportedChat(b.reported_messages ?? []);
       setReasons(b.ready_reasons);
       setFetchedAt(Date.now());
       setSelected((s) => new Set([...s].filter((id) => b.items.some((i) => i.id === id))));
@@ -79,7 +83,7 @@ export function Queue() {
   const live = useTopic(
     'modqueue',
     (e, seq) => {
-      if (e.kind === 'queue_item_added' || e.kind === 'queue_item_decided') {
+      if (e.kind === 'queue_item_added' || e.kind === 'queue_item_decided' || e.kind === 'message_reported' || e.kind === 'message_report_decided') {
         // Several events in a burst (a bulk decision) make one fetch.
         window.clearTimeout(timer.current);
         timer.current = window.setTimeout(() => void load(), 150);
@@ -179,6 +183,15 @@ export function Queue() {
         </ul>
       )}
       {items && <HeldChatQueue messages={held} fetchedAt={fetchedAt} onAnnounce={setAnnounce} />}
+      {items && (
+        <ReportedChatQueue
+          messages={reportedChat}
+          onDecided={(words) => {
+            setAnnounce(words);
+            void load();
+          }}
+        />
+      )}
       {chat.length > 0 && (
         <section class="section" aria-labelledby="chat-review-heading">
           <h2 id="chat-review-heading">Chat messages flagged</h2>

@@ -6,8 +6,8 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 
-import { api, formatDate, type ApiError } from '../../api';
-import { ErrorSummary, Link, LiveNotice, SubmitButton, TextArea, asApiError, errorFor } from '../../components';
+import { api, type ApiError } from '../../api';
+import { ErrorSummary, Link, LiveNotice, SubmitButton, TextArea, asApiError, errorFor, When } from '../../components';
 import { SafeHtml } from '../../forum';
 import { useTopic } from '../../socket';
 
@@ -115,7 +115,7 @@ export function UrgentLane() {
             {done.map((c) => (
               <li key={c.id}>
                 {c.member ?? 'A former member'}, {WHERE[c.source] ?? c.source}: {STATE[c.state]}
-                {c.handled_by ? ` by ${c.handled_by}` : ''} {c.handled_at ? formatDate(c.handled_at) : ''}
+                {c.handled_by ? ` by ${c.handled_by}` : ''} {c.handled_at ? <When iso={c.handled_at} /> : ''}
                 {c.outcome_note ? `: ${c.outcome_note}` : ''}
               </li>
             ))}
