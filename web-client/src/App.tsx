@@ -7,7 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, SESSION_ENDED, type Identity, type Role } from './api';
 import { Link, Loading } from './components';
 import { quickExit } from './quickexit';
-import { navigate, useLocation } from './router';
+import { navigate, openProfile, useLocation } from './router';
 import { Account, Goodbye } from './screens/Account';
 import { ForgotPassword } from './screens/ForgotPassword';
 import { Applications } from './screens/admin/Applications';
@@ -77,7 +77,7 @@ const ROUTES: Route[] = [
   { path: '/rooms/:id', access: 'member', view: (p) => <RoomScreen id={p.id} /> },
   { path: '/search', access: 'member', view: () => <Search /> },
   { path: '/following', access: 'member', view: () => <Following /> },
-  { path: '/members/:handle', access: 'member', view: (p) => <ProfileScreen handle={p.handle} /> },
+  { path: '/member', access: 'member', view: () => <ProfileScreen handle={openProfile()} /> },
 ];
 
 /** What each kind of path segment may be: ids are UUIDs; handles are 3 to 32 letters, digits, `_-.`. */

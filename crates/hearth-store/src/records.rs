@@ -156,8 +156,9 @@ pub struct AuditEntry {
     pub target_kind: String,
     /// The id of the thing acted on.
     pub target_id: Option<String>,
-    /// The handle of the member acted on (a `member` target that still exists), so the log
-    /// can say who in words.
+    /// The handle of the member acted on (a `member` target that still exists, or the applicant
+    /// of an `application` target while the application is kept), so the log can say who in
+    /// words.
     pub target_handle: Option<String>,
     /// The reason given.
     pub reason: Option<String>,
