@@ -64,6 +64,7 @@ const AUDIT: Record<string, Sentence> = {
   rules_reloaded: (a) => `${a} reloaded the moderation rules`,
   invite_created: (a) => `${a} created an invite`,
   invite_used: (a) => `${a} applied with an invite`,
+  invite_revoked: (a) => `${a} withdrew an invite`,
   reset_link_issued: (a, t) => `${a} made a password reset link for ${t}`,
   password_reset: (a) => `${a} reset their password with a link`,
   password_changed: (a) => `${a} changed their password`,

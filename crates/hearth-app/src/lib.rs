@@ -41,7 +41,7 @@ pub use error::{AppError, Result};
 pub use hearth_store::ConcernRecord;
 pub use hearth_store::ThreadCursor;
 pub use hearth_store::records::{
-    ApplicationRecord, AuditEntry, BoardRecord, MemberRecord, NotificationRecord, PostRecord,
+    ApplicationRecord, AuditEntry, BoardRecord, InviteRecord, MemberRecord, NotificationRecord, PostRecord,
     QueueItemRecord, ThreadRecord,
 };
 pub use hearth_store::records::{MessageRecord, RoomRecord};

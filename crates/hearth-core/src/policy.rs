@@ -658,6 +658,7 @@ mod tests {
             "application_rejected",
             "invite_created",
             "invite_used",
+            "invite_revoked",
             "reset_link_issued",
             "concern_raised",
             "concerns_viewed",

@@ -120,6 +120,10 @@ pub struct InviteRecord {
     pub expires_at: DateTime<Utc>,
     /// When it was used, if it was.
     pub used_at: Option<DateTime<Utc>>,
+    /// When an admin revoked it, if they did (it then no longer works).
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The handle of the admin who issued it, while their account exists.
+    pub created_by_handle: Option<String>,
 }
 
 /// An audit-log line to append.

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use chrono::{DateTime, Duration, Utc};
 use hearth_app::{AppError, MemberPatch, Sanction};
-use hearth_core::ids::{ApplicationId, MemberId};
+use hearth_core::ids::{ApplicationId, InviteId, MemberId};
 use hearth_core::policy::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,10 +18,10 @@ use crate::extract::{Admin, ApiJson, ApiQuery};
 use crate::routes::IdPath;
 use crate::routes::openapi::{
     ApplicationAnswer, ApplicationsAnswer, BadRequest, BoardAnswer, Conflict, Forbidden,
-    InviteAnswer, MemberAnswer, MembersAnswer, NotFound, NotSignedIn, RulesAnswer, RulesInvalid,
+    InviteAnswer, InviteListAnswer, InviteRevokedAnswer, MemberAnswer, MembersAnswer, NotFound, NotSignedIn, RulesAnswer, RulesInvalid,
     RulesReloadedAnswer, TooLarge, UnsupportedMediaType,
 };
-use crate::routes::views::{ApplicationView, MemberAdminView};
+use crate::routes::views::{ApplicationView, InviteView, MemberAdminView};
 use crate::state::AppState;
 
 /// `/api/admin/...`.
@@ -43,7 +43,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/admin/members/{id}/ban", post(ban_member))
         .route("/api/admin/members/{id}/reinstate", post(reinstate_member))
-        .route("/api/admin/invites", post(create_invite))
+        .route("/api/admin/invites", post(create_invite).get(list_invites))
+        .route("/api/admin/invites/{id}/revoke", post(revoke_invite))
         .route("/api/admin/members/{id}/erase", post(erase_member))
         .route("/api/admin/boards", post(create_board))
         .route("/api/admin/rules", get(get_rules))
@@ -442,6 +443,58 @@ async fn create_invite(
     Ok((
         StatusCode::CREATED,
         Json(json!({"link": link, "token": token, "expires_at": expires_at})),
+    ))
+}
+
+/// The invites issued, newest first, each with its state now (`outstanding`, `used`, `expired`
+/// or `revoked`): never a token or link, which are shown once when made. Needs an admin.
+#[utoipa::path(
+    get,
+    path = "/api/admin/invites",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The invites.", body = InviteListAnswer),
+        NotSignedIn, Forbidden,
+    )
+)]
+async fn list_invites(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+) -> Result<Json<Value>> {
+    let now = state.app.now();
+    let invites: Vec<InviteView> = state
+        .app
+        .invites(&who)
+        .await?
+        .iter()
+        .map(|i| InviteView::new(i, now))
+        .collect();
+    Ok(Json(json!({"invites": invites})))
+}
+
+/// Revokes an outstanding invite: its link then says it is no longer valid, and applying with
+/// it is refused. One already used, expired or revoked is a 409 `invite_closed`. Audited.
+/// Needs an admin.
+#[utoipa::path(
+    post,
+    path = "/api/admin/invites/{id}/revoke",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The invite's id.")),
+    responses(
+        (status = 200, description = "Revoked.", body = InviteRevokedAnswer),
+        NotSignedIn, Forbidden, NotFound, Conflict,
+    )
+)]
+async fn revoke_invite(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    IdPath(id): IdPath<InviteId>,
+) -> Result<Json<Value>> {
+    let invite = state.app.revoke_invite(&who, id).await?;
+    Ok(Json(
+        json!({"invite": InviteView::new(&invite, state.app.now())}),
     ))
 }
 

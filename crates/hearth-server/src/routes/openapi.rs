@@ -23,7 +23,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use crate::routes::views::{
-    ApplicationView, AuditView, BoardView, IdentityView, MemberAdminView, MemberModView,
+    ApplicationView, AuditView, BoardView, IdentityView, InviteView, MemberAdminView, MemberModView,
     NotificationView, PostView, SelfView, ThreadView,
 };
 use crate::state::AppState;
@@ -94,6 +94,8 @@ pub const SESSION: &str = "session_cookie";
         crate::routes::admin::ban_member,
         crate::routes::admin::reinstate_member,
         crate::routes::admin::create_invite,
+        crate::routes::admin::list_invites,
+        crate::routes::admin::revoke_invite,
         crate::routes::admin::erase_member,
         crate::routes::recovery::create_reset_link,
         crate::routes::recovery::get_recovery_options,
@@ -817,6 +819,20 @@ pub struct InviteAnswer {
     pub token: Option<String>,
     /// When the link stops working.
     pub expires_at: DateTime<Utc>,
+}
+
+/// The invites issued, newest first.
+#[derive(ToSchema)]
+pub struct InviteListAnswer {
+    /// The invites, without their tokens.
+    pub invites: Vec<InviteView>,
+}
+
+/// An invite just revoked.
+#[derive(ToSchema)]
+pub struct InviteRevokedAnswer {
+    /// The invite, now `revoked`.
+    pub invite: InviteView,
 }
 
 /// The active moderation rules.
