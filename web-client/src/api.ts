@@ -186,6 +186,8 @@ export interface Identity {
   id: string;
   handle: string;
   role: Role;
+  /** An admin made them a safeguarding lead: they see the safeguarding concerns. */
+  safeguarding_lead?: boolean;
 }
 
 export type Role = 'member' | 'moderator' | 'admin';
@@ -261,6 +263,8 @@ export interface Board {
   description: string;
   position: number;
   visibility: 'members' | 'moderators';
+  /** When an admin archived it: read-only, off the list of boards; null while in use. */
+  archived_at?: string | null;
 }
 
 export type ContentStatus = 'published' | 'held' | 'rejected' | 'removed' | 'deleted';

@@ -207,6 +207,9 @@ mod content {
         pub visibility: BoardVisibility,
         /// When it was made.
         pub created_at: DateTime<Utc>,
+        /// When an admin archived it: read-only for members (no new threads or replies), off
+        /// the home list, its threads still readable by link. `None` while it is in use.
+        pub archived_at: Option<DateTime<Utc>>,
     }
 
     /// A thread, as seen by one reader.

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use chrono::{DateTime, Duration, Utc};
 use hearth_app::{AppError, MemberPatch, Sanction};
-use hearth_core::ids::{ApplicationId, InviteId, MemberId};
+use hearth_core::ids::{ApplicationId, BoardId, InviteId, MemberId};
 use hearth_core::policy::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,11 +17,11 @@ use crate::error::Result;
 use crate::extract::{Admin, ApiJson, ApiQuery};
 use crate::routes::IdPath;
 use crate::routes::openapi::{
-    ApplicationAnswer, ApplicationsAnswer, BadRequest, BoardAnswer, Conflict, Forbidden,
-    InviteAnswer, InviteListAnswer, InviteRevokedAnswer, MemberAnswer, MembersAnswer, NotFound, NotSignedIn, RulesAnswer, RulesInvalid,
+    ApplicationAnswer, ApplicationsAnswer, BadRequest, BoardAnswer, BoardsAnswer, Conflict, Forbidden,
+    InviteAnswer, InviteListAnswer, InviteRevokedAnswer, MemberAnswer, MembersAnswer, NotFound, NotSignedIn, RuleRejected, RulesAnswer, RulesInvalid,
     RulesReloadedAnswer, TooLarge, UnsupportedMediaType,
 };
-use crate::routes::views::{ApplicationView, InviteView, MemberAdminView};
+use crate::routes::views::{ApplicationView, BoardView, InviteView, MemberAdminView};
 use crate::state::AppState;
 
 /// `/api/admin/...`.
@@ -46,7 +46,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/invites", post(create_invite).get(list_invites))
         .route("/api/admin/invites/{id}/revoke", post(revoke_invite))
         .route("/api/admin/members/{id}/erase", post(erase_member))
-        .route("/api/admin/boards", post(create_board))
+        .route("/api/admin/boards", post(create_board).get(list_all_boards))
+        .route(
+            "/api/admin/boards/{id}",
+            axum::routing::patch(patch_board),
+        )
+        .route("/api/admin/boards/order", axum::routing::put(order_boards))
         .route("/api/admin/rules", get(get_rules))
         .route("/api/admin/rules/reload", post(reload_rules))
 }
@@ -60,9 +65,10 @@ struct BoardBody {
     /// What it is for.
     #[serde(default)]
     description: String,
-    /// Its place in the order.
+    /// Its place in the order (ascending); after every other board when not given.
     #[serde(default)]
-    position: i32,
+    #[schema(required = false)]
+    position: Option<i32>,
     /// `members` (the default) or `moderators`.
     #[serde(default)]
     visibility: Option<String>,
@@ -103,8 +109,128 @@ async fn create_board(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"board": crate::routes::views::BoardView::from(&board)})),
+        Json(json!({"board": BoardView::from(&board)})),
     ))
+}
+
+/// Every board, archived ones included, in order, for admins arranging them. Needs an admin.
+#[utoipa::path(
+    get,
+    path = "/api/admin/boards",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Every board, in order.", body = BoardsAnswer),
+        NotSignedIn, Forbidden,
+    )
+)]
+async fn list_all_boards(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+) -> Result<Json<Value>> {
+    let boards: Vec<BoardView> = state
+        .app
+        .all_boards(&who)
+        .await?
+        .iter()
+        .map(BoardView::from)
+        .collect();
+    Ok(Json(json!({"boards": boards})))
+}
+
+/// A change to a board: whichever of these are given.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BoardPatchBody {
+    /// A new name (1 to 80 characters; checked by the group's rules).
+    #[serde(default)]
+    #[schema(required = false)]
+    name: Option<String>,
+    /// A new description (at most 500 characters; checked by the group's rules).
+    #[serde(default)]
+    #[schema(required = false)]
+    description: Option<String>,
+    /// `true` archives the board (read-only, off the list, its threads readable by link);
+    /// `false` brings it back.
+    #[serde(default)]
+    #[schema(required = false)]
+    archived: Option<bool>,
+}
+
+/// Renames, re-describes, archives or brings back a board. The name and description go
+/// through the group's rules like any text (422 with the rules' reasons). Audited. Needs an
+/// admin.
+#[utoipa::path(
+    patch,
+    path = "/api/admin/boards/{id}",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The board's id.")),
+    request_body = BoardPatchBody,
+    responses(
+        (status = 200, description = "Changed.", body = BoardAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, RuleRejected, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn patch_board(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    IdPath(id): IdPath<BoardId>,
+    ApiJson(body): ApiJson<BoardPatchBody>,
+) -> Result<Json<Value>> {
+    let board = state
+        .app
+        .update_board(
+            &who,
+            id,
+            hearth_app::BoardPatch {
+                name: body.name,
+                description: body.description,
+                archived: body.archived,
+            },
+        )
+        .await?;
+    Ok(Json(json!({"board": BoardView::from(&board)})))
+}
+
+/// The boards' order.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BoardOrderBody {
+    /// Every board's id (archived ones too), each once, in the order wanted.
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    order: Vec<BoardId>,
+}
+
+/// Puts the boards in the order given. A list that does not name every board exactly once is
+/// a 409 `stale_order` (the boards changed since the page was opened). Audited. Needs an admin.
+#[utoipa::path(
+    put,
+    path = "/api/admin/boards/order",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    request_body = BoardOrderBody,
+    responses(
+        (status = 200, description = "Every board, in the new order.", body = BoardsAnswer),
+        BadRequest, NotSignedIn, Forbidden, Conflict, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn order_boards(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    ApiJson(body): ApiJson<BoardOrderBody>,
+) -> Result<Json<Value>> {
+    if body.order.len() > 1000 {
+        return Err(AppError::invalid("order", "too many boards").into());
+    }
+    let boards: Vec<BoardView> = state
+        .app
+        .reorder_boards(&who, &body.order)
+        .await?
+        .iter()
+        .map(BoardView::from)
+        .collect();
+    Ok(Json(json!({"boards": boards})))
 }
 
 /// The moderation rules in force, and the ready-made rejection reasons. Needs an admin.

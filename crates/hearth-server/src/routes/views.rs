@@ -284,6 +284,8 @@ pub struct BoardView {
     pub position: i32,
     /// members or moderators.
     pub visibility: &'static str,
+    /// When an admin archived it (read-only, off the list of boards); null while in use.
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 impl From<&hearth_app::BoardRecord> for BoardView {
@@ -294,6 +296,7 @@ impl From<&hearth_app::BoardRecord> for BoardView {
             description: b.description.clone(),
             position: b.position,
             visibility: b.visibility.as_str(),
+            archived_at: b.archived_at,
         }
     }
 }
