@@ -362,6 +362,10 @@ pub const MODERATOR_AUDIT_ACTIONS: &[&str] = &[
     "role_changed",
     "rules_reloaded",
     "board_created",
+    "board_updated",
+    "board_archived",
+    "board_unarchived",
+    "boards_reordered",
     "room_created",
 ];
 
