@@ -195,7 +195,7 @@ function BoardCard(props: {
           class="button button--secondary"
           onClick={() => props.onMove(-1, 'up')}
           aria-disabled={props.place === 1 || props.busy ? 'true' : undefined}
-          aria-label={`Move “${board.name}” up`}
+          aria-label={`Move up “${board.name}”`}
         >
           Move up
         </button>
@@ -205,7 +205,7 @@ function BoardCard(props: {
           class="button button--secondary"
           onClick={() => props.onMove(1, 'down')}
           aria-disabled={props.place === props.count || props.busy ? 'true' : undefined}
-          aria-label={`Move “${board.name}” down`}
+          aria-label={`Move down “${board.name}”`}
         >
           Move down
         </button>
