@@ -80,7 +80,10 @@ async fn invites_are_listed_without_tokens_and_revocable(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{list}");
     let text = list.to_string();
     for t in &tokens {
-        assert!(!text.contains(t.as_str()), "a token is never shown again: {list}");
+        assert!(
+            !text.contains(t.as_str()),
+            "a token is never shown again: {list}"
+        );
     }
     assert!(!text.contains("invite="), "no link either: {list}");
     let invites = list["invites"].as_array().unwrap();
@@ -128,6 +131,7 @@ async fn invites_are_listed_without_tokens_and_revocable(app: TestApp) {
     let (status, body) = admin.post(&path, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["invite"]["status"], "revoked", "{body}");
+    assert_eq!(body["invite"]["created_by"], "first_admin", "{body}");
     assert!(body["invite"]["revoked_at"].is_string(), "{body}");
     // The link now says it can no longer be used, and applying with it is refused.
     let (_, body) = app.client().get(&check).await;
@@ -281,9 +285,7 @@ async fn boards_are_renamed_reordered_and_archived(app: TestApp) {
     let (member, moderator) = member_and_moderator(&app, &admin).await;
     let mut ids = Vec::new();
     for name in ["First", "Second", "Third"] {
-        let (status, b) = admin
-            .post("/api/admin/boards", json!({"name": name}))
-            .await;
+        let (status, b) = admin.post("/api/admin/boards", json!({"name": name})).await;
         assert_eq!(status, StatusCode::CREATED, "{b}");
         ids.push(b["board"]["id"].as_str().unwrap().to_owned());
     }
@@ -303,8 +305,11 @@ async fn boards_are_renamed_reordered_and_archived(app: TestApp) {
     for (who, c) in [("member", &member), ("moderator", &moderator)] {
         for (status, body) in [
             c.get("/api/admin/boards").await,
-            c.patch(&format!("/api/admin/boards/{}", ids[0]), json!({"name": "Mine"}))
-                .await,
+            c.patch(
+                &format!("/api/admin/boards/{}", ids[0]),
+                json!({"name": "Mine"}),
+            )
+            .await,
             c.put("/api/admin/boards/order", json!({"order": ids}))
                 .await,
         ] {
@@ -352,9 +357,7 @@ async fn boards_are_renamed_reordered_and_archived(app: TestApp) {
         (StatusCode::UNPROCESSABLE_ENTITY, "rejected_by_rules"),
         "{body}"
     );
-    let (status, body) = admin
-        .patch(&first, json!({"nickname": "x"}))
-        .await;
+    let (status, body) = admin.patch(&first, json!({"nickname": "x"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, body) = admin
         .patch(
@@ -579,9 +582,7 @@ async fn held_chat_counts_as_waiting_and_undoing_a_rejection_tells_the_queue(app
     author
         .send(json!({"type": "say", "room": room, "body": "Hello all, my first evening here", "client_id": id}))
         .await;
-    let ack = author
-        .expect("the ack", |v| v["type"] == "ack")
-        .await;
+    let ack = author.expect("the ack", |v| v["type"] == "ack").await;
     assert_eq!(ack["status"], "held", "{ack}");
     staff
         .expect("held_message_added", |v| {
@@ -593,10 +594,7 @@ async fn held_chat_counts_as_waiting_and_undoing_a_rejection_tells_the_queue(app
     let (_, queue) = moderator.get("/api/mod/queue").await;
     let held = queue["held_messages"][0]["id"].as_str().unwrap().to_owned();
     let (status, body) = moderator
-        .post(
-            &format!("/api/mod/messages/{held}/approve"),
-            json!({}),
-        )
+        .post(&format!("/api/mod/messages/{held}/approve"), json!({}))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, decided) = moderator.get("/api/mod/counts").await;
@@ -660,10 +658,7 @@ async fn the_audit_log_names_the_applicant(app: TestApp) {
     let (_, moderator) = member_and_moderator(&app, &admin).await;
     let c = app.client();
     let (status, body) = c
-        .post(
-            "/api/applications",
-            application("turned_tam", "1985-02-02"),
-        )
+        .post("/api/applications", application("turned_tam", "1985-02-02"))
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let id = admin.pending_application_id("turned_tam").await;

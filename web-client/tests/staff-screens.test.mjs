@@ -87,12 +87,16 @@ describe('staff screens and the journeys left over', () => {
     // The list never shows a link or token, only the one-time notice does.
     const listed = await page.getByRole('list', { name: 'Invites made' }).innerText();
     assert.ok(!listed.includes(token), listed);
-    await checkScreen(page, 'admin-invites');
+    await checkScreen(page, 'admin-invites-list');
 
     await outstanding.getByRole('button', { name: 'Withdraw this invite' }).click();
     await outstanding.getByRole('button', { name: 'Yes, withdraw it' }).click();
     await page.locator('[data-testid="invite"][data-status="revoked"]').waitFor();
-    assert.match(await page.locator('[data-testid="invite"][data-status="revoked"]').innerText(), /Withdrawn/);
+    const withdrawn = await page.locator('[data-testid="invite"][data-status="revoked"]').innerText();
+    assert.match(withdrawn, /Withdrawn/);
+    assert.match(withdrawn, /Made by\s+coordinator/);
+    // The link shown once is gone with it.
+    assert.equal(await page.locator('#invite-link').count(), 0);
     await checkScreen(page, 'admin-invites-withdrawn');
     await context.close();
 
@@ -174,7 +178,7 @@ describe('staff screens and the journeys left over', () => {
     await page.goto('/admin/boards');
     const siblings = page.locator('[data-testid="admin-board"]').filter({ hasText: 'Siblings' });
     await siblings.waitFor();
-    await checkScreen(page, 'admin-boards');
+    await checkScreen(page, 'admin-boards-arrange');
 
     // Renamed, and a name the rules would hold is refused with their words.
     await siblings.getByRole('button', { name: /^Rename or describe/ }).click();

@@ -323,12 +323,13 @@ impl App {
 
     /// Issues a single-use invite link, valid for the configured hours. The admin confirms they
     /// know the invitee to be an adult; the invitee's declared date of birth is still checked.
-    /// Answers the link (shown once: only its hash is kept) and when it expires.
+    /// Answers the link (shown once: only its hash is kept), when it expires, and the invite's
+    /// id (so the screen that shows the link can tell when that invite is withdrawn).
     pub async fn create_invite(
         &self,
         who: &Identity,
         confirm_adult: bool,
-    ) -> Result<(String, DateTime<Utc>)> {
+    ) -> Result<(String, DateTime<Utc>, InviteId)> {
         who.require(Action::Invite)?;
         if !confirm_adult {
             return Err(AppError::invalid(
@@ -355,7 +356,7 @@ impl App {
             "{}/apply?invite={token}",
             self.config.public_url.trim_end_matches('/')
         );
-        Ok((link, expires))
+        Ok((link, expires, invite.id))
     }
 
     /// The invites issued, newest first, for admins to see which are still outstanding: never

@@ -424,7 +424,9 @@ impl App {
         };
         let (name, description) = texts.map_or((None, None), |(n, d)| (Some(n), Some(d)));
         let renamed = name.as_deref().is_some_and(|n| n != board.name)
-            || description.as_deref().is_some_and(|d| d != board.description);
+            || description
+                .as_deref()
+                .is_some_and(|d| d != board.description);
         let updated = self
             .store
             .update_board(id, name, description, archived_at)

@@ -402,7 +402,11 @@ impl App {
         if let Err(e) = self.bus.share_presence(self.now().timestamp()).await {
             tracing::debug!(error = %e, "could not share presence before checking a room");
         }
-        let members = match self.bus.room_presence(room.id, self.now().timestamp()).await {
+        let members = match self
+            .bus
+            .room_presence(room.id, self.now().timestamp())
+            .await
+        {
             Ok(members) => members,
             Err(_) => self.bus.hub().room_presence(room.id),
         };

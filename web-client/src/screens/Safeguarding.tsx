@@ -242,7 +242,7 @@ export function ConcernScreen(props: { id: string }) {
             <h2 id="record-heading">What was done</h2>
             <ol class="audit" aria-label="Record of actions">
               <li class="audit__entry">
-                <p class="audit__line">The concern was raised ({(SOURCE[c.source] ?? c.source).toLowerCase()}).</p>
+                <p class="audit__line">{SOURCE[c.source] ?? 'Raised'}.</p>
                 <p class="meta">
                   <time dateTime={c.created_at}>{formatDate(c.created_at)}</time>
                 </p>

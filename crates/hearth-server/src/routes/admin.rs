@@ -17,9 +17,10 @@ use crate::error::Result;
 use crate::extract::{Admin, ApiJson, ApiQuery};
 use crate::routes::IdPath;
 use crate::routes::openapi::{
-    ApplicationAnswer, ApplicationsAnswer, BadRequest, BoardAnswer, BoardsAnswer, Conflict, Forbidden,
-    InviteAnswer, InviteListAnswer, InviteRevokedAnswer, MemberAnswer, MembersAnswer, NotFound, NotSignedIn, RuleRejected, RulesAnswer, RulesInvalid,
-    RulesReloadedAnswer, TooLarge, UnsupportedMediaType,
+    ApplicationAnswer, ApplicationsAnswer, BadRequest, BoardAnswer, BoardsAnswer, Conflict,
+    Forbidden, InviteAnswer, InviteListAnswer, InviteRevokedAnswer, MemberAnswer, MembersAnswer,
+    NotFound, NotSignedIn, RuleRejected, RulesAnswer, RulesInvalid, RulesReloadedAnswer, TooLarge,
+    UnsupportedMediaType,
 };
 use crate::routes::views::{ApplicationView, BoardView, InviteView, MemberAdminView};
 use crate::state::AppState;
@@ -47,10 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/invites/{id}/revoke", post(revoke_invite))
         .route("/api/admin/members/{id}/erase", post(erase_member))
         .route("/api/admin/boards", post(create_board).get(list_all_boards))
-        .route(
-            "/api/admin/boards/{id}",
-            axum::routing::patch(patch_board),
-        )
+        .route("/api/admin/boards/{id}", axum::routing::patch(patch_board))
         .route("/api/admin/boards/order", axum::routing::put(order_boards))
         .route("/api/admin/rules", get(get_rules))
         .route("/api/admin/rules/reload", post(reload_rules))
@@ -124,10 +122,7 @@ async fn create_board(
         NotSignedIn, Forbidden,
     )
 )]
-async fn list_all_boards(
-    State(state): State<AppState>,
-    Admin(who): Admin,
-) -> Result<Json<Value>> {
+async fn list_all_boards(State(state): State<AppState>, Admin(who): Admin) -> Result<Json<Value>> {
     let boards: Vec<BoardView> = state
         .app
         .all_boards(&who)
@@ -564,11 +559,11 @@ async fn create_invite(
     Admin(who): Admin,
     ApiJson(body): ApiJson<InviteBody>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let (link, expires_at) = state.app.create_invite(&who, body.confirm_adult).await?;
+    let (link, expires_at, id) = state.app.create_invite(&who, body.confirm_adult).await?;
     let token = link.rsplit_once("invite=").map(|(_, t)| t.to_owned());
     Ok((
         StatusCode::CREATED,
-        Json(json!({"link": link, "token": token, "expires_at": expires_at})),
+        Json(json!({"id": id, "link": link, "token": token, "expires_at": expires_at})),
     ))
 }
 
@@ -584,10 +579,7 @@ async fn create_invite(
         NotSignedIn, Forbidden,
     )
 )]
-async fn list_invites(
-    State(state): State<AppState>,
-    Admin(who): Admin,
-) -> Result<Json<Value>> {
+async fn list_invites(State(state): State<AppState>, Admin(who): Admin) -> Result<Json<Value>> {
     let now = state.app.now();
     let invites: Vec<InviteView> = state
         .app

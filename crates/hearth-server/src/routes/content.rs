@@ -17,9 +17,10 @@ use crate::error::Result;
 use crate::extract::{ApiJson, ApiQuery, IdempotencyKey, Member};
 use crate::routes::IdPath;
 use crate::routes::openapi::{
-    BadRequest, BoardAnswer, BoardsAnswer, Conflict, Forbidden, MarkedReadAnswer, ModeratedPostAnswer, NotFound,
-    NotSignedIn, NotificationsAnswer, PostAnswer, PostsAnswer, RateLimited, ReceivedAnswer,
-    RuleRejected, ThreadAnswer, ThreadCreatedAnswer, ThreadsAnswer, TooLarge, UnsupportedMediaType,
+    BadRequest, BoardAnswer, BoardsAnswer, Conflict, Forbidden, MarkedReadAnswer,
+    ModeratedPostAnswer, NotFound, NotSignedIn, NotificationsAnswer, PostAnswer, PostsAnswer,
+    RateLimited, ReceivedAnswer, RuleRejected, ThreadAnswer, ThreadCreatedAnswer, ThreadsAnswer,
+    TooLarge, UnsupportedMediaType,
 };
 use crate::routes::views::{BoardView, NotificationView, PostView, ThreadView};
 use crate::state::AppState;

@@ -23,8 +23,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use crate::routes::views::{
-    ApplicationView, AuditView, BoardView, IdentityView, InviteView, MemberAdminView, MemberModView,
-    NotificationView, PostView, SelfView, ThreadView,
+    ApplicationView, AuditView, BoardView, IdentityView, InviteView, MemberAdminView,
+    MemberModView, NotificationView, PostView, SelfView, ThreadView,
 };
 use crate::state::AppState;
 
@@ -817,6 +817,9 @@ pub enum SuspendedMember {
 /// A new invite.
 #[derive(ToSchema)]
 pub struct InviteAnswer {
+    /// The invite's id (as Admin > Invites lists it).
+    #[schema(format = Uuid)]
+    pub id: String,
     /// The link to give the invitee.
     pub link: String,
     /// The token in the link.

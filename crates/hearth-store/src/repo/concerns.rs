@@ -148,27 +148,27 @@ impl Store {
             .map(|c| {
                 let post = c.post_id.and_then(|p| posts.get(&p));
                 ConcernRecord {
-                id: c.id,
-                post_body: post.map(|p| p.body_source.clone()),
-                thread_id: post.map(|p| ThreadId(p.thread_id)),
-                post_author: post
-                    .and_then(|p| p.author_id)
-                    .and_then(|a| handles.get(&a).cloned()),
-                decided_by: c.decided_by.and_then(|d| handles.get(&d).cloned()),
-                post_id: c.post_id.map(PostId),
-                message_id: c.message_id.map(MessageId),
-                raised_by: c.raised_by.map(MemberId),
-                source: c.source,
-                category: c.category,
-                note: c.note,
-                state: c.state,
-                created_at: c.created_at,
-                due_at: c.due_at,
-                decided_at: c.decided_at,
-                decision: c.decision,
-                referral_to: c.referral_to,
-                decision_reason: c.decision_reason,
-            }
+                    id: c.id,
+                    post_body: post.map(|p| p.body_source.clone()),
+                    thread_id: post.map(|p| ThreadId(p.thread_id)),
+                    post_author: post
+                        .and_then(|p| p.author_id)
+                        .and_then(|a| handles.get(&a).cloned()),
+                    decided_by: c.decided_by.and_then(|d| handles.get(&d).cloned()),
+                    post_id: c.post_id.map(PostId),
+                    message_id: c.message_id.map(MessageId),
+                    raised_by: c.raised_by.map(MemberId),
+                    source: c.source,
+                    category: c.category,
+                    note: c.note,
+                    state: c.state,
+                    created_at: c.created_at,
+                    due_at: c.due_at,
+                    decided_at: c.decided_at,
+                    decision: c.decision,
+                    referral_to: c.referral_to,
+                    decision_reason: c.decision_reason,
+                }
             })
             .collect())
     }

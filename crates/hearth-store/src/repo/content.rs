@@ -311,7 +311,10 @@ impl Store {
         for (i, id) in order.iter().enumerate() {
             let position = i32::try_from(i).map_err(|_| StoreError::Conflict { what: "order" })?;
             board::Entity::update_many()
-                .col_expr(board::Column::Position, sea_orm::sea_query::Expr::value(position))
+                .col_expr(
+                    board::Column::Position,
+                    sea_orm::sea_query::Expr::value(position),
+                )
                 .filter(board::Column::Id.eq(id.0))
                 .exec(&txn)
                 .await?;

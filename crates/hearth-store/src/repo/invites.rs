@@ -93,7 +93,13 @@ impl Store {
         if done.rows_affected != 1 {
             return Err(StoreError::Conflict { what: "invite" });
         }
-        Ok(record(row, &HashMap::new()))
+        let handles: HashMap<_, _> = member::Entity::find_by_id(row.created_by)
+            .one(&self.db)
+            .await?
+            .map(|m| (m.id, m.handle))
+            .into_iter()
+            .collect();
+        Ok(record(row, &handles))
     }
 
     /// Whether an invite with this token hash could still be used at `now` (unused, not

@@ -4,9 +4,8 @@ use chrono::{DateTime, Utc};
 use hearth_core::content::PostStatus;
 use hearth_core::ids::{MemberId, MessageId, RoomId};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 
 use crate::entity::{event, message, room};

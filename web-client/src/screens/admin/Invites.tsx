@@ -27,6 +27,7 @@ const STATUS: Record<InviteView['status'], string> = {
 };
 
 interface Invite {
+  id: string;
   link: string;
   token: string | null;
   expires_at: string;
@@ -143,8 +144,11 @@ export function Invites() {
               <li key={i.id}>
                 <InviteCard
                   invite={i}
+                  onStale={() => void load()}
                   onRevoked={(revoked) => {
                     setList((l) => l?.map((x) => (x.id === revoked.id ? revoked : x)) ?? l);
+                    // The link shown once no longer works: stop showing it.
+                    if (invite?.id === revoked.id) setInvite(null);
                     setAnnouncement(`The invite made ${formatDate(revoked.created_at)} was withdrawn.`);
                   }}
                 />
@@ -158,7 +162,7 @@ export function Invites() {
 }
 
 /** One invite: when and by whom it was made, what became of it, and Withdraw while outstanding. */
-function InviteCard(props: { invite: InviteView; onRevoked: (i: InviteView) => void }) {
+function InviteCard(props: { invite: InviteView; onRevoked: (i: InviteView) => void; onStale: () => void }) {
   const { invite } = props;
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -175,8 +179,11 @@ function InviteCard(props: { invite: InviteView; onRevoked: (i: InviteView) => v
     } catch (err) {
       const e = asApiError(err);
       setError(e);
-      // Used or expired meanwhile: show what it is now.
-      if (e.code === 'invite_closed') setConfirming(false);
+      // Used, expired or withdrawn meanwhile (another admin, another tab): show what it is now.
+      if (e.code === 'invite_closed' || e.status === 404) {
+        setConfirming(false);
+        props.onStale();
+      }
     } finally {
       setBusy(false);
     }

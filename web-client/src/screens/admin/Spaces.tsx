@@ -157,9 +157,9 @@ function BoardCard(props: {
       setEditing(false);
     } catch (err) {
       const e = asApiError(err);
-      // This card's fields have their own names (several cards share the page); the rules'
-      // refusal names no field: show it at the name.
-      const field = e.field === 'description' ? `description-${key}` : e.field === 'name' || (e.moderation && !e.field) ? `name-${key}` : e.field;
+      // This card's fields have their own names (several cards share the page). The rules'
+      // refusal names no field (it may be the name or the description): it is said at the top.
+      const field = e.field === 'description' ? `description-${key}` : e.field === 'name' ? `name-${key}` : e.field;
       const mapped = new ApiError(e.status, e.code, e.message, field);
       mapped.moderation = e.moderation;
       setError(mapped);
