@@ -7,15 +7,10 @@ use crate::common;
 
 use std::time::Duration;
 
+use common::ws::Ws;
 use common::{Client, TestApp, password_of};
-use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Signs in with a fresh cookie-less request and answers the session cookie.
 async fn session_cookie(base: &str, login: &str, password: &str) -> String {
@@ -38,69 +33,10 @@ async fn session_cookie(base: &str, login: &str, password: &str) -> String {
         .to_owned()
 }
 
-async fn connect(
-    base: &str,
-    cookie: Option<&str>,
-    origin: Option<&str>,
-) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
-    let mut req = format!("{}/api/ws", base.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    if let Some(c) = cookie {
-        req.headers_mut().insert("Cookie", c.parse().unwrap());
-    }
-    if let Some(o) = origin {
-        req.headers_mut().insert("Origin", o.parse().unwrap());
-    }
-    tokio_tungstenite::connect_async(req)
-        .await
-        .map(|(ws, _)| ws)
-}
-
+/// A socket signed in as `login`, from the site's own origin.
 async fn socket(base: &str, login: &str, password: &str) -> Ws {
     let cookie = session_cookie(base, login, password).await;
-    connect(base, Some(&cookie), Some(base)).await.unwrap()
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into())).await.unwrap();
-}
-
-/// The next JSON frame, or `None` after `wait` of silence (or a close).
-async fn next(ws: &mut Ws, wait: Duration) -> Option<Value> {
-    loop {
-        match tokio::time::timeout(wait, ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => {
-                return Some(serde_json::from_str(t.as_str()).unwrap());
-            }
-            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) | Err(_) => return None,
-            Ok(Some(Ok(_))) => continue,
-        }
-    }
-}
-
-/// Waits for the frame that `want` accepts, failing after 10 s.
-async fn expect(ws: &mut Ws, what: &str, want: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while tokio::time::Instant::now() < deadline {
-        if let Some(v) = next(ws, Duration::from_millis(500)).await
-            && want(&v)
-        {
-            return v;
-        }
-    }
-    panic!("no {what} within 10 s");
-}
-
-/// Subscribes and waits until the subscription is in force (a ping answered after it).
-async fn subscribe(ws: &mut Ws, topics: Value, since: Value) {
-    send(
-        ws,
-        json!({"type": "subscribe", "topics": topics, "since": since}),
-    )
-    .await;
-    send(ws, json!({"type": "ping"})).await;
-    expect(ws, "pong", |v| v["type"] == "pong").await;
+    Ws::open(base, Some(&cookie)).await
 }
 
 async fn board_with_thread(admin: &Client) -> (String, String) {
@@ -123,30 +59,26 @@ async fn posts_reach_subscribers_and_held_posts_reach_only_moderators(app: TestA
     let (newbie, _) = app.member(&admin, "new_voice").await;
     app.member(&admin, "quiet_watcher").await;
     let mut watcher = socket(&app.base, "quiet_watcher", &password_of("quiet_watcher")).await;
-    subscribe(
-        &mut watcher,
-        json!([format!("thread:{thread}"), format!("board:{board}")]),
-        json!({}),
-    )
-    .await;
+    watcher
+        .subscribe(
+            json!([format!("thread:{thread}"), format!("board:{board}")]),
+            json!({}),
+        )
+        .await;
     let mut moderator = socket(&app.base, "first_admin", "admin-password-1").await;
-    subscribe(&mut moderator, json!(["modqueue"]), json!({})).await;
+    moderator.subscribe(json!(["modqueue"]), json!({})).await;
 
     // A member may not listen to the moderators' queue, nor to someone else's notifications.
-    send(
-        &mut watcher,
-        json!({"type": "subscribe", "topics": ["modqueue"]}),
-    )
-    .await;
-    let err = expect(&mut watcher, "error", |v| v["type"] == "error").await;
+    watcher
+        .send(json!({"type": "subscribe", "topics": ["modqueue"]}))
+        .await;
+    let err = watcher.expect("error", |v| v["type"] == "error").await;
     assert_eq!(err["code"], "forbidden");
-    send(
-        &mut watcher,
-        json!({"type": "subscribe", "topics": [format!("member:{}", uuid::Uuid::new_v4())]}),
-    )
-    .await;
+    watcher
+        .send(json!({"type": "subscribe", "topics": [format!("member:{}", uuid::Uuid::new_v4())]}))
+        .await;
     assert_eq!(
-        expect(&mut watcher, "error", |v| v["type"] == "error").await["code"],
+        watcher.expect("error", |v| v["type"] == "error").await["code"],
         "forbidden"
     );
 
@@ -159,10 +91,11 @@ async fn posts_reach_subscribers_and_held_posts_reach_only_moderators(app: TestA
         .await;
     assert_eq!(held["moderation"]["status"], "held");
     let held_id = held["post"]["id"].as_str().unwrap().to_owned();
-    let added = expect(&mut moderator, "queue_item_added", |v| {
-        v["event"]["kind"] == "queue_item_added"
-    })
-    .await;
+    let added = moderator
+        .expect("queue_item_added", |v| {
+            v["event"]["kind"] == "queue_item_added"
+        })
+        .await;
     assert_eq!(added["topic"], "modqueue");
     assert_eq!(added["event"]["post_id"], held_id.as_str());
 
@@ -173,10 +106,9 @@ async fn posts_reach_subscribers_and_held_posts_reach_only_moderators(app: TestA
             json!({"body": "Welcome, take your time."}),
         )
         .await;
-    let ev = expect(&mut watcher, "post_published", |v| {
-        v["event"]["kind"] == "post_published"
-    })
-    .await;
+    let ev = watcher
+        .expect("post_published", |v| v["event"]["kind"] == "post_published")
+        .await;
     assert!(
         ev["event"]["post"]["body_html"]
             .as_str()
@@ -203,17 +135,19 @@ async fn posts_reach_subscribers_and_held_posts_reach_only_moderators(app: TestA
     admin
         .post(&format!("/api/mod/queue/{item}/approve"), json!({}))
         .await;
-    let ev = expect(&mut watcher, "the approved post", |v| {
-        v["event"]["kind"] == "post_published" && v["event"]["post"]["id"] == held_id.as_str()
-    })
-    .await;
+    let ev = watcher
+        .expect("the approved post", |v| {
+            v["event"]["kind"] == "post_published" && v["event"]["post"]["id"] == held_id.as_str()
+        })
+        .await;
     assert_eq!(ev["topic"], format!("thread:{thread}"));
-    expect(&mut moderator, "queue_item_decided", |v| {
-        v["event"]["kind"] == "queue_item_decided"
-    })
-    .await;
+    moderator
+        .expect("queue_item_decided", |v| {
+            v["event"]["kind"] == "queue_item_decided"
+        })
+        .await;
     // Before approval the watcher never saw it: everything it got about that post came after.
-    let _ = next(&mut watcher, Duration::from_millis(300)).await;
+    let _ = watcher.next(Duration::from_millis(300)).await;
 }
 
 async fn a_reconnecting_client_catches_up_in_order_without_gaps_or_duplicates(app: TestApp) {
@@ -222,16 +156,16 @@ async fn a_reconnecting_client_catches_up_in_order_without_gaps_or_duplicates(ap
     app.member(&admin, "comes_back").await;
     let mut ws = socket(&app.base, "comes_back", &password_of("comes_back")).await;
     let topic = format!("thread:{thread}");
-    subscribe(&mut ws, json!([topic]), json!({})).await;
+    ws.subscribe(json!([topic]), json!({})).await;
     admin
         .post(
             &format!("/api/threads/{thread}/posts"),
             json!({"body": "one"}),
         )
         .await;
-    let first = expect(&mut ws, "first event", |v| v["type"] == "event").await;
+    let first = ws.expect("first event", |v| v["type"] == "event").await;
     let seen = first["seq"].as_i64().unwrap();
-    ws.close(None).await.unwrap();
+    ws.close().await;
     // While away, three more posts.
     for body in ["two", "three", "four"] {
         admin
@@ -242,15 +176,12 @@ async fn a_reconnecting_client_catches_up_in_order_without_gaps_or_duplicates(ap
             .await;
     }
     let mut ws = socket(&app.base, "comes_back", &password_of("comes_back")).await;
-    send(
-        &mut ws,
-        json!({"type": "subscribe", "topics": [topic], "since": {topic.clone(): seen}}),
-    )
-    .await;
+    ws.send(json!({"type": "subscribe", "topics": [topic], "since": {topic.clone(): seen}}))
+        .await;
     let mut seqs = vec![];
     let mut bodies = vec![];
     while seqs.len() < 3 {
-        let v = expect(&mut ws, "missed events", |v| v["type"] == "event").await;
+        let v = ws.expect("missed events", |v| v["type"] == "event").await;
         seqs.push(v["seq"].as_i64().unwrap());
         bodies.push(v["event"]["post"]["body_html"].as_str().unwrap().to_owned());
     }
@@ -270,10 +201,10 @@ async fn a_reconnecting_client_catches_up_in_order_without_gaps_or_duplicates(ap
             json!({"body": "five"}),
         )
         .await;
-    let live = expect(&mut ws, "live event", |v| v["type"] == "event").await;
+    let live = ws.expect("live event", |v| v["type"] == "event").await;
     assert_eq!(live["seq"].as_i64().unwrap(), seen + 4);
     assert!(
-        next(&mut ws, Duration::from_millis(300)).await.is_none(),
+        ws.next(Duration::from_millis(300)).await.is_none(),
         "nothing twice"
     );
 }
@@ -282,23 +213,23 @@ async fn the_socket_refuses_foreign_origins_and_strangers(app: TestApp) {
     let admin = app.admin().await;
     drop(admin);
     let cookie = session_cookie(&app.base, "first_admin", "admin-password-1").await;
-    let err = connect(&app.base, Some(&cookie), Some("https://evil.example"))
+    let err = Ws::try_open_from(&app.base, Some(&cookie), Some("https://evil.example"))
         .await
         .map(|_| ())
         .expect_err("foreign origin refused");
     assert!(err.to_string().contains("403"), "{err}");
-    let err = connect(&app.base, Some(&cookie), None)
+    let err = Ws::try_open_from(&app.base, Some(&cookie), None)
         .await
         .map(|_| ())
         .expect_err("no origin refused");
     assert!(err.to_string().contains("403"), "{err}");
-    let err = connect(&app.base, None, Some(&app.base))
+    let err = Ws::try_open_from(&app.base, None, Some(&app.base))
         .await
         .map(|_| ())
         .expect_err("signed-out refused");
     assert!(err.to_string().contains("401"), "{err}");
     // Nonsense on a good socket gets an error frame and the socket stays usable.
-    let mut ws = connect(&app.base, Some(&cookie), Some(&app.base))
+    let mut ws = Ws::try_open_from(&app.base, Some(&cookie), Some(&app.base))
         .await
         .unwrap();
     for bad in [
@@ -306,17 +237,13 @@ async fn the_socket_refuses_foreign_origins_and_strangers(app: TestApp) {
         r#"{"type":"launch"}"#,
         r#"{"type":"subscribe","topics":["nowhere:1"]}"#,
     ] {
-        ws.send(Message::Text(bad.into())).await.unwrap();
-        let e = expect(&mut ws, "error frame", |v| v["type"] == "error").await;
+        assert!(ws.send_raw(bad).await);
+        let e = ws.expect("error frame", |v| v["type"] == "error").await;
         assert!(e["code"].is_string(), "{e}");
     }
-    ws.send(Message::Text("x".repeat(64 * 1024).into()))
-        .await
-        .ok();
-    ws.send(Message::Text(json!({"type": "ping"}).to_string().into()))
-        .await
-        .ok();
-    let _ = next(&mut ws, Duration::from_secs(2)).await;
+    ws.send_raw(&"x".repeat(64 * 1024)).await;
+    ws.send(json!({"type": "ping"})).await;
+    let _ = ws.next(Duration::from_secs(2)).await;
     let (status, _) = Client::new(&app.base, true).get("/healthz").await;
     assert_eq!(status, StatusCode::OK, "the server is fine");
 }
@@ -325,30 +252,22 @@ async fn a_suspended_members_socket_closes_at_once(app: TestApp) {
     let admin = app.admin().await;
     let (_, member_id) = app.member(&admin, "about_to_go").await;
     let mut ws = socket(&app.base, "about_to_go", &password_of("about_to_go")).await;
-    subscribe(&mut ws, json!([format!("member:{member_id}")]), json!({})).await;
+    ws.subscribe(json!([format!("member:{member_id}")]), json!({}))
+        .await;
     admin
         .post(
             &format!("/api/mod/members/{member_id}/suspend"),
             json!({"hours": 1, "reason": "a break"}),
         )
         .await;
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.reason.to_string()),
-                None | Some(Err(_)) => return None,
-                _ => {}
-            }
-        }
-    })
-    .await
-    .expect("the socket closed within 5 s");
-    if let Some(reason) = closed {
-        assert!(
-            reason.contains("suspended") || reason.contains("not active"),
-            "{reason}"
-        );
-    }
+    let reason = ws
+        .closes_within(Duration::from_secs(5))
+        .await
+        .expect("the socket closed within 5 s");
+    assert!(
+        reason.contains("suspended") || reason.contains("not active"),
+        "{reason}"
+    );
 }
 
 async fn chat_messages_are_moderated_acknowledged_and_delivered(app: TestApp) {
@@ -374,19 +293,23 @@ async fn chat_messages_are_moderated_acknowledged_and_delivered(app: TestApp) {
     app.member(&admin, "chatter_one").await;
     let mut a = socket(&app.base, "first_admin", "admin-password-1").await;
     let mut b = socket(&app.base, "chatter_one", &password_of("chatter_one")).await;
-    subscribe(&mut a, json!([format!("room:{room}")]), json!({})).await;
-    subscribe(&mut b, json!([format!("room:{room}")]), json!({})).await;
+    a.subscribe(json!([format!("room:{room}")]), json!({}))
+        .await;
+    b.subscribe(json!([format!("room:{room}")]), json!({}))
+        .await;
     let (_, rooms) = Client::new(&app.base, true).get("/api/rooms").await;
     assert!(rooms["error"].is_object(), "rooms need a session");
 
     let id = uuid::Uuid::new_v4();
-    send(&mut a, json!({"type": "say", "room": room, "body": "Evening all, how is everyone?", "client_id": id})).await;
-    let ack = expect(&mut a, "ack", |v| v["type"] == "ack").await;
+    a.send(json!({"type": "say", "room": room, "body": "Evening all, how is everyone?", "client_id": id})).await;
+    let ack = a.expect("ack", |v| v["type"] == "ack").await;
     assert_eq!(
         (ack["client_id"].as_str(), ack["status"].as_str()),
         (Some(id.to_string().as_str()), Some("published"))
     );
-    let msg = expect(&mut b, "the message", |v| v["event"]["kind"] == "message").await;
+    let msg = b
+        .expect("the message", |v| v["event"]["kind"] == "message")
+        .await;
     assert!(
         msg["event"]["message"]["body_html"]
             .as_str()
@@ -397,19 +320,16 @@ async fn chat_messages_are_moderated_acknowledged_and_delivered(app: TestApp) {
     // Resent with its client_id from a new socket (the first dropped before the ack came):
     // acknowledged again, stored and delivered once (the history below has one message).
     let mut a2 = socket(&app.base, "first_admin", "admin-password-1").await;
-    send(&mut a2, json!({"type": "say", "room": room, "body": "Evening all, how is everyone?", "client_id": id})).await;
-    let ack = expect(&mut a2, "ack", |v| v["type"] == "ack").await;
+    a2.send(json!({"type": "say", "room": room, "body": "Evening all, how is everyone?", "client_id": id})).await;
+    let ack = a2.expect("ack", |v| v["type"] == "ack").await;
     assert_eq!(
         (ack["client_id"].as_str(), ack["status"].as_str()),
         (Some(id.to_string().as_str()), Some("published"))
     );
     // The same client_id for other words is refused.
-    send(
-        &mut a2,
-        json!({"type": "say", "room": room, "body": "Something else", "client_id": id}),
-    )
-    .await;
-    let ack = expect(&mut a2, "ack", |v| v["type"] == "ack").await;
+    a2.send(json!({"type": "say", "room": room, "body": "Something else", "client_id": id}))
+        .await;
+    let ack = a2.expect("ack", |v| v["type"] == "ack").await;
     assert_eq!(ack["status"], "rejected", "{ack}");
     assert!(
         ack["reason"].as_str().unwrap().contains("client_id"),
@@ -420,25 +340,25 @@ async fn chat_messages_are_moderated_acknowledged_and_delivered(app: TestApp) {
     let id2 = uuid::Uuid::new_v4();
     for _ in 0..2 {
         // The second time, a resend: held as before, and still one message.
-        send(
-            &mut b,
+        b.send(
             json!({"type": "say", "room": room, "body": "hi, first time here", "client_id": id2}),
         )
         .await;
-        let ack = expect(&mut b, "ack", |v| v["type"] == "ack").await;
+        let ack = b.expect("ack", |v| v["type"] == "ack").await;
         assert_eq!(ack["status"], "held", "{ack}");
         assert!(ack["reason"].as_str().unwrap().len() > 10);
     }
     // Abuse is rejected with the reason.
     let id3 = uuid::Uuid::new_v4();
-    send(&mut b, json!({"type": "say", "room": room, "body": "You're a disgusting enabler and you know it.", "client_id": id3})).await;
-    let ack = expect(&mut b, "ack", |v| {
-        v["type"] == "ack" && v["client_id"] == id3.to_string().as_str()
-    })
-    .await;
+    b.send(json!({"type": "say", "room": room, "body": "You're a disgusting enabler and you know it.", "client_id": id3})).await;
+    let ack = b
+        .expect("ack", |v| {
+            v["type"] == "ack" && v["client_id"] == id3.to_string().as_str()
+        })
+        .await;
     assert_eq!(ack["status"], "rejected");
     assert!(
-        next(&mut a, Duration::from_millis(500))
+        a.next(Duration::from_millis(500))
             .await
             .is_none_or(|v| v["event"]["kind"] != "message"),
         "nothing held or rejected reaches others"
@@ -476,10 +396,9 @@ async fn chat_messages_are_moderated_acknowledged_and_delivered(app: TestApp) {
         (StatusCode::OK, Some("published")),
         "{body}"
     );
-    let live = expect(&mut a, "the approved message", |v| {
-        v["event"]["kind"] == "message"
-    })
-    .await;
+    let live = a
+        .expect("the approved message", |v| v["event"]["kind"] == "message")
+        .await;
     assert!(
         live["event"]["message"]["body_html"]
             .as_str()
@@ -536,14 +455,12 @@ async fn a_room_that_needs_a_moderator_is_closed_without_one(app: TestApp) {
     let room = body["room"]["id"].as_str().unwrap().to_owned();
     app.member(&admin, "early_bird").await;
     let mut m = socket(&app.base, "early_bird", &password_of("early_bird")).await;
-    subscribe(&mut m, json!([format!("room:{room}")]), json!({})).await;
+    m.subscribe(json!([format!("room:{room}")]), json!({}))
+        .await;
     let id = uuid::Uuid::new_v4();
-    send(
-        &mut m,
-        json!({"type": "say", "room": room, "body": "anyone here?", "client_id": id}),
-    )
-    .await;
-    let ack = expect(&mut m, "ack", |v| v["type"] == "ack").await;
+    m.send(json!({"type": "say", "room": room, "body": "anyone here?", "client_id": id}))
+        .await;
+    let ack = m.expect("ack", |v| v["type"] == "ack").await;
     assert_eq!(ack["status"], "rejected");
     assert!(
         ack["reason"].as_str().unwrap().contains("moderator"),
@@ -551,10 +468,12 @@ async fn a_room_that_needs_a_moderator_is_closed_without_one(app: TestApp) {
     );
     // A moderator arrives: the room opens; they leave: it closes again.
     let mut moderator = socket(&app.base, "first_admin", "admin-password-1").await;
-    subscribe(&mut moderator, json!([format!("room:{room}")]), json!({})).await;
+    moderator
+        .subscribe(json!([format!("room:{room}")]), json!({}))
+        .await;
     let (_, rooms) = admin.get("/api/rooms").await;
     assert_eq!(rooms["rooms"][0]["open"], true);
-    moderator.close(None).await.unwrap();
+    moderator.close().await;
     drop(moderator);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
@@ -591,25 +510,31 @@ async fn members_hear_at_once_that_the_room_closed_when_its_moderator_left(app: 
         .await;
     app.member(&admin, "waiting_sister").await;
     let mut moderator = socket(&app.base, "first_admin", "admin-password-1").await;
-    subscribe(&mut moderator, json!([format!("room:{room}")]), json!({})).await;
+    moderator
+        .subscribe(json!([format!("room:{room}")]), json!({}))
+        .await;
     let mut second = socket(&app.base, "night_mod", &password_of("night_mod")).await;
-    subscribe(&mut second, json!([format!("room:{room}")]), json!({})).await;
+    second
+        .subscribe(json!([format!("room:{room}")]), json!({}))
+        .await;
     let mut m = socket(&app.base, "waiting_sister", &password_of("waiting_sister")).await;
-    subscribe(&mut m, json!([format!("room:{room}")]), json!({})).await;
+    m.subscribe(json!([format!("room:{room}")]), json!({}))
+        .await;
 
     // One of two moderators leaves: the room stays open, and nothing is announced.
-    second.close(None).await.unwrap();
+    second.close().await;
     drop(second);
-    if let Some(v) = next(&mut m, Duration::from_millis(1500)).await {
+    if let Some(v) = m.next(Duration::from_millis(1500)).await {
         assert_ne!(v["event"]["kind"], "room_closed", "{v}");
     }
     // The last one leaves: the member hears it at once.
-    moderator.close(None).await.unwrap();
+    moderator.close().await;
     drop(moderator);
-    let v = expect(&mut m, "room_closed", |v| {
-        v["type"] == "event" && v["event"]["kind"] == "room_closed"
-    })
-    .await;
+    let v = m
+        .expect("room_closed", |v| {
+            v["type"] == "event" && v["event"]["kind"] == "room_closed"
+        })
+        .await;
     assert_eq!(v["topic"], format!("room:{room}"));
     let (_, rooms) = admin.get("/api/rooms").await;
     let r = rooms["rooms"]
@@ -656,16 +581,13 @@ async fn waiting_counts_are_live_for_moderators_and_admins(app: TestApp) {
 
     // Only whoever decides applications may hold their topic.
     let mut m = socket(&app.base, "count_mod", &password_of("count_mod")).await;
-    send(
-        &mut m,
-        json!({"type": "subscribe", "topics": ["applications"]}),
-    )
-    .await;
-    let err = expect(&mut m, "error", |v| v["type"] == "error").await;
+    m.send(json!({"type": "subscribe", "topics": ["applications"]}))
+        .await;
+    let err = m.expect("error", |v| v["type"] == "error").await;
     assert_eq!(err["code"], "forbidden");
-    subscribe(&mut m, json!(["modqueue"]), json!({})).await;
+    m.subscribe(json!(["modqueue"]), json!({})).await;
     let mut a = socket(&app.base, "first_admin", "admin-password-1").await;
-    subscribe(&mut a, json!(["applications"]), json!({})).await;
+    a.subscribe(json!(["applications"]), json!({})).await;
 
     let (status, body) = app
         .client()
@@ -675,10 +597,11 @@ async fn waiting_counts_are_live_for_moderators_and_admins(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    let v = expect(&mut a, "applications_changed", |v| {
-        v["type"] == "event" && v["event"]["kind"] == "applications_changed"
-    })
-    .await;
+    let v = a
+        .expect("applications_changed", |v| {
+            v["type"] == "event" && v["event"]["kind"] == "applications_changed"
+        })
+        .await;
     assert_eq!(v["topic"], "applications");
     assert_eq!(
         v["event"],
@@ -710,7 +633,7 @@ async fn waiting_counts_are_live_for_moderators_and_admins(app: TestApp) {
         )
         .await;
     assert!(status.is_success(), "{body}");
-    expect(&mut m, "queue event", |v| {
+    m.expect("queue event", |v| {
         v["type"] == "event" && v["topic"] == "modqueue"
     })
     .await;
@@ -722,8 +645,8 @@ async fn metrics_count_sockets_and_the_queue(app: TestApp) {
     let admin = app.admin().await;
     let mut ws = socket(&app.base, "first_admin", "admin-password-1").await;
     // The socket counts once its session is running: a pong proves it is.
-    send(&mut ws, json!({"type": "ping"})).await;
-    expect(&mut ws, "pong", |v| v["type"] == "pong").await;
+    ws.send(json!({"type": "ping"})).await;
+    ws.expect("pong", |v| v["type"] == "pong").await;
     // Only with the operator's token: not for anyone, not even a signed-in admin.
     for auth in [None, Some("Bearer wrong-token-0123456789")] {
         let mut rb = admin.http.get(format!("{}/metrics", app.base));
@@ -734,24 +657,36 @@ async fn metrics_count_sockets_and_the_queue(app: TestApp) {
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{auth:?}");
         assert_eq!(res.headers()["www-authenticate"], "Bearer");
     }
-    let text = admin
+    let res = admin
         .http
         .get(format!("{}/metrics", app.base))
         .header("authorization", format!("Bearer {}", common::METRICS_TOKEN))
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
-    assert!(text.contains("hearth_sockets_open 1"), "{text}");
-    assert!(text.contains("hearth_queue_items 0"));
     assert!(
-        text.contains("hearth_bus_ready{state=\"in_process\"} 1")
-            || text.contains("hearth_bus_ready"),
-        "{text}"
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"),
+        "{:?}",
+        res.headers()
     );
-    assert!(text.contains("hearth_database_up 1"));
+    let text = res.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for want in [
+        "hearth_sockets_open 1",
+        "hearth_queue_items 0",
+        "hearth_queue_oldest_seconds 0",
+        "hearth_slow_disconnects_total 0",
+        "# TYPE hearth_slow_disconnects counter",
+        "hearth_database_up 1",
+        // One server, no Redis: the in-process bus, always ready.
+        "hearth_bus_ready{state=\"in_process\"} 1",
+        "# EOF",
+    ] {
+        assert!(lines.contains(&want), "no line {want:?} in:\n{text}");
+    }
 }
 
 /// Many replies to one thread at once (one transaction each for the post, the thread's count

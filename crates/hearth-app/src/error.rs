@@ -85,7 +85,31 @@ pub enum AppError {
     Internal(String),
 }
 
+/// What a person is told when something broke on our side: never the cause.
+pub const SOMETHING_WENT_WRONG: &str = "something went wrong on our side; please try again";
+
 impl AppError {
+    /// The sentence a person is shown for this error, on every channel (an HTTP answer, a
+    /// chat acknowledgement, one item of a bulk decision). A bug's cause is logged here, once,
+    /// and never shown; an outage's cause is logged and the person is told to try again; a
+    /// post the rules refused says what the rules tell its author.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                SOMETHING_WENT_WRONG.to_owned()
+            }
+            AppError::Unavailable(cause) => {
+                tracing::warn!(%cause, "backing service unavailable");
+                self.to_string()
+            }
+            AppError::RuleRejected(v) if !v.author_messages.is_empty() => {
+                v.author_messages.join(" ")
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// Shorthand for a validation error.
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         AppError::Validation {
@@ -138,5 +162,26 @@ impl From<Denied> for AppError {
                 message: d.to_string(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod public_message_tests {
+    use super::{AppError, SOMETHING_WENT_WRONG};
+
+    #[test]
+    fn a_bugs_cause_is_never_shown_and_other_errors_say_what_they_are() {
+        let bug = AppError::Internal("storage error: relation \"members\" has no column".into());
+        assert_eq!(bug.public_message(), SOMETHING_WENT_WRONG);
+        let down = AppError::Unavailable("Connection refused (os error 111) at 10.0.0.5".into());
+        assert!(!down.public_message().contains("10.0.0.5"));
+        assert_eq!(
+            AppError::NotFound("post").public_message(),
+            "post not found"
+        );
+        assert_eq!(
+            AppError::invalid("reason", "a reason is needed").public_message(),
+            "a reason is needed"
+        );
     }
 }

@@ -15,6 +15,7 @@ mod error;
 mod held_chat;
 pub mod limits;
 mod moderation;
+mod operations;
 mod passwords;
 pub mod read_model;
 mod realtime;
@@ -39,7 +40,7 @@ pub use content::{
     BOARD_TEXT_REFUSED, BoardPatch, HELD_MESSAGE, Moderation, NOTE_CRISIS_MESSAGE, Sent,
 };
 pub use crisis::{CHECKIN_MESSAGE_MAX, CheckinView, CrisisStep, CrisisView, CrisisWhere};
-pub use error::{AppError, Result};
+pub use error::{AppError, Result, SOMETHING_WENT_WRONG};
 pub use hearth_store::ConcernRecord;
 pub use hearth_store::ThreadCursor;
 pub use hearth_store::records::{
@@ -51,6 +52,7 @@ pub use hearth_store::{CheckinMessageRecord, CheckinRecord, CrisisRecord};
 pub use hearth_store::{FollowedThread, PostReactions, ProfileRecord, SearchHit};
 pub use held_chat::{held_message_view, history_extras};
 pub use moderation::{QueueVerdict, ReasonInput, RulesReloadError, ThreadAction, WaitingCounts};
+pub use operations::{MetricsSnapshot, Readiness};
 pub use realtime::{
     AppSocketHandler, RoomState, StoreHooks, message_view, post_event_view, thread_event_view,
 };

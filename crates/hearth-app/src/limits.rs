@@ -237,6 +237,12 @@ pub enum Limit {
 }
 
 impl Limit {
+    /// Limits moderators and admins do not have: posting and editing, since they write
+    /// announcements and fix posts in bulk.
+    pub fn staff_exempt(self) -> bool {
+        matches!(self, Limit::Posts | Limit::Edits)
+    }
+
     /// Every limit, for building a store's table.
     pub const ALL: [Limit; 15] = [
         Limit::SignInPair,
@@ -772,6 +778,23 @@ impl App {
                 Err(e)
             }
         }
+    }
+
+    /// Runs a member's `action` under their own per-member `limit`, as [`App::limited`] does.
+    /// Moderators and admins are exempt from the limits staff must not have (see
+    /// [`Limit::staff_exempt`]): they write announcements and fix posts in bulk.
+    pub async fn member_limited<T>(
+        &self,
+        who: &crate::Identity,
+        limit: Limit,
+        action: impl std::future::Future<Output = Result<T>>,
+        counts: impl FnOnce(&T) -> bool,
+    ) -> Result<T> {
+        if limit.staff_exempt() && who.role >= hearth_core::policy::Role::Moderator {
+            return action.await;
+        }
+        self.limited(limit, &who.id.to_string(), action, counts)
+            .await
     }
 
     /// Signs in under the sign-in limits. Failures count per (account, address) pair; per

@@ -151,6 +151,39 @@ impl App {
         Ok(typed.to_owned())
     }
 
+    /// How long a queue item has waited, in whole seconds, and whether that is past the
+    /// point (`queue_alert_minutes`) where moderators are alerted.
+    pub fn queue_wait(&self, item: &QueueItemRecord) -> (i64, bool) {
+        let waited = (self.now() - item.created_at).num_seconds().max(0);
+        (waited, waited > self.config.queue_alert_minutes * 60)
+    }
+
+    /// Decides up to [`BULK_MAX`] queue items the same way. Each item answers on its own, so
+    /// one already decided by someone else does not stop the rest; a verdict that is itself
+    /// invalid (a rejection without a reason) stops all of them before any is decided.
+    pub async fn decide_queue_items(
+        &self,
+        who: &Identity,
+        ids: &[QueueItemId],
+        verdict: QueueVerdict,
+    ) -> Result<Vec<(QueueItemId, Result<QueueItemRecord>)>> {
+        who.require(Action::ModerateQueue)?;
+        if ids.is_empty() || ids.len() > BULK_MAX {
+            return Err(AppError::invalid(
+                "ids",
+                format!("give between 1 and {BULK_MAX} queue item ids"),
+            ));
+        }
+        let mut results = Vec::with_capacity(ids.len());
+        for &id in ids {
+            match self.decide_queue_item(who, id, verdict.clone()).await {
+                Err(e @ AppError::Validation { .. }) => return Err(e),
+                r => results.push((id, r)),
+            }
+        }
+        Ok(results)
+    }
+
     /// Decides a queue item. A second decision on the same item is a 409.
     pub async fn decide_queue_item(
         &self,
@@ -473,9 +506,14 @@ impl App {
 
     /// The verdict stored with a post, for the moderators' view.
     pub fn stored_verdict(post: &hearth_store::records::PostRecord) -> Option<Verdict> {
-        serde_json::from_str(&post.verdict).ok()
+        crate::content::stored_verdict(&post.verdict, post.id)
+            .inspect_err(|e| tracing::error!(error = %e, "a stored verdict does not read"))
+            .ok()
     }
 }
+
+/// The most queue items one bulk decision may take.
+pub const BULK_MAX: usize = 100;
 
 /// What is waiting for a moderator or admin (see [`App::waiting_counts`]).
 #[derive(Clone, Copy, Debug, serde::Serialize)]

@@ -316,7 +316,7 @@ impl App {
                 "kind": n.kind,
                 "thread_id": n.thread_id.map(|t| t.to_string()),
                 "post_id": n.post_id.map(|p| p.to_string()),
-                "from": if matches!(n.kind, "reply" | "mention") { "the forum" } else { "the moderators" },
+                "from": hearth_core::comforts::notification_from(n.kind),
                 "created_at": n.at,
             }
         });
@@ -896,7 +896,7 @@ impl SocketHandler for AppSocketHandler {
         let who = match self.current(member).await {
             Ok(Some(who)) => who,
             Ok(None) => return Ack::rejected("your session has ended: please sign in again"),
-            Err(_) => return Ack::rejected("something went wrong on our side; please try again"),
+            Err(e) => return Ack::rejected(e.public_message()),
         };
         match self.app.say(&who, room, &body, Some(client_id)).await {
             Ok((_, Outcome::Reject, reasons)) => Ack::rejected(reasons.join(" ")),
@@ -912,11 +912,7 @@ impl SocketHandler for AppSocketHandler {
                 };
                 ack.with_support(signpost, Some(reasons.join(" ")).filter(|r| !r.is_empty()))
             }
-            Err(AppError::Internal(cause)) => {
-                tracing::error!(%cause, "chat message failed");
-                Ack::rejected("something went wrong on our side; please try again")
-            }
-            Err(e) => Ack::rejected(e.to_string()),
+            Err(e) => Ack::rejected(e.public_message()),
         }
     }
 

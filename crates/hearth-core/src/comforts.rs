@@ -170,11 +170,7 @@ pub fn marked_snippet_html(marked: &str) -> String {
                 open = false;
             }
             MARK_START | MARK_END => {}
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
+            c if crate::render::push_escaped(&mut out, c) => {}
             '\n' | '\r' | '\t' => out.push(' '),
             c if c.is_control() => {}
             c => out.push(c),
@@ -308,5 +304,17 @@ mod tests {
         assert_eq!(validate_about(" hi \u{7}"), Ok(Some("hi".to_owned())));
         assert_eq!(validate_about(&"x".repeat(281)), Err(AboutError::TooLong));
         assert!(validate_about(&"é".repeat(280)).is_ok());
+    }
+}
+
+/// Who a notification of `kind` is signed by, on every channel (the notifications list and
+/// the live event): "the forum" for replies and mentions, which come from other members'
+/// posts; "the moderators" for everything else. Never a person's handle: a decision is the
+/// team's, not one volunteer's.
+pub fn notification_from(kind: &str) -> &'static str {
+    if matches!(kind, "reply" | "mention") {
+        "the forum"
+    } else {
+        "the moderators"
     }
 }

@@ -110,6 +110,32 @@ pub fn sanitise_html(html: &str) -> String {
     }
 }
 
+/// Writes `c` into `out` escaped for HTML text or a quoted attribute value; answers whether it
+/// was one of the five characters that need it. The one escaper every plain-text rendering
+/// uses (chat, search snippets, the pages served without the web client).
+pub fn push_escaped(out: &mut String, c: char) -> bool {
+    match c {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '"' => out.push_str("&quot;"),
+        '\'' => out.push_str("&#39;"),
+        _ => return false,
+    }
+    true
+}
+
+/// `text` escaped for HTML text or a quoted attribute value (see [`push_escaped`]).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        if !push_escaped(&mut out, c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Renders a chat message: plain text, HTML-escaped, line breaks kept as `<br>`.
 pub fn render_plain(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
@@ -119,15 +145,10 @@ pub fn render_plain(text: &str) -> String {
             out.push_str("<br>\n");
         }
         for c in line.chars() {
-            match c {
-                '&' => out.push_str("&amp;"),
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '"' => out.push_str("&quot;"),
-                '\'' => out.push_str("&#39;"),
-                '\0' => out.push('\u{FFFD}'),
-                c => out.push(c),
+            if push_escaped(&mut out, c) {
+                continue;
             }
+            out.push(if c == '\0' { '\u{FFFD}' } else { c });
         }
     }
     out

@@ -55,7 +55,7 @@ impl From<hearth_app::RulesReloadError> for ApiError {
 }
 
 impl ApiError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub(crate) fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::App(e) => match e {
                 AppError::Validation { .. } => (StatusCode::BAD_REQUEST, "invalid"),
@@ -92,18 +92,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let message = match &self {
-            ApiError::App(AppError::Internal(cause)) => {
-                tracing::error!(%cause, "internal error");
-                "something went wrong on our side; please try again".to_owned()
-            }
-            ApiError::App(AppError::Unavailable(cause)) => {
-                tracing::warn!(%cause, "backing service unavailable");
-                self.to_string()
-            }
-            ApiError::App(AppError::RuleRejected(v)) if !v.author_messages.is_empty() => {
-                v.author_messages.join(" ")
-            }
-            _ => self.to_string(),
+            ApiError::App(e) => e.public_message(),
+            other => other.to_string(),
         };
         let mut body = json!({"error": {"code": code, "message": message}});
         if let ApiError::App(

@@ -137,10 +137,37 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
 }
 
 /// Reads and checks the moderation rules; the server does not start with a broken file.
+///
+/// Compiling the rules takes a noticeable fraction of a second (about 150 patterns and the
+/// prefilter over them), so the last text compiled in this process is remembered with its
+/// rules: a process that starts many servers on the same file, as the tests do, compiles it
+/// once. A changed file is compiled afresh.
 pub fn load_rules(path: &std::path::Path) -> anyhow::Result<hearth_core::moderation::RuleSet> {
+    use std::sync::Mutex;
+    /// The last rule text compiled in this process, and what it compiled to.
+    static LAST: Mutex<Option<(String, hearth_core::moderation::RuleSet)>> = Mutex::new(None);
+
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the moderation rules file {}", path.display()))?;
-    hearth_core::moderation::RuleSet::parse(&text).map_err(|problems| {
+    if let Ok(last) = LAST.lock()
+        && let Some((known, rules)) = last.as_ref()
+        && *known == text
+    {
+        return Ok(rules.clone());
+    }
+    let rules = parse_rules(path, &text)?;
+    if let Ok(mut last) = LAST.lock() {
+        *last = Some((text, rules.clone()));
+    }
+    Ok(rules)
+}
+
+/// Compiles rule text read from `path`, naming the file in every problem.
+fn parse_rules(
+    path: &std::path::Path,
+    text: &str,
+) -> anyhow::Result<hearth_core::moderation::RuleSet> {
+    hearth_core::moderation::RuleSet::parse(text).map_err(|problems| {
         let lines: Vec<String> = problems.iter().map(|p| format!("  {}: {p}", path.display())).collect();
         anyhow::anyhow!(
             "the moderation rules file {} has {} problem(s); fix them (check with `hearth rules check`):\n{}",

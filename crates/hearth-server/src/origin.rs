@@ -39,12 +39,20 @@ fn origin_of(url: &str) -> Option<String> {
     ))
 }
 
+/// Whether `claimed` (an `Origin` header's value) is the forum's own origin, as the public URL
+/// gives it (scheme and host compared without case; any path on the public URL ignored). The
+/// one comparison both the state-change check and the websocket upgrade make.
+pub fn is_our_origin(config: &Config, claimed: &str) -> bool {
+    claimed != "null"
+        && origin_of(claimed).is_some()
+        && origin_of(claimed) == origin_of(&config.public_url())
+}
+
 /// Middleware: refuses cross-origin state changes with 403 `cross_origin`.
 pub async fn check_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    let expected = origin_of(&state.config.public_url());
     let headers = req.headers();
     let claimed = headers
         .get(header::ORIGIN)
@@ -79,7 +87,7 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
             .get("sec-fetch-site")
             .is_some_and(|v| v.as_bytes() == b"same-origin");
     let allowed = match claimed {
-        Some(origin) => origin_of(&origin) == expected,
+        Some(origin) => is_our_origin(&state.config, &origin),
         None => {
             null_from_our_page || (!has_session_cookie && headers.get(header::ORIGIN).is_none())
         }
@@ -94,7 +102,8 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
 
 #[cfg(test)]
 mod tests {
-    use super::origin_of;
+    use super::{is_our_origin, origin_of};
+    use crate::config::Config;
 
     #[test]
     fn origins() {
@@ -107,5 +116,25 @@ mod tests {
             Some("http://127.0.0.1:8080")
         );
         assert_eq!(origin_of("nonsense"), None);
+    }
+
+    /// The state-change check and the websocket upgrade agree: a public URL with a path or a
+    /// trailing slash, or in other case, still names the same origin (the socket's own check
+    /// once compared the whole URL and refused the forum's own pages behind such a URL).
+    #[test]
+    fn one_comparison_for_every_check() {
+        let config = Config {
+            public_url: Some("https://Forum.example.org/support/".to_owned()),
+            ..Config::default()
+        };
+        assert!(is_our_origin(&config, "https://forum.example.org"));
+        assert!(is_our_origin(&config, "https://FORUM.example.org"));
+        assert!(!is_our_origin(&config, "http://forum.example.org"));
+        assert!(!is_our_origin(
+            &config,
+            "https://forum.example.org.evil.test"
+        ));
+        assert!(!is_our_origin(&config, "null"));
+        assert!(!is_our_origin(&config, ""));
     }
 }

@@ -1,6 +1,7 @@
 //! The storage layer's one error type. Database errors are classified here, once.
 
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::DbErr;
+use sea_orm::sqlx::sqlite::SqliteError;
 
 /// What can go wrong when storing or loading.
 #[derive(Debug, thiserror::Error)]
@@ -24,43 +25,118 @@ pub enum StoreError {
 }
 
 impl From<DbErr> for StoreError {
+    /// Classifies by what the driver reports (sqlx's error variant, the database's error kind,
+    /// SQLSTATE or SQLite result code, the constraint's name), never by searching message text.
     fn from(err: DbErr) -> Self {
-        if let Some(SqlErr::UniqueConstraintViolation(msg)) = err.sql_err() {
-            let what = if msg.contains("client_key") {
-                "client_key"
-            } else if msg.contains("handle") {
-                "handle"
-            } else if msg.contains("email") {
-                "email"
-            } else {
-                "unique"
-            };
-            return StoreError::Conflict { what };
+        use sea_orm::RuntimeErr;
+        let sqlx = match &err {
+            DbErr::Conn(RuntimeErr::SqlxError(e))
+            | DbErr::Exec(RuntimeErr::SqlxError(e))
+            | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+            _ => None,
+        };
+        if let Some(class) = sqlx.and_then(classify_sqlx) {
+            return class;
         }
         match err {
             DbErr::RecordNotFound(_) => StoreError::NotFound,
             DbErr::ConnectionAcquire(e) => StoreError::Unavailable(e.to_string()),
             DbErr::Conn(e) => StoreError::Unavailable(e.to_string()),
-            other => {
-                let text = other.to_string();
-                // sqlx reports a vanished server as an I/O or protocol error during a query.
-                if [
-                    "Connection refused",
-                    "connection closed",
-                    "PoolTimedOut",
-                    "pool timed out",
-                    "broken pipe",
-                    "Io(",
-                    "error communicating",
-                ]
-                .iter()
-                .any(|needle| text.contains(needle))
-                {
-                    StoreError::Unavailable(text)
-                } else {
-                    StoreError::Other(text)
-                }
-            }
+            other => StoreError::Other(other.to_string()),
         }
+    }
+}
+
+/// What an sqlx error means for the caller, when its kind says so.
+fn classify_sqlx(err: &sea_orm::sqlx::Error) -> Option<StoreError> {
+    use sea_orm::sqlx::Error;
+    use sea_orm::sqlx::error::ErrorKind;
+    match err {
+        // The server went away, the pool is exhausted or shut, or the link broke mid-query.
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => Some(StoreError::Unavailable(err.to_string())),
+        Error::RowNotFound => Some(StoreError::NotFound),
+        Error::Database(db) => {
+            if db.kind() == ErrorKind::UniqueViolation {
+                return Some(StoreError::Conflict {
+                    what: unique_field(db.constraint(), db.message()),
+                });
+            }
+            let code = db.code().unwrap_or_default();
+            let unavailable = if db.try_downcast_ref::<SqliteError>().is_some() {
+                // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes: another
+                // writer held the file past the busy timeout. Try again later, not a bug.
+                code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+            } else {
+                // SQLSTATE class 08 (connection exception), 53 (insufficient resources: too
+                // many connections, disk full) and 57P01-57P03 (the server is shutting down or
+                // starting up).
+                code.starts_with("08") || code.starts_with("53") || code.starts_with("57P0")
+            };
+            unavailable.then(|| StoreError::Unavailable(err.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// Which field a unique violation is about: the constraint or index name on PostgreSQL (for
+/// example `members_handle_key`), the `table.column` list in SQLite's report
+/// (`UNIQUE constraint failed: members.handle`), where SQLite names no constraint.
+fn unique_field(constraint: Option<&str>, message: &str) -> &'static str {
+    let names = match constraint {
+        Some(name) => name,
+        None => message
+            .split_once("constraint failed:")
+            .map_or("", |(_, columns)| columns),
+    };
+    let has = |field: &str| {
+        names
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .any(|part| part == field || part.split('_').any(|w| w == field))
+    };
+    if names.contains("client_key") {
+        "client_key"
+    } else if has("handle") {
+        "handle"
+    } else if has("email") {
+        "email"
+    } else {
+        "unique"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_field;
+
+    #[test]
+    fn the_field_comes_from_the_constraint_or_sqlites_column_list() {
+        assert_eq!(
+            unique_field(Some("members_handle_key"), "duplicate key value"),
+            "handle"
+        );
+        assert_eq!(unique_field(Some("idx_members_email"), ""), "email");
+        assert_eq!(unique_field(Some("posts_client_key"), ""), "client_key");
+        assert_eq!(
+            unique_field(None, "UNIQUE constraint failed: members.handle"),
+            "handle"
+        );
+        assert_eq!(
+            unique_field(
+                None,
+                "UNIQUE constraint failed: posts.author_id, posts.client_key"
+            ),
+            "client_key"
+        );
+        assert_eq!(
+            unique_field(None, "UNIQUE constraint failed: reactions.post_id"),
+            "unique"
+        );
+        // A message that only mentions a field elsewhere does not count.
+        assert_eq!(unique_field(None, "handle: something else"), "unique");
     }
 }

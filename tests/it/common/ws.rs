@@ -32,13 +32,24 @@ impl Ws {
         base: &str,
         cookie: Option<&str>,
     ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+        Self::try_open_from(base, cookie, Some(base)).await
+    }
+
+    /// As [`Ws::try_open`], claiming `origin` (or none) instead of the site's own.
+    pub async fn try_open_from(
+        base: &str,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
         let mut req = format!("{}/api/ws", base.replace("http://", "ws://"))
             .into_client_request()
             .unwrap();
         if let Some(c) = cookie {
             req.headers_mut().insert("Cookie", c.parse().unwrap());
         }
-        req.headers_mut().insert("Origin", base.parse().unwrap());
+        if let Some(o) = origin {
+            req.headers_mut().insert("Origin", o.parse().unwrap());
+        }
         let (stream, _) = tokio_tungstenite::connect_async(req).await?;
         Ok(Ws {
             stream,
@@ -50,6 +61,14 @@ impl Ws {
     pub async fn send(&mut self, v: Value) -> bool {
         self.stream
             .send(Message::Text(v.to_string().into()))
+            .await
+            .is_ok()
+    }
+
+    /// Sends one text frame as it is, JSON or not (false if the socket is gone).
+    pub async fn send_raw(&mut self, text: &str) -> bool {
+        self.stream
+            .send(Message::Text(text.to_owned().into()))
             .await
             .is_ok()
     }
@@ -126,6 +145,11 @@ impl Ws {
         self.send(json!({"type": "subscribe", "topics": topics, "since": since}))
             .await;
         self.sync().await
+    }
+
+    /// Closes the socket from this side, as a tab being closed does.
+    pub async fn close(&mut self) {
+        let _ = self.stream.close(None).await;
     }
 
     /// Waits up to `wait` for the server to close the socket; answers the close reason.

@@ -94,10 +94,7 @@ struct PageQuery {
     limit: Option<u64>,
 }
 
-/// Runs a member's action under a per-member `limit`: one use is taken first (checked and
-/// counted in one step, so concurrent requests cannot overrun it) and given back if the action
-/// fails or `counts` says its result should not count (a replayed send). Moderators and admins
-/// are exempt from the limits in [`staff_exempt`].
+/// Runs a member's action under a per-member `limit` ([`hearth_app::App::member_limited`]).
 pub(crate) async fn member_limited<T>(
     state: &AppState,
     who: &hearth_app::Identity,
@@ -105,18 +102,7 @@ pub(crate) async fn member_limited<T>(
     action: impl std::future::Future<Output = hearth_app::Result<T>>,
     counts: impl FnOnce(&T) -> bool,
 ) -> Result<T> {
-    if staff_exempt(limit) && who.role >= hearth_core::policy::Role::Moderator {
-        return Ok(action.await?);
-    }
-    Ok(state
-        .app
-        .limited(limit, &who.id.to_string(), action, counts)
-        .await?)
-}
-
-/// Limits staff do not have: they write announcements and fix posts in bulk.
-fn staff_exempt(limit: Limit) -> bool {
-    matches!(limit, Limit::Posts | Limit::Edits)
+    Ok(state.app.member_limited(who, limit, action, counts).await?)
 }
 
 /// What the `Idempotency-Key` header is for, in the API document.

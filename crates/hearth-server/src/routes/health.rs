@@ -39,12 +39,8 @@ async fn get_health() -> Json<Value> {
     )
 )]
 async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let database = state.app.store().ping().await;
-    let bus = state.app.bus().current_state();
-    if let Err(e) = &database {
-        tracing::warn!(error = %e, "readiness: database unreachable");
-    }
-    let ready = database.is_ok() && bus.is_ready();
+    let readiness = state.app.readiness().await;
+    let ready = readiness.ready();
     (
         if ready {
             StatusCode::OK
@@ -53,8 +49,8 @@ async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         },
         Json(json!({
             "status": if ready { "ready" } else { "unavailable" },
-            "database": if database.is_ok() { "ok" } else { "unreachable" },
-            "bus": bus.label(),
+            "database": if readiness.database { "ok" } else { "unreachable" },
+            "bus": readiness.bus.label(),
         })),
     )
 }

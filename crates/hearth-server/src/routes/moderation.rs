@@ -50,14 +50,14 @@ pub fn router() -> Router<AppState> {
 /// client can highlight it), and how long it has waited. The reporter is never named.
 fn queue_view(state: &AppState, item: &hearth_app::QueueItemRecord) -> Value {
     let verdict = hearth_app::App::stored_verdict(&item.post);
-    let waited = (state.app.now() - item.created_at).num_seconds().max(0);
+    let (waited, overdue) = state.app.queue_wait(item);
     json!({
         "id": item.id.to_string(),
         "kind": item.kind,
         "state": item.state,
         "created_at": item.created_at,
         "waited_seconds": waited,
-        "overdue": waited > state.config.queue_alert_minutes * 60,
+        "overdue": overdue,
         "post": {
             "id": item.post.id.to_string(),
             "author": item.post.author_handle,
@@ -297,9 +297,6 @@ async fn decide_queue_bulk(
     Moderator(who): Moderator,
     ApiJson(body): ApiJson<BulkBody>,
 ) -> Result<Json<Value>> {
-    if body.ids.is_empty() || body.ids.len() > 100 {
-        return Err(AppError::invalid("ids", "give between 1 and 100 queue item ids").into());
-    }
     let verdict = match body.action.as_str() {
         "approve" => QueueVerdict::Approve {
             edited_body: None,
@@ -311,15 +308,16 @@ async fn decide_queue_bulk(
         }),
         _ => return Err(AppError::invalid("action", "action must be approve or reject").into()),
     };
-    let mut results = Vec::with_capacity(body.ids.len());
-    for id in body.ids {
-        let r = state.app.decide_queue_item(&who, id, verdict.clone()).await;
-        results.push(match r {
+    let results: Vec<Value> = state
+        .app
+        .decide_queue_items(&who, &body.ids, verdict)
+        .await?
+        .into_iter()
+        .map(|(id, r)| match r {
             Ok(item) => json!({"id": id.to_string(), "ok": true, "state": item.state}),
-            Err(e @ AppError::Validation { .. }) => return Err(e.into()),
-            Err(e) => json!({"id": id.to_string(), "ok": false, "error": e.to_string()}),
-        });
-    }
+            Err(e) => json!({"id": id.to_string(), "ok": false, "error": e.public_message()}),
+        })
+        .collect();
     Ok(Json(json!({"results": results})))
 }
 

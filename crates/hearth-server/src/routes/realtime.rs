@@ -62,9 +62,8 @@ async fn open_socket(
         axum::extract::ws::rejection::WebSocketUpgradeRejection,
     >,
 ) -> Result<Response> {
-    let expected = state.config.public_url();
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    if origin.map(|o| o.trim_end_matches('/').eq_ignore_ascii_case(&expected)) != Some(true) {
+    if !origin.is_some_and(|o| crate::origin::is_our_origin(&state.config, o)) {
         tracing::warn!("websocket upgrade from a foreign or missing origin refused");
         return Err(ApiError::CrossOrigin);
     }
@@ -305,7 +304,7 @@ async fn create_room(
     security(("metrics_token" = [])),
     responses(
         (status = 200, description = "Prometheus text exposition format.",
-         content_type = "text/plain; version=0.0.4", body = String),
+         content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String),
         (status = 401, description = "The bearer token is missing or wrong.", body = crate::routes::openapi::ErrorBody),
         (status = 404, description = "Metrics are off (no `metrics_token` configured).", body = crate::routes::openapi::ErrorBody),
     )
@@ -330,26 +329,77 @@ async fn get_metrics(State(state): State<AppState>, headers: axum::http::HeaderM
         );
         return r;
     }
-    let stats = state.app.bus().hub().stats();
-    let bus = state.app.bus().current_state();
-    let (queue_len, oldest) = state.app.store().queue_depth().await.unwrap_or((0, None));
-    let oldest_age = oldest.map_or(0, |t| (state.app.now() - t).num_seconds().max(0));
-    let db_up = u8::from(state.app.store().ping().await.is_ok());
-    let body = format!(
-        "# HELP hearth_sockets_open Websockets open on this instance.\n# TYPE hearth_sockets_open gauge\nhearth_sockets_open {}\n\
-         # HELP hearth_subscriptions Topic subscriptions on this instance.\n# TYPE hearth_subscriptions gauge\nhearth_subscriptions {}\n\
-         # HELP hearth_slow_disconnects_total Sockets closed for not keeping up.\n# TYPE hearth_slow_disconnects_total counter\nhearth_slow_disconnects_total {}\n\
-         # HELP hearth_gap_fills_total Gaps in a topic filled from the database.\n# TYPE hearth_gap_fills_total counter\nhearth_gap_fills_total {}\n\
-         # HELP hearth_queue_items Items waiting in the moderation queue.\n# TYPE hearth_queue_items gauge\nhearth_queue_items {queue_len}\n\
-         # HELP hearth_queue_oldest_seconds Age of the oldest waiting queue item.\n# TYPE hearth_queue_oldest_seconds gauge\nhearth_queue_oldest_seconds {oldest_age}\n\
-         # HELP hearth_bus_ready Whether the event bus is connected (1) or not (0).\n# TYPE hearth_bus_ready gauge\nhearth_bus_ready{{state=\"{}\"}} {}\n\
-         # HELP hearth_database_up Whether the database answers.\n# TYPE hearth_database_up gauge\nhearth_database_up {db_up}\n",
-        stats.sockets,
-        stats.subscriptions,
-        stats.slow_disconnects,
-        stats.gap_fills,
-        bus.label(),
-        u8::from(bus.is_ready()),
+    let snapshot = state.app.metrics_snapshot().await;
+    match prometheus_text(&snapshot) {
+        Ok(body) => ([(header::CONTENT_TYPE, OPENMETRICS_TEXT)], body).into_response(),
+        Err(_) => ApiError::App(hearth_app::AppError::Internal(
+            "the metrics could not be written".to_owned(),
+        ))
+        .into_response(),
+    }
+}
+
+/// The media type of the OpenMetrics text format, which Prometheus reads.
+const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// A snapshot in the OpenMetrics text format, through the `prometheus-client` crate (the
+/// Prometheus project's own), so names, types, escaping and the closing `# EOF` are right.
+fn prometheus_text(s: &hearth_app::MetricsSnapshot) -> Result<String, std::fmt::Error> {
+    use prometheus_client::metrics::counter::ConstCounter;
+    use prometheus_client::metrics::family::Family;
+    use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+    use prometheus_client::registry::Registry;
+
+    let gauge = |v: u64| ConstGauge::new(i64::try_from(v).unwrap_or(i64::MAX));
+    let mut r = Registry::default();
+    r.register(
+        "hearth_sockets_open",
+        "Websockets open on this instance",
+        gauge(s.sockets_open),
     );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+    r.register(
+        "hearth_subscriptions",
+        "Topic subscriptions on this instance",
+        gauge(s.subscriptions),
+    );
+    // Counters get their `_total` suffix from the encoder.
+    r.register(
+        "hearth_slow_disconnects",
+        "Sockets closed for not keeping up",
+        ConstCounter::new(s.slow_disconnects),
+    );
+    r.register(
+        "hearth_gap_fills",
+        "Gaps in a topic filled from the database",
+        ConstCounter::new(s.gap_fills),
+    );
+    r.register(
+        "hearth_queue_items",
+        "Items waiting in the moderation queue",
+        gauge(s.queue_items),
+    );
+    r.register(
+        "hearth_queue_oldest_seconds",
+        "Age of the oldest waiting queue item",
+        gauge(s.queue_oldest_seconds),
+    );
+    let bus = Family::<Vec<(String, String)>, Gauge>::default();
+    bus.get_or_create(&vec![(
+        "state".to_owned(),
+        s.readiness.bus.label().to_owned(),
+    )])
+    .set(i64::from(s.readiness.bus.is_ready()));
+    r.register(
+        "hearth_bus_ready",
+        "Whether the event bus is connected (1) or not (0)",
+        bus,
+    );
+    r.register(
+        "hearth_database_up",
+        "Whether the database answers",
+        gauge(u64::from(s.readiness.database)),
+    );
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &r)?;
+    Ok(text)
 }

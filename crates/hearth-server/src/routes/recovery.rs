@@ -226,13 +226,8 @@ async fn submit_reset_form(
         Ok(()) => page("<h1>Done</h1><p>Your password was changed. <a href=\"/\">Sign in</a>.</p>")
             .into_response(),
         Err(e) => {
-            let message = match &e {
-                hearth_app::AppError::Internal(_) | hearth_app::AppError::Unavailable(_) => {
-                    "something went wrong on our side; please try again".to_owned()
-                }
-                other => other.to_string(),
-            };
-            let status = ApiError::from(e).into_response().status();
+            let message = e.public_message();
+            let (status, _) = ApiError::from(e).status_and_code();
             let token = escape(&form.token);
             (
                 status,

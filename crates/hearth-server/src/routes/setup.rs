@@ -73,13 +73,7 @@ struct TokenQuery {
     token: String,
 }
 
-pub(crate) fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+pub(crate) use hearth_core::render::escape_html as escape;
 
 /// Where quick exit goes (the web client's `NEUTRAL_SITE`): an everyday page that draws no
 /// attention.
@@ -167,13 +161,8 @@ async fn submit_setup_form(
         ))
         .into_response(),
         Err(e) => {
-            let message = match &e {
-                hearth_app::AppError::Internal(_) | hearth_app::AppError::Unavailable(_) => {
-                    "something went wrong on our side; please try again".to_owned()
-                }
-                other => other.to_string(),
-            };
-            let status = ApiError::from(e).into_response().status();
+            let message = e.public_message();
+            let (status, _) = ApiError::from(e).status_and_code();
             let token = escape(&body.token);
             (
                 status,

@@ -473,11 +473,7 @@ impl From<&hearth_app::NotificationRecord> for NotificationView {
             thread_id: n.thread_id.map(|t| t.to_string()),
             post_id: n.post_id.map(|p| p.to_string()),
             message: n.message.clone(),
-            from: if matches!(n.kind.as_str(), "reply" | "mention") {
-                "the forum"
-            } else {
-                "the moderators"
-            },
+            from: hearth_core::comforts::notification_from(&n.kind),
             created_at: n.created_at,
             read: n.read_at.is_some(),
         }
