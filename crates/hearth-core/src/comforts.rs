@@ -215,6 +215,18 @@ pub fn validate_about(raw: &str) -> Result<Option<String>, AboutError> {
     Ok(Some(about.to_owned()))
 }
 
+/// Who a notification of `kind` is signed by, on every channel (the notifications list and
+/// the live event): "the forum" for replies and mentions, which come from other members'
+/// posts; "the moderators" for everything else. Never a person's handle: a decision is the
+/// team's, not one volunteer's.
+pub fn notification_from(kind: &str) -> &'static str {
+    if matches!(kind, "reply" | "mention") {
+        "the forum"
+    } else {
+        "the moderators"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,17 +316,5 @@ mod tests {
         assert_eq!(validate_about(" hi \u{7}"), Ok(Some("hi".to_owned())));
         assert_eq!(validate_about(&"x".repeat(281)), Err(AboutError::TooLong));
         assert!(validate_about(&"é".repeat(280)).is_ok());
-    }
-}
-
-/// Who a notification of `kind` is signed by, on every channel (the notifications list and
-/// the live event): "the forum" for replies and mentions, which come from other members'
-/// posts; "the moderators" for everything else. Never a person's handle: a decision is the
-/// team's, not one volunteer's.
-pub fn notification_from(kind: &str) -> &'static str {
-    if matches!(kind, "reply" | "mention") {
-        "the forum"
-    } else {
-        "the moderators"
     }
 }
