@@ -23,6 +23,7 @@ mod m20261213_000013_application_emails;
 mod m20261213_000014_scrub_event_text;
 mod m20261214_000015_moderator_edits;
 mod m20261215_000016_member_comforts;
+mod m20261215_000017_staff_comforts;
 
 /// The list of migrations, oldest first.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000014_scrub_event_text::Migration),
             Box::new(m20261214_000015_moderator_edits::Migration),
             Box::new(m20261215_000016_member_comforts::Migration),
+            Box::new(m20261215_000017_staff_comforts::Migration),
         ]
     }
 }

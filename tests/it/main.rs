@@ -35,4 +35,5 @@ mod realtime;
 mod safeguarding;
 mod security_headers;
 mod staff_bounds;
+mod staff_comforts;
 mod upgrades;

@@ -7,7 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, SESSION_ENDED, type Identity, type Role } from './api';
 import { Link, Loading } from './components';
 import { quickExit } from './quickexit';
-import { navigate, useLocation } from './router';
+import { navigate, openProfile, useLocation } from './router';
 import { Account, Goodbye } from './screens/Account';
 import { ForgotPassword } from './screens/ForgotPassword';
 import { Applications } from './screens/admin/Applications';
@@ -26,6 +26,7 @@ import { Rooms, RoomScreen } from './screens/Chat';
 import { Following } from './screens/Following';
 import { ProfileScreen } from './screens/Profile';
 import { Search } from './screens/Search';
+import { ConcernScreen, Safeguarding } from './screens/Safeguarding';
 import { forgetMutes } from './mutes';
 import { Queue } from './screens/mod/Queue';
 import { CheckinScreen, Checkins } from './screens/Checkins';
@@ -77,7 +78,9 @@ const ROUTES: Route[] = [
   { path: '/rooms/:id', access: 'member', view: (p) => <RoomScreen id={p.id} /> },
   { path: '/search', access: 'member', view: () => <Search /> },
   { path: '/following', access: 'member', view: () => <Following /> },
-  { path: '/members/:handle', access: 'member', view: (p) => <ProfileScreen handle={p.handle} /> },
+  { path: '/safeguarding', access: 'member', view: () => <Safeguarding /> },
+  { path: '/safeguarding/:id', access: 'member', view: (p) => <ConcernScreen id={p.id} /> },
+  { path: '/member', access: 'member', view: () => <ProfileScreen handle={openProfile()} /> },
 ];
 
 /** What each kind of path segment may be: ids are UUIDs; handles are 3 to 32 letters, digits, `_-.`. */
@@ -338,6 +341,7 @@ function Nav(props: { path: string }) {
                 )}
               </Link>
             </li>
+            {member.safeguarding_lead && item('/safeguarding', 'Safeguarding', props.path.startsWith('/safeguarding'))}
             {hasRole(member, 'moderator') && (
               <li>
                 <Link href="/mod/queue" aria-current={props.path.startsWith('/mod/') ? 'page' : undefined}>

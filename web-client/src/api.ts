@@ -74,18 +74,60 @@ export async function api<T = unknown>(
   if (response.ok) {
     return parsed as T;
   }
+  throw failureOf(response.status, parsed, path);
+}
+
+/**
+ * Downloads a file the API serves (the member's data) and saves it under `name`. The file is
+ * fetched first, so an answer that is not the file (a 401 once the session has ended) is never
+ * saved as one: it rejects with the ApiError instead, and a 401 shows the signed-out state.
+ */
+export async function download(path: string, name: string): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(path, { credentials: 'same-origin', cache: 'no-store', redirect: 'error', headers: { Accept: 'application/json' } });
+  } catch {
+    throw new ApiError(0, 'network', NETWORK_MESSAGE);
+  }
+  if (!response.ok) {
+    const text = await response.text().catch(() => '');
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = null;
+    }
+    throw failureOf(response.status, parsed, path);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  try {
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    a.hidden = true;
+    document.body.append(a);
+    a.click();
+    a.remove();
+  } finally {
+    // Long enough for the browser to start saving; then nothing of the file stays in the page.
+    window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+}
+
+/** The ApiError for a failed answer (and the app told if it says the session ended). */
+function failureOf(status: number, parsed: unknown, path: string): ApiError {
   const answer = parsed as {
     error?: { code?: unknown; message?: unknown; field?: unknown; fields?: unknown; problems?: unknown; moderation?: unknown };
     moderation?: unknown;
   } | null;
   const error = answer?.error;
   if (error && typeof error.code === 'string' && typeof error.message === 'string') {
-    if (response.status === 401 && error.code === 'not_signed_in' && path !== '/api/session') {
+    if (status === 401 && error.code === 'not_signed_in' && path !== '/api/session') {
       // The session ended (idle, signed out elsewhere, suspended): the app shows sign-in.
       window.dispatchEvent(new Event(SESSION_ENDED));
     }
     const field = typeof error.field === 'string' ? error.field : undefined;
-    const failure = new ApiError(response.status, error.code, error.message, field);
+    const failure = new ApiError(status, error.code, error.message, field);
     // The rules' outcome sits beside the error (posts) or, for some answers, inside it.
     const moderation = answer?.moderation ?? error.moderation;
     if (moderation && typeof moderation === 'object') {
@@ -99,9 +141,9 @@ export async function api<T = unknown>(
     if (Array.isArray(error.problems)) {
       failure.problems = error.problems as { line: number; message: string }[];
     }
-    throw failure;
+    return failure;
   }
-  throw new ApiError(response.status, 'unexpected', GENERIC_MESSAGE);
+  return new ApiError(status, 'unexpected', GENERIC_MESSAGE);
 }
 
 /**
@@ -144,6 +186,8 @@ export interface Identity {
   id: string;
   handle: string;
   role: Role;
+  /** An admin made them a safeguarding lead: they see the safeguarding concerns. */
+  safeguarding_lead?: boolean;
 }
 
 export type Role = 'member' | 'moderator' | 'admin';
@@ -246,6 +290,8 @@ export interface Board {
   description: string;
   position: number;
   visibility: 'members' | 'moderators';
+  /** When an admin archived it: read-only, off the list of boards; null while in use. */
+  archived_at?: string | null;
 }
 
 /** A board's activity for the reader (`GET /api/boards/activity`). */

@@ -12,6 +12,38 @@ const CHANGE = 'hearth:navigate';
 let moved = false;
 
 /**
+ * The handle of the profile open now. A profile's address would carry a member's handle, their
+ * words, into the browser's history, beyond any quick exit's reach; so `/members/<handle>`
+ * (a link's address, a mention in a post, an address typed or opened in a new tab) is kept
+ * here, in this page's memory only, and the address becomes the plain `/member`. A reload or
+ * quick exit forgets it.
+ */
+let profileHandle: string | null = null;
+
+/** The handle of the profile the plain address `/member` shows, if this page still knows it. */
+export function openProfile(): string | null {
+  return profileHandle;
+}
+
+/** An in-app address with no member's words in it: a profile's handle goes to memory. */
+function withoutWords(to: string): string {
+  const m = /^\/members\/([^/?#]+)\/?$/.exec(to);
+  if (!m) return to;
+  try {
+    profileHandle = decodeURIComponent(m[1]);
+  } catch {
+    profileHandle = m[1];
+  }
+  return '/member';
+}
+
+// An address opened from outside the app (a new tab, a typed address) loses its words at once.
+if (typeof location !== 'undefined') {
+  const plain = withoutWords(location.pathname);
+  if (plain !== location.pathname) history.replaceState(null, '', plain);
+}
+
+/**
  * Whether the person has moved within the app since the page loaded. Screens move focus to
  * their heading only then: on first load focus stays at the top, so the skip link and the
  * quick-exit button come first.
@@ -23,6 +55,7 @@ export function hasNavigated(): boolean {
 /** Goes to an in-app path in place of the current history entry (see the top of this file). */
 export function navigate(to: string): void {
   moved = true;
+  to = withoutWords(to);
   if (to !== location.pathname + location.search) history.replaceState(null, '', to);
   window.dispatchEvent(new Event(CHANGE));
 }

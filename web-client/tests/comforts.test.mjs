@@ -286,7 +286,8 @@ describe('comforts in the browser', () => {
     // The mention is a link to the profile, opened in the app.
     await page.locator(`#p-${r2.body.post.id}`).getByRole('link', { name: `@${BO}` }).click();
     await page.getByRole('heading', { name: BO, level: 1 }).waitFor();
-    assert.equal(new URL(page.url()).pathname, `/members/${BO}`);
+    // The handle stays out of the address (and so out of the browser's history).
+    assert.equal(new URL(page.url()).pathname, '/member');
     assert.equal(await stillHere(page), true, 'no reload');
     await page.getByText('This is you').waitFor();
     // The app keeps one history entry (so quick exit leaves nothing behind Back): back by address.

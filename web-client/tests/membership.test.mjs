@@ -212,7 +212,7 @@ describe('membership in the browser', () => {
     assert.match(link, /\/apply\?invite=/);
     await check(adminPage, 'admin-invites');
     await adminPage.getByRole('link', { name: 'Audit log' }).click();
-    await adminPage.getByText(/approved an application to join/).first().waitFor();
+    await adminPage.getByText(/approved Hopeful_Sam’s application to join/).first().waitFor();
     await check(adminPage, 'mod-audit');
 
     // Signing out.

@@ -3,9 +3,9 @@
 //! the audit log.
 
 use chrono::{DateTime, Duration, Utc};
-use hearth_core::ids::{ApplicationId, MemberId};
+use hearth_core::ids::{ApplicationId, InviteId, MemberId};
 use hearth_core::policy::{self, Action, Role, StaffAction, Standing, Target};
-use hearth_store::records::{ApplicationRecord, AuditEntry, MemberRecord};
+use hearth_store::records::{ApplicationRecord, AuditEntry, InviteRecord, MemberRecord};
 use hearth_store::{ApplicationDecision, StandingChange, StoreError};
 
 use crate::secrets::{random_token, token_hash};
@@ -15,6 +15,9 @@ use crate::{App, AppError, Identity, Result};
 pub const REASON_MAX: usize = 1000;
 /// Longest suspension, in days. Longer than this is a ban.
 pub const SUSPENSION_MAX_DAYS: i64 = 365;
+
+/// How many invites Admin > Invites lists (the newest): enough for a small charity's year.
+pub const INVITES_LISTED: u64 = 200;
 
 /// A change to a member's role.
 #[derive(Clone, Debug, Default)]
@@ -320,12 +323,13 @@ impl App {
 
     /// Issues a single-use invite link, valid for the configured hours. The admin confirms they
     /// know the invitee to be an adult; the invitee's declared date of birth is still checked.
-    /// Answers the link (shown once: only its hash is kept) and when it expires.
+    /// Answers the link (shown once: only its hash is kept), when it expires, and the invite's
+    /// id (so the screen that shows the link can tell when that invite is withdrawn).
     pub async fn create_invite(
         &self,
         who: &Identity,
         confirm_adult: bool,
-    ) -> Result<(String, DateTime<Utc>)> {
+    ) -> Result<(String, DateTime<Utc>, InviteId)> {
         who.require(Action::Invite)?;
         if !confirm_adult {
             return Err(AppError::invalid(
@@ -352,7 +356,41 @@ impl App {
             "{}/apply?invite={token}",
             self.config.public_url.trim_end_matches('/')
         );
-        Ok((link, expires))
+        Ok((link, expires, invite.id))
+    }
+
+    /// The invites issued, newest first, for admins to see which are still outstanding: never
+    /// a token (only its hash is kept, and the link was shown once).
+    pub async fn invites(&self, who: &Identity) -> Result<Vec<InviteRecord>> {
+        who.require(Action::Invite)?;
+        Ok(self.store.list_invites(INVITES_LISTED).await?)
+    }
+
+    /// Revokes an outstanding invite (an admin sent it to the wrong person, or it leaked): its
+    /// link then says it is no longer valid, and applying with it is refused. Audited. One
+    /// already used, expired or revoked is a 409 `invite_closed`.
+    pub async fn revoke_invite(&self, who: &Identity, id: InviteId) -> Result<InviteRecord> {
+        who.require(Action::Invite)?;
+        let invite = match self.store.revoke_invite(id, self.now()).await {
+            Err(StoreError::NotFound) => return Err(AppError::NotFound("invite")),
+            Err(StoreError::Conflict { .. }) => {
+                return Err(AppError::Conflict {
+                    code: "invite_closed",
+                    message: "this invite has already been used, has expired or was revoked"
+                        .to_owned(),
+                });
+            }
+            other => other?,
+        };
+        self.audit(
+            Some(who.id),
+            "invite_revoked",
+            "invite",
+            Some(invite.id.to_string()),
+            None,
+        )
+        .await?;
+        Ok(invite)
     }
 
     /// The audit log, newest first: for moderators, what staff did to content and standing;

@@ -29,6 +29,22 @@ pub struct Moderation {
     pub signpost: Vec<Signpost>,
 }
 
+/// What an admin is told when the rules would hold a board's name or description: a board is
+/// on show to every member with no moderator before it, so it is refused instead.
+pub const BOARD_TEXT_REFUSED: &str = "The group's rules would need a moderator to read this \
+before members see it, so a board cannot be named or described this way. Please change it.";
+
+/// What an admin changes about a board; `None` leaves that part as it is.
+#[derive(Clone, Debug, Default)]
+pub struct BoardPatch {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new description (empty clears it).
+    pub description: Option<String>,
+    /// Archive it (`true`) or bring it back (`false`).
+    pub archived: Option<bool>,
+}
+
 /// Shown to an author whose post waits for a moderator.
 pub const HELD_MESSAGE: &str = "Thank you for posting. A moderator will read it before others \
 can see it: this keeps everyone in the group safe, and it is nothing you did wrong. You can \
@@ -276,7 +292,8 @@ impl App {
         Ok(combined.unwrap_or_else(Verdict::publish))
     }
 
-    /// Boards the member may read, in order.
+    /// Boards the member may read, in order; archived boards are not listed (their threads
+    /// are still readable by link).
     pub async fn boards(&self, who: &Identity) -> Result<Vec<BoardRecord>> {
         who.require(Action::ReadForum)?;
         Ok(self
@@ -284,7 +301,7 @@ impl App {
             .list_boards()
             .await?
             .into_iter()
-            .filter(|b| b.visibility.readable_by(who.role))
+            .filter(|b| b.visibility.readable_by(who.role) && b.archived_at.is_none())
             .collect())
     }
 
@@ -304,32 +321,19 @@ impl App {
         who: &Identity,
         name: &str,
         description: &str,
-        position: i32,
+        position: Option<i32>,
         visibility: BoardVisibility,
     ) -> Result<BoardRecord> {
         who.require(Action::ManageSpaces)?;
-        let name = name.trim();
-        if !(1..=80).contains(&name.chars().count()) {
-            return Err(AppError::invalid(
-                "name",
-                "a board name must be 1 to 80 characters long",
-            ));
-        }
-        if description.chars().count() > 500 {
-            return Err(AppError::invalid(
-                "description",
-                "a description can be at most 500 characters",
-            ));
-        }
+        let (name, description) = self.board_texts(who, name, description).await?;
+        // A new board goes after the others unless told where.
+        let position = match position {
+            Some(p) => p,
+            None => self.store.next_board_position().await?,
+        };
         let board = self
             .store
-            .create_board(
-                name.to_owned(),
-                description.trim().to_owned(),
-                position,
-                visibility,
-                self.now(),
-            )
+            .create_board(name, description, position, visibility, self.now())
             .await?;
         self.audit(
             Some(who.id),
@@ -340,6 +344,153 @@ impl App {
         )
         .await?;
         Ok(board)
+    }
+
+    /// A board's name and description checked: lengths, no control characters, and the group's
+    /// rules (read as a thread title and a post: both are on show to every member, with no
+    /// moderator before them, so anything the rules would hold is refused with their reasons).
+    async fn board_texts(
+        &self,
+        who: &Identity,
+        name: &str,
+        description: &str,
+    ) -> Result<(String, String)> {
+        let name = name.trim();
+        if !(1..=80).contains(&name.chars().count()) {
+            return Err(AppError::invalid(
+                "name",
+                "a board name must be 1 to 80 characters long",
+            ));
+        }
+        let description = description.trim();
+        if description.chars().count() > 500 {
+            return Err(AppError::invalid(
+                "description",
+                "a description can be at most 500 characters",
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(AppError::invalid(
+                "name",
+                "a board name cannot contain control characters",
+            ));
+        }
+        if description
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            return Err(AppError::invalid(
+                "description",
+                "a description cannot contain control characters",
+            ));
+        }
+        let mut texts = vec![(TextKind::ThreadTitle, name)];
+        if !description.is_empty() {
+            texts.push((TextKind::Post, description));
+        }
+        let mut verdict = self.moderate_texts(who, &texts, None).await?;
+        if !matches!(verdict.outcome, Outcome::Publish | Outcome::PublishAndFlag) {
+            if verdict.outcome != Outcome::Reject {
+                verdict.outcome = Outcome::Reject;
+                verdict.author_messages = vec![BOARD_TEXT_REFUSED.to_owned()];
+            }
+            return Err(AppError::RuleRejected(Box::new(verdict)));
+        }
+        Ok((name.to_owned(), description.to_owned()))
+    }
+
+    /// Renames, re-describes, archives or brings back a board (admins; audited). An archived
+    /// board is read-only (no new threads, replies or edits), off the list of boards, and its
+    /// threads are still readable by link.
+    pub async fn update_board(
+        &self,
+        who: &Identity,
+        id: BoardId,
+        patch: BoardPatch,
+    ) -> Result<BoardRecord> {
+        who.require(Action::ManageSpaces)?;
+        let board = self.store.board(id).await.map_err(not_found("board"))?;
+        let texts = if patch.name.is_some() || patch.description.is_some() {
+            let name = patch.name.as_deref().unwrap_or(&board.name);
+            let description = patch.description.as_deref().unwrap_or(&board.description);
+            Some(self.board_texts(who, name, description).await?)
+        } else {
+            None
+        };
+        let archived_at = match patch.archived {
+            Some(true) if board.archived_at.is_none() => Some(Some(self.now())),
+            Some(false) if board.archived_at.is_some() => Some(None),
+            _ => None,
+        };
+        let (name, description) = texts.map_or((None, None), |(n, d)| (Some(n), Some(d)));
+        let renamed = name.as_deref().is_some_and(|n| n != board.name)
+            || description
+                .as_deref()
+                .is_some_and(|d| d != board.description);
+        let updated = self
+            .store
+            .update_board(id, name, description, archived_at)
+            .await
+            .map_err(not_found("board"))?;
+        if renamed {
+            self.audit(
+                Some(who.id),
+                "board_updated",
+                "board",
+                Some(id.to_string()),
+                None,
+            )
+            .await?;
+        }
+        if let Some(a) = archived_at {
+            let action = if a.is_some() {
+                "board_archived"
+            } else {
+                "board_unarchived"
+            };
+            self.audit(Some(who.id), action, "board", Some(id.to_string()), None)
+                .await?;
+        }
+        Ok(updated)
+    }
+
+    /// Puts the boards in the order given: every board's id once, archived ones included
+    /// (admins; audited). A list that is not exactly the boards is a 409 `stale_order`.
+    pub async fn reorder_boards(
+        &self,
+        who: &Identity,
+        order: &[BoardId],
+    ) -> Result<Vec<BoardRecord>> {
+        who.require(Action::ManageSpaces)?;
+        let boards = match self.store.reorder_boards(order).await {
+            Err(StoreError::Conflict { .. }) => {
+                return Err(AppError::Conflict {
+                    code: "stale_order",
+                    message: "the order must name every board once: the boards may have changed since this page was opened, so reload it".to_owned(),
+                });
+            }
+            other => other?,
+        };
+        self.audit(Some(who.id), "boards_reordered", "board", None, None)
+            .await?;
+        Ok(boards)
+    }
+
+    /// Every board, archived ones too, for admins arranging them.
+    pub async fn all_boards(&self, who: &Identity) -> Result<Vec<BoardRecord>> {
+        who.require(Action::ManageSpaces)?;
+        Ok(self.store.list_boards().await?)
+    }
+
+    /// Refuses a new thread, reply or edit on an archived board.
+    fn writable(board: &BoardRecord) -> Result<()> {
+        if board.archived_at.is_some() {
+            return Err(AppError::Conflict {
+                code: "board_archived",
+                message: "this board is archived: it can still be read, but it takes no new threads, replies or edits".to_owned(),
+            });
+        }
+        Ok(())
     }
 
     /// A page of a board's threads, pinned first, then by last activity.
@@ -457,6 +608,7 @@ impl App {
     ) -> Result<(ThreadRecord, PostRecord, Moderation, Sent)> {
         who.require(Action::CreateThread)?;
         let board = self.board(who, board).await?;
+        Self::writable(&board)?;
         let title = validate_title(title).map_err(invalid)?;
         let body = validate_body(body).map_err(invalid)?;
         if let Some(post) = self.sent_before(who, client_key, &body).await? {
@@ -547,6 +699,7 @@ impl App {
             let moderation = moderation_of(&post)?;
             return Ok((post, moderation, Sent::Replayed));
         }
+        Self::writable(&board)?;
         if thread.status != PostStatus::Published {
             return Err(AppError::Conflict {
                 code: "thread_not_open",
@@ -634,6 +787,7 @@ impl App {
         }
         let thread = self.store.thread(post.thread_id, None).await?;
         let board = self.store.board(thread.board_id).await?;
+        Self::writable(&board)?;
         let body = validate_body(body).map_err(invalid)?;
         let cw = validate_content_warning(content_warning).map_err(invalid)?;
         let mut texts = vec![(TextKind::Edit, body.as_str())];

@@ -37,7 +37,9 @@ use hearth_store::Store;
 pub use accounts::{ApplicationInput, ApplyOutcome, HANDLE_IDENTIFIES_MESSAGE, UNDER_AGE_MESSAGE};
 pub use admin::{MemberPatch, Sanction};
 pub use comforts::{MAX_SEARCH_CHARS, MAX_SEARCH_PAGE, Profile, SearchInput, SearchPage};
-pub use content::{HELD_MESSAGE, Moderation, NOTE_CRISIS_MESSAGE, Sent};
+pub use content::{
+    BOARD_TEXT_REFUSED, BoardPatch, HELD_MESSAGE, Moderation, NOTE_CRISIS_MESSAGE, Sent,
+};
 pub use crisis::{CHECKIN_MESSAGE_MAX, CheckinView, CrisisStep, CrisisView, CrisisWhere};
 pub use error::{AppError, Result, SOMETHING_WENT_WRONG};
 pub use everyday::{MAX_MENTION_PREFIX, MAX_MENTION_SUGGESTIONS};
@@ -45,8 +47,8 @@ pub use hearth_store::BoardActivity;
 pub use hearth_store::ConcernRecord;
 pub use hearth_store::ThreadCursor;
 pub use hearth_store::records::{
-    ApplicationRecord, AuditEntry, BoardRecord, MemberRecord, NotificationRecord, PostRecord,
-    QueueItemRecord, ThreadRecord,
+    ApplicationRecord, AuditEntry, BoardRecord, InviteRecord, MemberRecord, NotificationRecord,
+    PostRecord, QueueItemRecord, ThreadRecord,
 };
 pub use hearth_store::records::{MessageRecord, RoomRecord};
 pub use hearth_store::{CheckinMessageRecord, CheckinRecord, CrisisRecord};

@@ -100,7 +100,10 @@ impl App {
     /// for the others: they are not told how many there are).
     pub async fn waiting_counts(&self, who: &Identity) -> Result<WaitingCounts> {
         who.require(Action::ModerateQueue)?;
-        let (queue, _) = self.store.queue_depth().await?;
+        let (posts, _) = self.store.queue_depth().await?;
+        // Held chat messages wait in the same queue (and their arrival and decision are told on
+        // the same `modqueue` topic), so they count as waiting too.
+        let queue = posts + self.store.count_held_messages().await?;
         let urgent = self.store.count_open_crises().await?;
         let applications = if who.require(Action::DecideApplications).is_ok() {
             Some(self.store.count_applications("pending").await?)
@@ -335,6 +338,12 @@ impl App {
             }
             other => other?,
         };
+        // Back in the queue: every moderator's queue and waiting count hear of it at once.
+        self.publish_quietly(
+            hearth_realtime::Topic::ModQueue,
+            serde_json::json!({"kind": "queue_item_added", "id": item.id.to_string(), "post_id": item.post.id.to_string(), "thread_id": item.post.thread_id.to_string()}),
+        )
+        .await;
         self.audit(
             Some(who.id),
             "queue_rejection_undone",

@@ -71,6 +71,8 @@ async fn may_hold(
             }
         }
         Topic::Room(id) => store.room(id).await.map(|_| ()).map_err(unavailable),
+        // Rooms opening and closing: ids only, for everyone who may read the forum.
+        Topic::Rooms => Ok(()),
         // A room's held messages: staff only, the same rule as the queue's.
         Topic::RoomHeld(id) if role >= Role::Moderator => {
             store.room(id).await.map(|_| ()).map_err(unavailable)
@@ -352,11 +354,11 @@ impl App {
         }
     }
 
-    /// Watches members leaving rooms on this instance, for as long as the server runs: when the
-    /// last moderator leaves a room that is open only while one is here, everyone in it is
-    /// told at once (`room_closed` on the room's topic) instead of finding out when they next
-    /// try to speak. Members arriving need no such event: the room's screen asks for presence
-    /// when it opens.
+    /// Watches members leaving and entering rooms on this instance, for as long as the server
+    /// runs: when the last moderator leaves a room that is open only while one is here, or the
+    /// first one arrives in it, everyone in it and everyone on the chat list is told at once
+    /// (`room_closed` / `room_opened` on the room's topic and on `rooms`) instead of finding
+    /// out when they next try to speak or reload.
     pub fn watch_room_departures(&self) {
         let mut departures = self.bus.hub().watch_departures();
         let app = self.clone();
@@ -367,6 +369,63 @@ impl App {
                 }
             }
         });
+        let mut arrivals = self.bus.hub().watch_arrivals();
+        let app = self.clone();
+        tokio::spawn(async move {
+            while let Some(a) = arrivals.recv().await {
+                if let Err(e) = app.room_arrival(a.room, a.member).await {
+                    tracing::warn!(error = %e, room = %a.room, "could not check a room after an arrival");
+                }
+            }
+        });
+    }
+
+    /// After `member` arrived in `room` here: announces the room open if it needs a moderator
+    /// and they are the only one there now (so it was closed a moment ago).
+    async fn room_arrival(&self, room: RoomId, member: MemberId) -> Result<()> {
+        let arriving = match self.store.member(member).await {
+            Ok(m) => m,
+            Err(StoreError::NotFound) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        if arriving.role < Role::Moderator {
+            return Ok(());
+        }
+        let room = match self.store.room(room).await {
+            Ok(r) => r,
+            Err(StoreError::NotFound) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        if !room.needs_moderator {
+            return Ok(());
+        }
+        // With Redis, this instance's presence is shared first, so the count below sees it.
+        if let Err(e) = self.bus.share_presence(self.now().timestamp()).await {
+            tracing::debug!(error = %e, "could not share presence before checking a room");
+        }
+        let members = match self
+            .bus
+            .room_presence(room.id, self.now().timestamp())
+            .await
+        {
+            Ok(members) => members,
+            Err(_) => self.bus.hub().room_presence(room.id),
+        };
+        let mut staff = 0;
+        for m in members {
+            if let Ok(m) = self.store.member(m).await
+                && m.role >= Role::Moderator
+            {
+                staff += 1;
+            }
+        }
+        // Another moderator was already here: the room was open, nothing changed.
+        if staff > 1 {
+            return Ok(());
+        }
+        let event = json!({"kind": "room_opened", "room_id": room.id.to_string()});
+        self.publish(Topic::Room(room.id), event.clone()).await?;
+        self.publish(Topic::Rooms, event).await
     }
 
     /// After `member` left `room` here: announces the room closed if that was its last
@@ -396,11 +455,9 @@ impl App {
         if self.room_state(&room, false).await?.moderator_present {
             return Ok(());
         }
-        self.publish(
-            Topic::Room(room.id),
-            json!({"kind": "room_closed", "room_id": room.id.to_string()}),
-        )
-        .await
+        let event = json!({"kind": "room_closed", "room_id": room.id.to_string()});
+        self.publish(Topic::Room(room.id), event.clone()).await?;
+        self.publish(Topic::Rooms, event).await
     }
 
     /// Chat rooms, with whether each is open now, as `who` may see who is there.

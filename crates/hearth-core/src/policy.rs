@@ -362,6 +362,10 @@ pub const MODERATOR_AUDIT_ACTIONS: &[&str] = &[
     "role_changed",
     "rules_reloaded",
     "board_created",
+    "board_updated",
+    "board_archived",
+    "board_unarchived",
+    "boards_reordered",
     "room_created",
 ];
 
@@ -658,6 +662,7 @@ mod tests {
             "application_rejected",
             "invite_created",
             "invite_used",
+            "invite_revoked",
             "reset_link_issued",
             "concern_raised",
             "concerns_viewed",

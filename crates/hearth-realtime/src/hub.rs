@@ -431,6 +431,16 @@ pub struct Departure {
     pub member: MemberId,
 }
 
+/// A member's first socket in a room on this instance joined it: the application decides
+/// whether that opens a room that needs a moderator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    /// The room.
+    pub room: RoomId,
+    /// The member who is now present in it here.
+    pub member: MemberId,
+}
+
 /// Monotonic counters, atomics so reading stats never contends with delivery.
 #[derive(Default)]
 struct Counters {
@@ -463,6 +473,9 @@ struct State {
     /// unbounded, as it is sent to under the lock (one small message per member leaving a room,
     /// read at once by one task).
     departures: Option<mpsc::UnboundedSender<Departure>>,
+    /// Told of each arrival in a room, once someone watches them ([`Hub::watch_arrivals`]),
+    /// for the same reason and in the same way as departures.
+    arrivals: Option<mpsc::UnboundedSender<Arrival>>,
 }
 
 struct SocketEntry {
@@ -548,6 +561,16 @@ impl Hub {
     pub fn watch_departures(&self) -> mpsc::UnboundedReceiver<Departure> {
         let (tx, rx) = mpsc::unbounded_channel();
         self.state().departures = Some(tx);
+        rx
+    }
+
+    /// The arrivals in rooms on this instance from now on (a member's first socket in a room),
+    /// for the one task that watches them (a room that needs a moderator opens when one
+    /// arrives). A second call takes them over from the first. Nothing is kept while nobody
+    /// watches.
+    pub fn watch_arrivals(&self) -> mpsc::UnboundedReceiver<Arrival> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.state().arrivals = Some(tx);
         rx
     }
 
@@ -676,12 +699,19 @@ impl Hub {
             let member = entry.member;
             let queue = entry.queue.clone();
             if let Some(room) = topic.room() {
-                *state
+                let count = state
                     .presence
                     .entry(room)
                     .or_default()
                     .entry(member)
-                    .or_default() += 1;
+                    .or_default();
+                *count += 1;
+                if *count == 1
+                    && let Some(tx) = &state.arrivals
+                {
+                    // Nobody watching (the receiver was dropped) is fine: nothing to tell.
+                    let _ = tx.send(Arrival { room, member });
+                }
             }
             state.topics.entry(topic).or_default().subscribers.insert(
                 socket,

@@ -21,7 +21,7 @@ pub mod session;
 pub use bus::{Bus, BusError, BusState, RedisBusConfig};
 pub use envelope::{Envelope, EnvelopeError, Frame};
 pub use hub::{
-    CloseReason, Departure, DueSession, HookError, Hub, HubConfig, HubHooks, HubStats,
+    Arrival, CloseReason, Departure, DueSession, HookError, Hub, HubConfig, HubHooks, HubStats,
     MemberAccess, SessionBinding, SocketHandle, SocketId, SocketOutput, SubscribeError, Subscribed,
 };
 pub use protocol::{

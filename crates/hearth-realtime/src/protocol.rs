@@ -37,12 +37,16 @@ pub enum Topic {
     /// Applications to join arriving and being decided (events carry no applicant's details,
     /// only that the waiting list changed). Only admins may hold it: they decide applications.
     Applications,
+    /// Chat rooms opening and closing (a moderator arriving in, or the last one leaving, a room
+    /// open only while one is here), for the chat list: ids only. Anyone who may read the forum
+    /// may hold it, and holding it is not being present in any room.
+    Rooms,
 }
 
 /// Why a topic string was refused. The message never echoes the input, so it is safe to log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid topic: expected thread:<uuid>, board:<uuid>, room:<uuid>, roomheld:<uuid>, member:<uuid>, modqueue or applications"
+    "invalid topic: expected thread:<uuid>, board:<uuid>, room:<uuid>, roomheld:<uuid>, member:<uuid>, modqueue, applications or rooms"
 )]
 pub struct TopicParseError;
 
@@ -65,6 +69,9 @@ impl FromStr for Topic {
         }
         if s == "applications" {
             return Ok(Topic::Applications);
+        }
+        if s == "rooms" {
+            return Ok(Topic::Rooms);
         }
         let (kind, id) = s.split_once(':').ok_or(TopicParseError)?;
         // `Uuid::parse_str` accepts several spellings (braced, urn:...); only the hyphenated
@@ -94,6 +101,7 @@ impl fmt::Display for Topic {
             Topic::Member(id) => write!(f, "member:{id}"),
             Topic::RoomHeld(id) => write!(f, "roomheld:{id}"),
             Topic::Applications => f.write_str("applications"),
+            Topic::Rooms => f.write_str("rooms"),
         }
     }
 }

@@ -35,6 +35,7 @@ fn topic() -> impl Strategy<Value = Topic> {
         uuid().prop_map(|u| Topic::RoomHeld(RoomId(u))),
         Just(Topic::ModQueue),
         Just(Topic::Applications),
+        Just(Topic::Rooms),
     ]
 }
 

@@ -27,6 +27,7 @@ fn topics_parse_and_display_round_trip() {
         (format!("roomheld:{T}"), Topic::RoomHeld(RoomId(uuid(T)))),
         ("modqueue".to_owned(), Topic::ModQueue),
         ("applications".to_owned(), Topic::Applications),
+        ("rooms".to_owned(), Topic::Rooms),
     ];
     for (text, topic) in cases {
         assert_eq!(text.parse::<Topic>(), Ok(topic), "{text}");

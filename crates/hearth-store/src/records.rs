@@ -120,6 +120,10 @@ pub struct InviteRecord {
     pub expires_at: DateTime<Utc>,
     /// When it was used, if it was.
     pub used_at: Option<DateTime<Utc>>,
+    /// When an admin revoked it, if they did (it then no longer works).
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The handle of the admin who issued it, while their account exists.
+    pub created_by_handle: Option<String>,
 }
 
 /// An audit-log line to append.
@@ -156,8 +160,9 @@ pub struct AuditEntry {
     pub target_kind: String,
     /// The id of the thing acted on.
     pub target_id: Option<String>,
-    /// The handle of the member acted on (a `member` target that still exists), so the log
-    /// can say who in words.
+    /// The handle of the member acted on (a `member` target that still exists, or the applicant
+    /// of an `application` target while the application is kept), so the log can say who in
+    /// words.
     pub target_handle: Option<String>,
     /// The reason given.
     pub reason: Option<String>,
@@ -202,6 +207,9 @@ mod content {
         pub visibility: BoardVisibility,
         /// When it was made.
         pub created_at: DateTime<Utc>,
+        /// When an admin archived it: read-only for members (no new threads or replies), off
+        /// the home list, its threads still readable by link. `None` while it is in use.
+        pub archived_at: Option<DateTime<Utc>>,
     }
 
     /// A thread, as seen by one reader.

@@ -4,7 +4,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, ApiError, formatDate, type Mute, type Profile, type SelfView } from '../api';
+import { api, ApiError, download, formatDate, type Mute, type Profile, type SelfView } from '../api';
 import {
   ErrorSummary,
   Link,
@@ -17,7 +17,7 @@ import {
   errorFor,
 } from '../components';
 import { loadMutes, setMuted } from '../mutes';
-import { navigate } from '../router';
+import { isPlainClick, navigate } from '../router';
 import { useSession } from '../session';
 import { AboutForm } from './Profile';
 
@@ -238,8 +238,28 @@ function ChangePassword() {
   );
 }
 
-/** A copy of everything held about the member: a plain link, so the browser downloads it. */
+/**
+ * A copy of everything held about the member. The link's address works without script (the
+ * browser downloads it); in the app it is fetched first, so a session that ended meanwhile
+ * shows the signed-out state instead of saving the server's refusal as the file.
+ */
 function YourData() {
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  async function save(e: MouseEvent) {
+    if (!isPlainClick(e)) return;
+    e.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await download('/api/me/export', 'my-data.json');
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
   return (
     <section class="section" aria-labelledby="data-heading">
       <h2 id="data-heading">Your data</h2>
@@ -253,10 +273,17 @@ function YourData() {
         somewhere only you can open, or delete it when you have read it.
       </p>
       <p>
-        <a class="button button--secondary" href="/api/me/export" download="my-data.json">
-          Download my data
+        <a
+          class="button button--secondary"
+          href="/api/me/export"
+          download="my-data.json"
+          onClick={(e) => void save(e)}
+          aria-disabled={busy ? 'true' : undefined}
+        >
+          {busy ? 'Preparing your data…' : 'Download my data'}
         </a>
       </p>
+      <ErrorSummary error={error} />
     </section>
   );
 }

@@ -175,7 +175,7 @@ export function Apply() {
       {invite && inviteValid === false && (
         <div class="notice notice--warning" role="alert" data-testid="invite-invalid">
           <h2 class="notice__title">This invite link can no longer be used</h2>
-          <p>It has already been used, or it has expired. Ask the person who invited you for a new link.</p>
+          <p>It has already been used, it has expired, or it was withdrawn. Ask the person who invited you for a new link.</p>
           <p>You can still apply below without it: one of the group's admins will read your application.</p>
         </div>
       )}

@@ -34,13 +34,11 @@ export function BoardScreen(props: { id: string }) {
 
   async function load() {
     try {
-      const [boards, page] = await Promise.all([
-        api<{ boards: Board[] }>('GET', '/api/boards'),
+      const [b, page] = await Promise.all([
+        api<{ board: Board }>('GET', `/api/boards/${props.id}`),
         api<Page>('GET', `/api/boards/${props.id}/threads`),
       ]);
-      const b = boards.boards.find((x) => x.id === props.id) ?? null;
-      if (!b) throw new ApiError(404, 'not_found', 'there is no such board, or it is not open to you');
-      setBoard(b);
+      setBoard(b.board);
       setThreads((old) => merge(old ?? [], page.threads));
       setNext(page.next);
     } catch (e) {
@@ -110,14 +108,19 @@ export function BoardScreen(props: { id: string }) {
       <PageHeading>{board ? board.name : 'Board'}</PageHeading>
       {board?.description && <p class="lead">{board.description}</p>}
       <ErrorSummary error={error} />
-      {board && !composing && (
+      {board?.archived_at && (
+        <p class="notice notice--info" data-testid="board-archived">
+          This board is archived. Its threads can still be read, but it takes no new threads or replies.
+        </p>
+      )}
+      {board && !board.archived_at && !composing && (
         <p>
           <button type="button" class="button button--primary" onClick={() => setComposing(true)}>
             Start a new thread
           </button>
         </p>
       )}
-      {board && composing && (
+      {board && !board.archived_at && composing && (
         <Composer
           kind="thread"
           heading="Start a new thread"
@@ -128,7 +131,7 @@ export function BoardScreen(props: { id: string }) {
         />
       )}
       {!threads && !error && <Loading what="threads" />}
-      {threads && threads.length === 0 && <p class="placeholder">No threads yet. You could start the first.</p>}
+      {threads && threads.length === 0 && <p class="placeholder">{board?.archived_at ? 'No threads.' : 'No threads yet. You could start the first.'}</p>}
       {threads && threads.length > 0 && (
         <section aria-labelledby="threads-heading" class="section">
           <h2 id="threads-heading" class="visually-hidden">

@@ -27,11 +27,26 @@ const PRESENCE_MS = 15_000;
 export function Rooms() {
   const [rooms, setRooms] = useState<Room[] | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
-  useEffect(() => {
+  const load = () =>
     api<{ rooms: Room[] }>('GET', '/api/rooms')
       .then((b) => setRooms(b.rooms))
       .catch((e) => setError(asApiError(e)));
+  useEffect(() => {
+    void load();
   }, []);
+  // A room opening (a moderator arrived) or closing (the last one left) shows at once.
+  useTopic(
+    'rooms',
+    (e) => {
+      if (e.kind === 'room_opened' || e.kind === 'room_closed') {
+        const open = e.kind === 'room_opened';
+        const id = String(e.room_id ?? '');
+        setRooms((list) => list?.map((r) => (r.id === id ? { ...r, open, moderator_present: open } : r)) ?? list);
+        void load();
+      }
+    },
+    () => void load(),
+  );
   return (
     <>
       <PageHeading>Chat rooms</PageHeading>
@@ -160,6 +175,13 @@ export function RoomScreen(props: { id: string }) {
   const live = useTopic(
     `room:${props.id}`,
     (e) => {
+      if (e.kind === 'room_opened') {
+        // A moderator arrived in a room that is open only while one is here: open at once.
+        setRoom((r) => (r ? { ...r, open: true, moderator_present: true } : r));
+        setClosedNow(false);
+        void refreshRoom();
+        return;
+      }
       if (e.kind === 'room_closed') {
         // The last moderator left a room that is open only while one is here: closed at once
         // on screen (and the moderator gone from "Here now"), not at the next message sent.

@@ -12,16 +12,34 @@ import { setMuted } from '../mutes';
 const ROLE: Record<string, string> = { member: 'Member', moderator: 'Moderator', admin: 'Admin' };
 const ABOUT_MAX = 280;
 
-/** `/members/:handle`. */
-export function ProfileScreen(props: { handle: string }) {
+/**
+ * `/member`: the profile of the handle the router keeps in memory (links still say
+ * `/members/<handle>`; router.ts keeps the handle out of the address). `null` after a reload.
+ */
+export function ProfileScreen(props: { handle: string | null }) {
   const [profile, setProfile] = useState<Profile | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
 
   useEffect(() => {
+    if (!props.handle) return;
+    setProfile(null);
+    setError(null);
     api<{ profile: Profile }>('GET', `/api/members/${encodeURIComponent(props.handle)}`)
       .then((b) => setProfile(b.profile))
       .catch((e) => setError(asApiError(e)));
   }, [props.handle]);
+
+  if (!props.handle) {
+    // A reload of `/member`: the handle was never in the address, so it is gone.
+    return (
+      <>
+        <PageHeading>Profile</PageHeading>
+        <p>
+          To see a member’s profile, choose their name on one of their posts. <Link href="/">Go to the boards</Link>.
+        </p>
+      </>
+    );
+  }
 
   if (error?.status === 404) {
     return (

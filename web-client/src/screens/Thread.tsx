@@ -47,6 +47,8 @@ export function ThreadScreen(props: { id: string }) {
   const [flash] = useState<Moderation | null>(() => takeFlash(props.id));
   const [announce, setAnnounce] = useState('');
   const [boardName, setBoardName] = useState('');
+  /** The thread's board is archived: read-only, so no reply box. */
+  const [archived, setArchived] = useState(false);
   // Replying follows the thread (unless the member chose otherwise): the control asks again.
   const [followAgain, setFollowAgain] = useState(0);
   const isMod = hasRole(member, 'moderator');
@@ -95,8 +97,11 @@ export function ThreadScreen(props: { id: string }) {
       setThread(t.thread);
       upsert(page.posts, 'list');
       if (page.first_unread) setFirstUnread((old) => old ?? page.first_unread ?? null);
-      api<{ boards: Board[] }>('GET', '/api/boards')
-        .then((b) => setBoardName(b.boards.find((x) => x.id === t.thread.board_id)?.name ?? ''))
+      api<{ board: Board }>('GET', `/api/boards/${t.thread.board_id}`)
+        .then((b) => {
+          setBoardName(b.board.name);
+          setArchived(!!b.board.archived_at);
+        })
         .catch(() => {});
       setNext(page.next);
       setLoaded(true);
@@ -210,7 +215,7 @@ export function ThreadScreen(props: { id: string }) {
   const shown = [...posts.values()]
     .filter((p) => !next || p.id <= next)
     .sort((a, b) => a.id.localeCompare(b.id));
-  const canReply = thread && (!thread.locked || isMod);
+  const canReply = thread && !archived && (!thread.locked || isMod);
 
   function setReactions(id: string, reactions: Reactions) {
     setPosts((old) => {
@@ -295,7 +300,12 @@ export function ThreadScreen(props: { id: string }) {
           <Composer kind="reply" heading="Reply" idPrefix="reply" draftKey={`reply:${props.id}`} send={reply} insert={quote} />
         </section>
       )}
-      {thread?.locked && !isMod && (
+      {archived && (
+        <p class="notice notice--info" data-testid="thread-archived">
+          This thread is on an archived board: it can still be read, but it takes no new replies.
+        </p>
+      )}
+      {thread?.locked && !isMod && !archived && (
         <p class="notice notice--info">This thread is locked by the moderators: it takes no new replies.</p>
       )}
       {thread && isMod && <ThreadTools thread={thread} onChanged={setThread} onAnnounce={setAnnounce} />}

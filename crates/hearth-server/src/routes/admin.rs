@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use chrono::{DateTime, Duration, Utc};
 use hearth_app::{AppError, MemberPatch, Sanction};
-use hearth_core::ids::{ApplicationId, MemberId};
+use hearth_core::ids::{ApplicationId, BoardId, InviteId, MemberId};
 use hearth_core::policy::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,11 +17,12 @@ use crate::error::Result;
 use crate::extract::{Admin, ApiJson, ApiQuery};
 use crate::routes::IdPath;
 use crate::routes::openapi::{
-    ApplicationAnswer, ApplicationsAnswer, BadRequest, BoardAnswer, Conflict, Forbidden,
-    InviteAnswer, MemberAnswer, MembersAnswer, NotFound, NotSignedIn, RulesAnswer, RulesInvalid,
-    RulesReloadedAnswer, TooLarge, UnsupportedMediaType,
+    ApplicationAnswer, ApplicationsAnswer, BadRequest, BoardAnswer, BoardsAnswer, Conflict,
+    Forbidden, InviteAnswer, InviteListAnswer, InviteRevokedAnswer, MemberAnswer, MembersAnswer,
+    NotFound, NotSignedIn, RuleRejected, RulesAnswer, RulesInvalid, RulesReloadedAnswer, TooLarge,
+    UnsupportedMediaType,
 };
-use crate::routes::views::{ApplicationView, MemberAdminView};
+use crate::routes::views::{ApplicationView, BoardView, InviteView, MemberAdminView};
 use crate::state::AppState;
 
 /// `/api/admin/...`.
@@ -43,9 +44,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/admin/members/{id}/ban", post(ban_member))
         .route("/api/admin/members/{id}/reinstate", post(reinstate_member))
-        .route("/api/admin/invites", post(create_invite))
+        .route("/api/admin/invites", post(create_invite).get(list_invites))
+        .route("/api/admin/invites/{id}/revoke", post(revoke_invite))
         .route("/api/admin/members/{id}/erase", post(erase_member))
-        .route("/api/admin/boards", post(create_board))
+        .route("/api/admin/boards", post(create_board).get(list_all_boards))
+        .route("/api/admin/boards/{id}", axum::routing::patch(patch_board))
+        .route("/api/admin/boards/order", axum::routing::put(order_boards))
         .route("/api/admin/rules", get(get_rules))
         .route("/api/admin/rules/reload", post(reload_rules))
 }
@@ -59,9 +63,10 @@ struct BoardBody {
     /// What it is for.
     #[serde(default)]
     description: String,
-    /// Its place in the order.
+    /// Its place in the order (ascending); after every other board when not given.
     #[serde(default)]
-    position: i32,
+    #[schema(required = false)]
+    position: Option<i32>,
     /// `members` (the default) or `moderators`.
     #[serde(default)]
     visibility: Option<String>,
@@ -102,8 +107,125 @@ async fn create_board(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"board": crate::routes::views::BoardView::from(&board)})),
+        Json(json!({"board": BoardView::from(&board)})),
     ))
+}
+
+/// Every board, archived ones included, in order, for admins arranging them. Needs an admin.
+#[utoipa::path(
+    get,
+    path = "/api/admin/boards",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Every board, in order.", body = BoardsAnswer),
+        NotSignedIn, Forbidden,
+    )
+)]
+async fn list_all_boards(State(state): State<AppState>, Admin(who): Admin) -> Result<Json<Value>> {
+    let boards: Vec<BoardView> = state
+        .app
+        .all_boards(&who)
+        .await?
+        .iter()
+        .map(BoardView::from)
+        .collect();
+    Ok(Json(json!({"boards": boards})))
+}
+
+/// A change to a board: whichever of these are given.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BoardPatchBody {
+    /// A new name (1 to 80 characters; checked by the group's rules).
+    #[serde(default)]
+    #[schema(required = false)]
+    name: Option<String>,
+    /// A new description (at most 500 characters; checked by the group's rules).
+    #[serde(default)]
+    #[schema(required = false)]
+    description: Option<String>,
+    /// `true` archives the board (read-only, off the list, its threads readable by link);
+    /// `false` brings it back.
+    #[serde(default)]
+    #[schema(required = false)]
+    archived: Option<bool>,
+}
+
+/// Renames, re-describes, archives or brings back a board. The name and description go
+/// through the group's rules like any text (422 with the rules' reasons). Audited. Needs an
+/// admin.
+#[utoipa::path(
+    patch,
+    path = "/api/admin/boards/{id}",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The board's id.")),
+    request_body = BoardPatchBody,
+    responses(
+        (status = 200, description = "Changed.", body = BoardAnswer),
+        BadRequest, NotSignedIn, Forbidden, NotFound, RuleRejected, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn patch_board(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    IdPath(id): IdPath<BoardId>,
+    ApiJson(body): ApiJson<BoardPatchBody>,
+) -> Result<Json<Value>> {
+    let board = state
+        .app
+        .update_board(
+            &who,
+            id,
+            hearth_app::BoardPatch {
+                name: body.name,
+                description: body.description,
+                archived: body.archived,
+            },
+        )
+        .await?;
+    Ok(Json(json!({"board": BoardView::from(&board)})))
+}
+
+/// The boards' order.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BoardOrderBody {
+    /// Every board's id (archived ones too), each once, in the order wanted.
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    order: Vec<BoardId>,
+}
+
+/// Puts the boards in the order given. A list that does not name every board exactly once is
+/// a 409 `stale_order` (the boards changed since the page was opened). Audited. Needs an admin.
+#[utoipa::path(
+    put,
+    path = "/api/admin/boards/order",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    request_body = BoardOrderBody,
+    responses(
+        (status = 200, description = "Every board, in the new order.", body = BoardsAnswer),
+        BadRequest, NotSignedIn, Forbidden, Conflict, TooLarge, UnsupportedMediaType,
+    )
+)]
+async fn order_boards(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    ApiJson(body): ApiJson<BoardOrderBody>,
+) -> Result<Json<Value>> {
+    if body.order.len() > 1000 {
+        return Err(AppError::invalid("order", "too many boards").into());
+    }
+    let boards: Vec<BoardView> = state
+        .app
+        .reorder_boards(&who, &body.order)
+        .await?
+        .iter()
+        .map(BoardView::from)
+        .collect();
+    Ok(Json(json!({"boards": boards})))
 }
 
 /// The moderation rules in force, and the ready-made rejection reasons. Needs an admin.
@@ -437,11 +559,60 @@ async fn create_invite(
     Admin(who): Admin,
     ApiJson(body): ApiJson<InviteBody>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let (link, expires_at) = state.app.create_invite(&who, body.confirm_adult).await?;
+    let (link, expires_at, id) = state.app.create_invite(&who, body.confirm_adult).await?;
     let token = link.rsplit_once("invite=").map(|(_, t)| t.to_owned());
     Ok((
         StatusCode::CREATED,
-        Json(json!({"link": link, "token": token, "expires_at": expires_at})),
+        Json(json!({"id": id, "link": link, "token": token, "expires_at": expires_at})),
+    ))
+}
+
+/// The invites issued, newest first, each with its state now (`outstanding`, `used`, `expired`
+/// or `revoked`): never a token or link, which are shown once when made. Needs an admin.
+#[utoipa::path(
+    get,
+    path = "/api/admin/invites",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The invites.", body = InviteListAnswer),
+        NotSignedIn, Forbidden,
+    )
+)]
+async fn list_invites(State(state): State<AppState>, Admin(who): Admin) -> Result<Json<Value>> {
+    let now = state.app.now();
+    let invites: Vec<InviteView> = state
+        .app
+        .invites(&who)
+        .await?
+        .iter()
+        .map(|i| InviteView::new(i, now))
+        .collect();
+    Ok(Json(json!({"invites": invites})))
+}
+
+/// Revokes an outstanding invite: its link then says it is no longer valid, and applying with
+/// it is refused. One already used, expired or revoked is a 409 `invite_closed`. Audited.
+/// Needs an admin.
+#[utoipa::path(
+    post,
+    path = "/api/admin/invites/{id}/revoke",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The invite's id.")),
+    responses(
+        (status = 200, description = "Revoked.", body = InviteRevokedAnswer),
+        NotSignedIn, Forbidden, NotFound, Conflict,
+    )
+)]
+async fn revoke_invite(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    IdPath(id): IdPath<InviteId>,
+) -> Result<Json<Value>> {
+    let invite = state.app.revoke_invite(&who, id).await?;
+    Ok(Json(
+        json!({"invite": InviteView::new(&invite, state.app.now())}),
     ))
 }
 

@@ -17,9 +17,10 @@ use crate::error::Result;
 use crate::extract::{ApiJson, ApiQuery, IdempotencyKey, Member};
 use crate::routes::IdPath;
 use crate::routes::openapi::{
-    BadRequest, BoardsAnswer, Conflict, Forbidden, MarkedReadAnswer, ModeratedPostAnswer, NotFound,
-    NotSignedIn, NotificationsAnswer, PostAnswer, PostsAnswer, RateLimited, ReceivedAnswer,
-    RuleRejected, ThreadAnswer, ThreadCreatedAnswer, ThreadsAnswer, TooLarge, UnsupportedMediaType,
+    BadRequest, BoardAnswer, BoardsAnswer, Conflict, Forbidden, MarkedReadAnswer,
+    ModeratedPostAnswer, NotFound, NotSignedIn, NotificationsAnswer, PostAnswer, PostsAnswer,
+    RateLimited, ReceivedAnswer, RuleRejected, ThreadAnswer, ThreadCreatedAnswer, ThreadsAnswer,
+    TooLarge, UnsupportedMediaType,
 };
 use crate::routes::views::{BoardView, NotificationView, PostView, ThreadView};
 use crate::state::AppState;
@@ -28,6 +29,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/boards", get(list_boards))
+        .route("/api/boards/{id}", get(get_board))
         .route(
             "/api/boards/{id}/threads",
             get(list_threads).post(create_thread),
@@ -56,6 +58,28 @@ async fn list_boards(State(state): State<AppState>, Member(who): Member) -> Resu
     Ok(Json(
         json!({"boards": boards.iter().map(BoardView::from).collect::<Vec<_>>()}),
     ))
+}
+
+/// One board the member may read, archived or not (an archived board is off the list, but its
+/// page and threads are still readable by link, read-only).
+#[utoipa::path(
+    get,
+    path = "/api/boards/{id}",
+    tag = "content",
+    security(("session_cookie" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The board's id.")),
+    responses(
+        (status = 200, description = "The board.", body = BoardAnswer),
+        NotSignedIn, NotFound,
+    )
+)]
+async fn get_board(
+    State(state): State<AppState>,
+    Member(who): Member,
+    IdPath(id): IdPath<BoardId>,
+) -> Result<Json<Value>> {
+    let board = state.app.board(&who, id).await?;
+    Ok(Json(json!({"board": BoardView::from(&board)})))
 }
 
 /// Paging through threads (`cursor`) or posts (`after`).

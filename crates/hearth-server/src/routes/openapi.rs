@@ -23,8 +23,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use crate::routes::views::{
-    ApplicationView, AuditView, BoardView, IdentityView, MemberAdminView, MemberModView,
-    NotificationView, PostView, SelfView, ThreadView,
+    ApplicationView, AuditView, BoardView, IdentityView, InviteView, MemberAdminView,
+    MemberModView, NotificationView, PostView, SelfView, ThreadView,
 };
 use crate::state::AppState;
 
@@ -60,6 +60,7 @@ pub const SESSION: &str = "session_cookie";
         crate::routes::account::export_me,
         crate::routes::account::erase_me,
         crate::routes::content::list_boards,
+        crate::routes::content::get_board,
         crate::routes::content::list_threads,
         crate::routes::content::create_thread,
         crate::routes::content::get_thread,
@@ -100,6 +101,8 @@ pub const SESSION: &str = "session_cookie";
         crate::routes::admin::ban_member,
         crate::routes::admin::reinstate_member,
         crate::routes::admin::create_invite,
+        crate::routes::admin::list_invites,
+        crate::routes::admin::revoke_invite,
         crate::routes::admin::erase_member,
         crate::routes::recovery::create_reset_link,
         crate::routes::recovery::get_recovery_options,
@@ -117,6 +120,9 @@ pub const SESSION: &str = "session_cookie";
         crate::routes::crisis::get_checkin,
         crate::routes::crisis::send_message,
         crate::routes::admin::create_board,
+        crate::routes::admin::list_all_boards,
+        crate::routes::admin::patch_board,
+        crate::routes::admin::order_boards,
         crate::routes::admin::get_rules,
         crate::routes::admin::reload_rules,
         crate::routes::realtime::open_socket,
@@ -865,12 +871,29 @@ pub enum SuspendedMember {
 /// A new invite.
 #[derive(ToSchema)]
 pub struct InviteAnswer {
+    /// The invite's id (as Admin > Invites lists it).
+    #[schema(format = Uuid)]
+    pub id: String,
     /// The link to give the invitee.
     pub link: String,
     /// The token in the link.
     pub token: Option<String>,
     /// When the link stops working.
     pub expires_at: DateTime<Utc>,
+}
+
+/// The invites issued, newest first.
+#[derive(ToSchema)]
+pub struct InviteListAnswer {
+    /// The invites, without their tokens.
+    pub invites: Vec<InviteView>,
+}
+
+/// An invite just revoked.
+#[derive(ToSchema)]
+pub struct InviteRevokedAnswer {
+    /// The invite, now `revoked`.
+    pub invite: InviteView,
 }
 
 /// The active moderation rules.

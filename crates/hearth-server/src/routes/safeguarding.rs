@@ -95,8 +95,14 @@ pub struct ConcernView {
     pub id: String,
     /// The post it is about.
     pub post_id: Option<String>,
-    /// The post's text.
+    /// The post's text, as its author wrote it (plain text: the client escapes it).
     pub post_body: Option<String>,
+    /// The post's thread, to open it.
+    pub thread_id: Option<String>,
+    /// The handle of the post's author (null once erased).
+    pub post_author: Option<String>,
+    /// The handle of the lead who decided it.
+    pub decided_by: Option<String>,
     /// The chat message it is about.
     pub message_id: Option<String>,
     /// member, moderator or rules.
@@ -150,6 +156,9 @@ async fn list_concerns(State(state): State<AppState>, Member(who): Member) -> Re
             id: c.id.to_string(),
             post_id: c.post_id.map(|p| p.to_string()),
             post_body: c.post_body,
+            thread_id: c.thread_id.map(|t| t.to_string()),
+            post_author: c.post_author,
+            decided_by: c.decided_by,
             message_id: c.message_id.map(|m| m.to_string()),
             source: c.source,
             category: c.category,

@@ -225,6 +225,51 @@ impl From<&AuditEntry> for AuditView {
     }
 }
 
+/// An invite as Admin > Invites lists it: when it was made and by whom, and what became of it.
+/// Never its token: only a hash is stored, and the link is shown once, when it is made.
+#[derive(Serialize, ToSchema)]
+pub struct InviteView {
+    /// Invite id.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// The admin who made it (null once their account is gone).
+    pub created_by: Option<String>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops (or stopped) working.
+    pub expires_at: DateTime<Utc>,
+    /// When it was used, if it was.
+    pub used_at: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// What it is now: `outstanding` (it still works), `used`, `revoked` or `expired`.
+    pub status: &'static str,
+}
+
+impl InviteView {
+    /// The view of `i` as it stands at `now` (an unused invite past its expiry is `expired`).
+    pub fn new(i: &hearth_app::InviteRecord, now: DateTime<Utc>) -> Self {
+        let status = if i.used_at.is_some() {
+            "used"
+        } else if i.revoked_at.is_some() {
+            "revoked"
+        } else if i.expires_at <= now {
+            "expired"
+        } else {
+            "outstanding"
+        };
+        InviteView {
+            id: i.id.to_string(),
+            created_by: i.created_by_handle.clone(),
+            created_at: i.created_at,
+            expires_at: i.expires_at,
+            used_at: i.used_at,
+            revoked_at: i.revoked_at,
+            status,
+        }
+    }
+}
+
 /// A board.
 #[derive(Serialize, ToSchema)]
 pub struct BoardView {
@@ -239,6 +284,8 @@ pub struct BoardView {
     pub position: i32,
     /// members or moderators.
     pub visibility: &'static str,
+    /// When an admin archived it (read-only, off the list of boards); null while in use.
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 impl From<&hearth_app::BoardRecord> for BoardView {
@@ -249,6 +296,7 @@ impl From<&hearth_app::BoardRecord> for BoardView {
             description: b.description.clone(),
             position: b.position,
             visibility: b.visibility.as_str(),
+            archived_at: b.archived_at,
         }
     }
 }

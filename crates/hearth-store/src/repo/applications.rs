@@ -75,6 +75,7 @@ impl Store {
             let found = invite::Entity::find()
                 .filter(invite::Column::TokenHash.eq(hash))
                 .filter(invite::Column::UsedAt.is_null())
+                .filter(invite::Column::RevokedAt.is_null())
                 .filter(invite::Column::ExpiresAt.gt(new.now))
                 .one(&txn)
                 .await?
@@ -83,6 +84,8 @@ impl Store {
                 .col_expr(invite::Column::UsedAt, Expr::value(new.now))
                 .filter(invite::Column::Id.eq(found.id))
                 .filter(invite::Column::UsedAt.is_null())
+                // An admin's revocation at the same moment wins or loses atomically.
+                .filter(invite::Column::RevokedAt.is_null())
                 .exec(&txn)
                 .await?;
             if claimed.rows_affected != 1 {

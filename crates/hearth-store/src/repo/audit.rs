@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use crate::entity::{audit, member};
+use crate::entity::{application, audit, member};
 use crate::records::{AuditEntry, NewAudit};
 use crate::{Result, Store};
 
@@ -62,10 +62,41 @@ impl Store {
                 })
                 .flatten()
         };
+        // An application decided is named by its applicant (the member the application made),
+        // for as long as the application is kept.
+        let application_ids: Vec<uuid::Uuid> = rows
+            .iter()
+            .filter(|r| r.target_kind == "application")
+            .filter_map(|r| r.target_id.as_deref())
+            .filter_map(|t| uuid::Uuid::parse_str(t).ok())
+            .collect();
+        let applicants: HashMap<uuid::Uuid, uuid::Uuid> = if application_ids.is_empty() {
+            HashMap::new()
+        } else {
+            application::Entity::find()
+                .filter(application::Column::Id.is_in(application_ids))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|a| (a.id, a.member_id))
+                .collect()
+        };
+        let target_member = |r: &audit::Model| {
+            member_target(r).or_else(|| {
+                (r.target_kind == "application")
+                    .then(|| {
+                        r.target_id
+                            .as_deref()
+                            .and_then(|t| uuid::Uuid::parse_str(t).ok())
+                            .and_then(|a| applicants.get(&a).copied())
+                    })
+                    .flatten()
+            })
+        };
         let actor_ids: Vec<_> = rows
             .iter()
             .filter_map(|r| r.actor_id)
-            .chain(rows.iter().filter_map(member_target))
+            .chain(rows.iter().filter_map(target_member))
             .collect();
         let handles: HashMap<_, _> = member::Entity::find()
             .filter(member::Column::Id.is_in(actor_ids))
@@ -81,7 +112,7 @@ impl Store {
                 at: r.at,
                 actor: r.actor_id.map(MemberId),
                 actor_handle: r.actor_id.and_then(|a| handles.get(&a).cloned()),
-                target_handle: member_target(&r).and_then(|t| handles.get(&t).cloned()),
+                target_handle: target_member(&r).and_then(|t| handles.get(&t).cloned()),
                 action: r.action,
                 target_kind: r.target_kind,
                 target_id: r.target_id,

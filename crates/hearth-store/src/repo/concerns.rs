@@ -1,13 +1,13 @@
 //! Safeguarding concerns: a restricted record, kept apart from ordinary reports.
 
 use chrono::{DateTime, Utc};
-use hearth_core::ids::{MemberId, MessageId, PostId};
+use hearth_core::ids::{MemberId, MessageId, PostId, ThreadId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use crate::entity::{concern, post};
+use crate::entity::{concern, member, post};
 use crate::{Result, Store, StoreError};
 
 /// A concern to record.
@@ -40,6 +40,13 @@ pub struct ConcernRecord {
     pub post_id: Option<PostId>,
     /// The post's text, for the lead to read.
     pub post_body: Option<String>,
+    /// The post's thread, for the lead to open it.
+    pub thread_id: Option<ThreadId>,
+    /// The handle of the post's author, while their account exists.
+    pub post_author: Option<String>,
+    /// The handle of the lead who decided it, while their account exists: the record of who
+    /// acted.
+    pub decided_by: Option<String>,
     /// The chat message, if about one.
     pub message_id: Option<MessageId>,
     /// Who raised it (`None`: the rules engine, or an erased member).
@@ -118,31 +125,50 @@ impl Store {
             .limit(limit)
             .all(&self.db)
             .await?;
-        let bodies: std::collections::HashMap<_, _> = post::Entity::find()
+        let posts: std::collections::HashMap<_, _> = post::Entity::find()
             .filter(post::Column::Id.is_in(rows.iter().filter_map(|c| c.post_id)))
             .all(&self.db)
             .await?
             .into_iter()
-            .map(|p| (p.id, p.body_source))
+            .map(|p| (p.id, p))
+            .collect();
+        let people = rows
+            .iter()
+            .filter_map(|c| c.decided_by)
+            .chain(posts.values().filter_map(|p| p.author_id));
+        let handles: std::collections::HashMap<_, _> = member::Entity::find()
+            .filter(member::Column::Id.is_in(people))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m.handle))
             .collect();
         Ok(rows
             .into_iter()
-            .map(|c| ConcernRecord {
-                id: c.id,
-                post_body: c.post_id.and_then(|p| bodies.get(&p).cloned()),
-                post_id: c.post_id.map(PostId),
-                message_id: c.message_id.map(MessageId),
-                raised_by: c.raised_by.map(MemberId),
-                source: c.source,
-                category: c.category,
-                note: c.note,
-                state: c.state,
-                created_at: c.created_at,
-                due_at: c.due_at,
-                decided_at: c.decided_at,
-                decision: c.decision,
-                referral_to: c.referral_to,
-                decision_reason: c.decision_reason,
+            .map(|c| {
+                let post = c.post_id.and_then(|p| posts.get(&p));
+                ConcernRecord {
+                    id: c.id,
+                    post_body: post.map(|p| p.body_source.clone()),
+                    thread_id: post.map(|p| ThreadId(p.thread_id)),
+                    post_author: post
+                        .and_then(|p| p.author_id)
+                        .and_then(|a| handles.get(&a).cloned()),
+                    decided_by: c.decided_by.and_then(|d| handles.get(&d).cloned()),
+                    post_id: c.post_id.map(PostId),
+                    message_id: c.message_id.map(MessageId),
+                    raised_by: c.raised_by.map(MemberId),
+                    source: c.source,
+                    category: c.category,
+                    note: c.note,
+                    state: c.state,
+                    created_at: c.created_at,
+                    due_at: c.due_at,
+                    decided_at: c.decided_at,
+                    decision: c.decision,
+                    referral_to: c.referral_to,
+                    decision_reason: c.decision_reason,
+                }
             })
             .collect())
     }

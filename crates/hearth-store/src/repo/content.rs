@@ -30,6 +30,7 @@ fn board_record(b: board::Model) -> Result<BoardRecord> {
         description: b.description,
         position: b.position,
         created_at: b.created_at,
+        archived_at: b.archived_at,
     })
 }
 
@@ -245,10 +246,81 @@ impl Store {
                 position: Set(position),
                 visibility: Set(visibility.as_str().to_owned()),
                 created_at: Set(now),
+                archived_at: Set(None),
             }
             .insert(&self.db)
             .await?,
         )
+    }
+
+    /// The position after every board's: where a new board goes, so boards keep the order
+    /// they were made in until an admin moves them.
+    #[tracing::instrument(skip_all)]
+    pub async fn next_board_position(&self) -> Result<i32> {
+        let last = board::Entity::find()
+            .order_by_desc(board::Column::Position)
+            .one(&self.db)
+            .await?;
+        Ok(last.map_or(0, |b| b.position.saturating_add(1)))
+    }
+
+    /// Changes a board's name, description and archived state (whichever are given).
+    #[tracing::instrument(skip_all)]
+    pub async fn update_board(
+        &self,
+        id: BoardId,
+        name: Option<String>,
+        description: Option<String>,
+        archived_at: Option<Option<DateTime<Utc>>>,
+    ) -> Result<BoardRecord> {
+        let row = board::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut m: board::ActiveModel = row.into();
+        if let Some(name) = name {
+            m.name = Set(name);
+        }
+        if let Some(description) = description {
+            m.description = Set(description);
+        }
+        if let Some(archived_at) = archived_at {
+            m.archived_at = Set(archived_at);
+        }
+        board_record(m.update(&self.db).await?)
+    }
+
+    /// Puts the boards in the order given (every board's id, each once): positions 0, 1, 2...
+    /// in one transaction. A list that is not exactly the boards is `Conflict { what: "order" }`
+    /// (a board was made or deleted meanwhile: the admin's screen is stale).
+    #[tracing::instrument(skip_all)]
+    pub async fn reorder_boards(&self, order: &[BoardId]) -> Result<Vec<BoardRecord>> {
+        let txn = self.begin_write().await?;
+        let mut existing: Vec<uuid::Uuid> = board::Entity::find()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|b| b.id)
+            .collect();
+        let mut wanted: Vec<uuid::Uuid> = order.iter().map(|b| b.0).collect();
+        existing.sort();
+        wanted.sort();
+        if existing != wanted {
+            return Err(StoreError::Conflict { what: "order" });
+        }
+        for (i, id) in order.iter().enumerate() {
+            let position = i32::try_from(i).map_err(|_| StoreError::Conflict { what: "order" })?;
+            board::Entity::update_many()
+                .col_expr(
+                    board::Column::Position,
+                    sea_orm::sea_query::Expr::value(position),
+                )
+                .filter(board::Column::Id.eq(id.0))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        self.list_boards().await
     }
 
     /// Every board, in order.

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use hearth_core::content::PostStatus;
 use hearth_core::ids::{MemberId, MessageId, RoomId};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 
 use crate::entity::member;
@@ -407,6 +407,16 @@ impl Store {
             .await?;
         let h = chat_authors(&self.db, rows.iter().filter_map(|m| m.author_id)).await?;
         rows.into_iter().map(|m| message_record(m, &h)).collect()
+    }
+
+    /// How many chat messages are held for a moderator: they wait in the queue as much as held
+    /// posts do, so the staff's waiting count includes them.
+    #[tracing::instrument(skip_all)]
+    pub async fn count_held_messages(&self) -> Result<u64> {
+        Ok(message::Entity::find()
+            .filter(message::Column::Status.eq(PostStatus::Held.as_str()))
+            .count(&self.db)
+            .await?)
     }
 
     /// Decides a held chat message: published or rejected, with the reason its author is shown

@@ -1,5 +1,7 @@
 // Admins make the spaces members talk in: boards (for members, or for moderators only) and
-// chat rooms (optionally open only while a moderator is present, with slow mode).
+// chat rooms (optionally open only while a moderator is present, with slow mode). Boards can be
+// renamed and described again (checked by the group's rules like any text), moved up or down
+// the list, and archived: read-only, off the members' list, their threads still readable by link.
 
 import { useEffect, useState } from 'preact/hooks';
 
@@ -16,13 +18,38 @@ export function AdminBoards() {
   const [error, setError] = useState<ApiError | null>(null);
   const [announce, setAnnounce] = useState('');
 
+  const [listError, setListError] = useState<ApiError | null>(null);
+  const [moving, setMoving] = useState(false);
+
   const load = () =>
-    api<{ boards: Board[] }>('GET', '/api/boards')
+    api<{ boards: Board[] }>('GET', '/api/admin/boards')
       .then((b) => setBoards(b.boards))
-      .catch((e) => setError(asApiError(e)));
+      .catch((e) => setListError(asApiError(e)));
   useEffect(() => {
     void load();
   }, []);
+
+  /** Moves a board one place up (-1) or down (+1), keeping the focus on the same button. */
+  async function move(index: number, by: -1 | 1, label: string) {
+    if (!boards || moving) return;
+    const to = index + by;
+    if (to < 0 || to >= boards.length) return;
+    const order = boards.map((b) => b.id);
+    [order[index], order[to]] = [order[to], order[index]];
+    setMoving(true);
+    setListError(null);
+    try {
+      const b = await api<{ boards: Board[] }>('PUT', '/api/admin/boards/order', { order });
+      setBoards(b.boards);
+      setAnnounce(`“${boards[index].name}” moved ${by < 0 ? 'up' : 'down'}: it is now number ${to + 1} of ${boards.length}.`);
+      window.setTimeout(() => document.getElementById(`${label}-${boards[index].id}`)?.focus(), 0);
+    } catch (err) {
+      setListError(asApiError(err));
+      if (asApiError(err).code === 'stale_order') void load();
+    } finally {
+      setMoving(false);
+    }
+  }
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -53,19 +80,27 @@ export function AdminBoards() {
       <LiveNotice message={announce} />
       <section aria-labelledby="existing-heading">
         <h2 id="existing-heading">The boards now</h2>
+        <p class="hint">Members see them in this order. Archived boards are off their list, but their threads can still be read by link.</p>
+        <ErrorSummary error={listError} />
         {boards && boards.length === 0 && <p class="placeholder">No boards yet.</p>}
         {boards && boards.length > 0 && (
-          <ul class="board-list">
-            {boards.map((b) => (
-              <li key={b.id} class="board-list__item">
-                <Link href={`/boards/${b.id}`} class="board-list__link">
-                  {b.name}
-                </Link>
-                {b.visibility === 'moderators' && <span class="tag">Moderators only</span>}
-                {b.description && <p class="board-list__description">{b.description}</p>}
+          <ol class="cards" aria-label="Boards, in order">
+            {boards.map((b, i) => (
+              <li key={b.id}>
+                <BoardCard
+                  board={b}
+                  place={i + 1}
+                  count={boards.length}
+                  busy={moving}
+                  onMove={(by, label) => void move(i, by, label)}
+                  onChanged={(nb, what) => {
+                    setBoards((list) => list?.map((x) => (x.id === nb.id ? nb : x)) ?? list);
+                    setAnnounce(what);
+                  }}
+                />
               </li>
             ))}
-          </ul>
+          </ol>
         )}
       </section>
       <form onSubmit={submit} noValidate class="form section" aria-labelledby="new-board-heading">
@@ -92,6 +127,138 @@ export function AdminBoards() {
         </SubmitButton>
       </form>
     </>
+  );
+}
+
+/** One board in Admin > Boards: its place, its name and description (changeable), archive. */
+function BoardCard(props: {
+  board: Board;
+  place: number;
+  count: number;
+  busy: boolean;
+  onMove: (by: -1 | 1, label: string) => void;
+  onChanged: (b: Board, what: string) => void;
+}) {
+  const { board } = props;
+  const [editing, setEditing] = useState(false);
+  const [name, setName] = useState(board.name);
+  const [description, setDescription] = useState(board.description);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const key = board.id;
+
+  async function patch(body: Record<string, unknown>, what: (b: Board) => string) {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const b = await api<{ board: Board }>('PATCH', `/api/admin/boards/${board.id}`, body);
+      props.onChanged(b.board, what(b.board));
+      setEditing(false);
+    } catch (err) {
+      const e = asApiError(err);
+      // This card's fields have their own names (several cards share the page). The rules'
+      // refusal names no field (it may be the name or the description): it is said at the top.
+      const field = e.field === 'description' ? `description-${key}` : e.field === 'name' ? `name-${key}` : e.field;
+      const mapped = new ApiError(e.status, e.code, e.message, field);
+      mapped.moderation = e.moderation;
+      setError(mapped);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function save(e: Event) {
+    e.preventDefault();
+    if (!name.trim()) {
+      setError(new ApiError(400, 'invalid', 'give the board a name', `name-${key}`));
+      return;
+    }
+    await patch({ name: name.trim(), description: description.trim() }, (b) => `The board is now called “${b.name}”.`);
+  }
+
+  return (
+    <article class="card board-admin" aria-labelledby={`board-${key}`} data-testid="admin-board" data-archived={board.archived_at ? 'yes' : 'no'}>
+      <h3 id={`board-${key}`} class="card__title">
+        <Link href={`/boards/${board.id}`}>{board.name}</Link>
+        {board.visibility === 'moderators' && <span class="tag">Moderators only</span>}
+        {board.archived_at && <span class="tag">Archived</span>}
+      </h3>
+      {board.description && <p class="board-list__description">{board.description}</p>}
+      <p class="meta">
+        Number {props.place} of {props.count}
+      </p>
+      <div class="board-admin__actions">
+        <button
+          type="button"
+          id={`up-${key}`}
+          class="button button--secondary"
+          onClick={() => props.onMove(-1, 'up')}
+          aria-disabled={props.place === 1 || props.busy ? 'true' : undefined}
+          aria-label={`Move up “${board.name}”`}
+        >
+          Move up
+        </button>
+        <button
+          type="button"
+          id={`down-${key}`}
+          class="button button--secondary"
+          onClick={() => props.onMove(1, 'down')}
+          aria-disabled={props.place === props.count || props.busy ? 'true' : undefined}
+          aria-label={`Move down “${board.name}”`}
+        >
+          Move down
+        </button>
+        {!editing && (
+          <button type="button" class="button button--secondary" onClick={() => setEditing(true)} aria-label={`Rename or describe “${board.name}”`}>
+            Rename or describe
+          </button>
+        )}
+        <button
+          type="button"
+          class="button button--secondary"
+          onClick={() =>
+            void patch({ archived: !board.archived_at }, (b) =>
+              b.archived_at ? `“${b.name}” is archived: read-only, and off the members’ list.` : `“${b.name}” is back on the members’ list.`,
+            )
+          }
+          aria-disabled={busy ? 'true' : undefined}
+          aria-label={board.archived_at ? `Bring back “${board.name}”` : `Archive “${board.name}”`}
+        >
+          {board.archived_at ? 'Bring back' : 'Archive'}
+        </button>
+      </div>
+      {!editing && <ErrorSummary error={error} />}
+      {editing && (
+        <form onSubmit={save} noValidate class="form section" aria-label={`Change “${board.name}”`}>
+          <ErrorSummary error={error} />
+          <TextField name={`name-${key}`} label="Name" maxLength={80} value={name} onValue={setName} error={errorFor(error, `name-${key}`)} />
+          <TextArea
+            name={`description-${key}`}
+            label="What it is for (optional)"
+            rows={2}
+            value={description}
+            onValue={setDescription}
+            error={errorFor(error, `description-${key}`)}
+          />
+          <SubmitButton busy={busy} busyText="Saving…">
+            Save changes
+          </SubmitButton>{' '}
+          <button
+            type="button"
+            class="button button--secondary"
+            onClick={() => {
+              setEditing(false);
+              setName(board.name);
+              setDescription(board.description);
+              setError(null);
+            }}
+          >
+            Cancel
+          </button>
+        </form>
+      )}
+    </article>
   );
 }
 
