@@ -11,7 +11,7 @@ use crate::common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Backend, Client, TestApp, application, code, password_of};
+use common::{Backend, Client, TestApp, application, code, password_of, session_cookie};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -34,20 +34,6 @@ fn report_hostile(what: &str) {
         "{what}: hostile inputs tried so far in this process: {}",
         HOSTILE.load(Ordering::Relaxed)
     );
-}
-
-/// Signs in with a fresh cookie-less request and answers the session cookie
-/// (`hearth_session=...`).
-async fn session_cookie(base: &str, login: &str, password: &str) -> String {
-    let resp = reqwest::Client::new()
-        .post(format!("{base}/api/session"))
-        .header("Origin", base)
-        .json(&json!({"login": login, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK, "sign-in of {login}");
-    set_cookie(&resp).expect("a session cookie")
 }
 
 fn set_cookie(resp: &reqwest::Response) -> Option<String> {

@@ -416,27 +416,6 @@ impl Ids {
     }
 }
 
-/// Signs in with a fresh client and answers the bare session cookie (`hearth_session=...`).
-async fn cookie(base: &str, login: &str, password: &str) -> String {
-    let resp = reqwest::Client::new()
-        .post(format!("{base}/api/session"))
-        .header("Origin", base)
-        .json(&json!({"login": login, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK, "sign-in of {login}");
-    resp.headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 struct Actor {
     login: String,
     password: String,
@@ -561,7 +540,7 @@ async fn the_matrix_holds_for_every_documented_operation(app: TestApp) {
     let mut suspended_cookies = Vec::new();
     for _ in 0..secured_ops {
         suspended_cookies.push(
-            cookie(
+            common::session_cookie(
                 &app.base,
                 "matrix_suspended",
                 &password_of("matrix_suspended"),
@@ -590,7 +569,7 @@ async fn the_matrix_holds_for_every_documented_operation(app: TestApp) {
         actors.insert(
             who,
             Actor {
-                cookie: Some(cookie(&app.base, login, &password).await),
+                cookie: Some(common::session_cookie(&app.base, login, &password).await),
                 login: login.to_owned(),
                 password,
             },
@@ -692,7 +671,9 @@ async fn the_matrix_holds_for_every_documented_operation(app: TestApp) {
                     .unwrap()
                     .status();
                 if alive != StatusCode::OK {
-                    actor.cookie = Some(cookie(&app.base, &actor.login, &actor.password).await);
+                    actor.cookie = Some(
+                        common::session_cookie(&app.base, &actor.login, &actor.password).await,
+                    );
                 }
             }
         }

@@ -139,8 +139,13 @@ export function App() {
 
   /** Follows what the server says of the session: nobody, or (signed in elsewhere) another member. */
   function follow(who: Identity | null, was: string) {
-    if (!who) sessionEnded();
-    else if (who.id !== was) {
+    // Ended, whichever way this tab heard first (its socket, another tab, a page coming back
+    // from the cache): the sign-in screen, at its own address, so no member's page stays in
+    // the address bar or in this tab's history.
+    if (!who) {
+      sessionEnded();
+      navigate('/sign-in');
+    } else if (who.id !== was) {
       keepOnlyDraftsOf(who.id);
       setEnded(false);
       setMember(who);

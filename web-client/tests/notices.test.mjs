@@ -189,7 +189,7 @@ describe('notices', () => {
     assert.equal(used.status, 201, JSON.stringify(used.body));
     await page.goto(`/apply?invite=${encodeURIComponent(inv.body.token)}`);
     await page.getByTestId('invite-invalid').waitFor({ timeout: 5000 });
-    assert.match(await page.getByTestId('invite-invalid').innerText(), /already been used, or it has expired/);
+    assert.match(await page.getByTestId('invite-invalid').innerText(), /already been used, it has expired, or it was withdrawn/);
     await checkScreen(page, 'notice-apply-invite-used');
     problems.push(...errors().filter((e) => !/status of 400/.test(e)));
   });
