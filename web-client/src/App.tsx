@@ -144,7 +144,10 @@ export function App() {
     // the address bar or in this tab's history.
     if (!who) {
       sessionEnded();
-      navigate('/sign-in');
+      // Only from a members' page: a page anyone may see (the goodbye after an erasure, the
+      // privacy notice) stays where it is.
+      const here = match(location.pathname)?.route;
+      if (here && here.access !== 'anyone' && here.access !== 'guest') navigate('/sign-in');
     } else if (who.id !== was) {
       keepOnlyDraftsOf(who.id);
       setEnded(false);
