@@ -380,25 +380,34 @@ impl App {
         });
     }
 
+    /// `room`, when it needs a moderator and `member` is staff (the only moves that can open or
+    /// close it); `None` otherwise, or when either is gone.
+    async fn staff_in_moderated_room(
+        &self,
+        room: RoomId,
+        member: MemberId,
+    ) -> Result<Option<hearth_store::records::RoomRecord>> {
+        let who = match self.store.member(member).await {
+            Ok(m) => m,
+            Err(StoreError::NotFound) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if who.role < Role::Moderator {
+            return Ok(None);
+        }
+        match self.store.room(room).await {
+            Ok(r) => Ok(r.needs_moderator.then_some(r)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// After `member` arrived in `room` here: announces the room open if it needs a moderator
     /// and they are the only one there now (so it was closed a moment ago).
     async fn room_arrival(&self, room: RoomId, member: MemberId) -> Result<()> {
-        let arriving = match self.store.member(member).await {
-            Ok(m) => m,
-            Err(StoreError::NotFound) => return Ok(()),
-            Err(e) => return Err(e.into()),
-        };
-        if arriving.role < Role::Moderator {
+        let Some(room) = self.staff_in_moderated_room(room, member).await? else {
             return Ok(());
-        }
-        let room = match self.store.room(room).await {
-            Ok(r) => r,
-            Err(StoreError::NotFound) => return Ok(()),
-            Err(e) => return Err(e.into()),
         };
-        if !room.needs_moderator {
-            return Ok(());
-        }
         // With Redis, this instance's presence is shared first, so the count below sees it.
         if let Err(e) = self.bus.share_presence(self.now().timestamp()).await {
             tracing::debug!(error = %e, "could not share presence before checking a room");
@@ -431,22 +440,9 @@ impl App {
     /// After `member` left `room` here: announces the room closed if that was its last
     /// moderator.
     async fn room_departure(&self, room: RoomId, member: MemberId) -> Result<()> {
-        let leaver = match self.store.member(member).await {
-            Ok(m) => m,
-            Err(StoreError::NotFound) => return Ok(()),
-            Err(e) => return Err(e.into()),
-        };
-        if leaver.role < Role::Moderator {
+        let Some(room) = self.staff_in_moderated_room(room, member).await? else {
             return Ok(());
-        }
-        let room = match self.store.room(room).await {
-            Ok(r) => r,
-            Err(StoreError::NotFound) => return Ok(()),
-            Err(e) => return Err(e.into()),
         };
-        if !room.needs_moderator {
-            return Ok(());
-        }
         // With Redis, what this instance shared of its presence is updated first, so the
         // moderator who just left is not still counted from it.
         if let Err(e) = self.bus.share_presence(self.now().timestamp()).await {
