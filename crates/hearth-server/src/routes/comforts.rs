@@ -275,14 +275,15 @@ async fn add_reaction(
     Path(p): Path<ReactionPath>,
 ) -> Result<Json<ReactionsAnswer>> {
     let post = reaction_path(&p)?;
-    let r = crate::routes::content::member_limited(
-        &state,
-        &who,
-        Limit::Reactions,
-        state.app.react(&who, post, &p.kind, true),
-        |_| true,
-    )
-    .await?;
+    let r = state
+        .app
+        .member_limited(
+            &who,
+            Limit::Reactions,
+            state.app.react(&who, post, &p.kind, true),
+            |_| true,
+        )
+        .await?;
     Ok(Json(ReactionsAnswer {
         reactions: ReactionsView::from(&r),
     }))
@@ -309,14 +310,15 @@ async fn remove_reaction(
     Path(p): Path<ReactionPath>,
 ) -> Result<Json<ReactionsAnswer>> {
     let post = reaction_path(&p)?;
-    let r = crate::routes::content::member_limited(
-        &state,
-        &who,
-        Limit::Reactions,
-        state.app.react(&who, post, &p.kind, false),
-        |_| true,
-    )
-    .await?;
+    let r = state
+        .app
+        .member_limited(
+            &who,
+            Limit::Reactions,
+            state.app.react(&who, post, &p.kind, false),
+            |_| true,
+        )
+        .await?;
     Ok(Json(ReactionsAnswer {
         reactions: ReactionsView::from(&r),
     }))

@@ -94,17 +94,6 @@ struct PageQuery {
     limit: Option<u64>,
 }
 
-/// Runs a member's action under a per-member `limit` ([`hearth_app::App::member_limited`]).
-pub(crate) async fn member_limited<T>(
-    state: &AppState,
-    who: &hearth_app::Identity,
-    limit: Limit,
-    action: impl std::future::Future<Output = hearth_app::Result<T>>,
-    counts: impl FnOnce(&T) -> bool,
-) -> Result<T> {
-    Ok(state.app.member_limited(who, limit, action, counts).await?)
-}
-
 /// What the `Idempotency-Key` header is for, in the API document.
 const IDEMPOTENCY_KEY_DOC: &str = "A UUID the client picks for this one send and sends again with \
 any retry of it (after a dropped connection or a 503). A retry finds what the first send stored \
@@ -212,21 +201,22 @@ async fn create_thread(
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(b): ApiJson<NewThreadBody>,
 ) -> Result<(StatusCode, [(&'static str, &'static str); 1], Json<Value>)> {
-    let (thread, post, moderation, sent) = member_limited(
-        &state,
-        &who,
-        Limit::Posts,
-        state.app.create_thread(
+    let (thread, post, moderation, sent) = state
+        .app
+        .member_limited(
             &who,
-            board,
-            &b.title,
-            &b.body,
-            b.content_warning.as_deref(),
-            key,
-        ),
-        |(_, _, _, sent)| *sent == hearth_app::Sent::New,
-    )
-    .await?;
+            Limit::Posts,
+            state.app.create_thread(
+                &who,
+                board,
+                &b.title,
+                &b.body,
+                b.content_warning.as_deref(),
+                key,
+            ),
+            |(_, _, _, sent)| *sent == hearth_app::Sent::New,
+        )
+        .await?;
     Ok((
         StatusCode::CREATED,
         replayed_header(sent),
@@ -339,16 +329,17 @@ async fn create_post(
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(b): ApiJson<PostBody>,
 ) -> Result<(StatusCode, [(&'static str, &'static str); 1], Json<Value>)> {
-    let (post, moderation, sent) = member_limited(
-        &state,
-        &who,
-        Limit::Posts,
-        state
-            .app
-            .reply(&who, id, &b.body, b.content_warning.as_deref(), key),
-        |(_, _, sent)| *sent == hearth_app::Sent::New,
-    )
-    .await?;
+    let (post, moderation, sent) = state
+        .app
+        .member_limited(
+            &who,
+            Limit::Posts,
+            state
+                .app
+                .reply(&who, id, &b.body, b.content_warning.as_deref(), key),
+            |(_, _, sent)| *sent == hearth_app::Sent::New,
+        )
+        .await?;
     Ok((
         StatusCode::CREATED,
         replayed_header(sent),
@@ -375,16 +366,17 @@ async fn edit_post(
     IdPath(id): IdPath<PostId>,
     ApiJson(b): ApiJson<PostBody>,
 ) -> Result<Json<Value>> {
-    let (post, moderation) = member_limited(
-        &state,
-        &who,
-        Limit::Edits,
-        state
-            .app
-            .edit_post(&who, id, &b.body, b.content_warning.as_deref()),
-        |_| true,
-    )
-    .await?;
+    let (post, moderation) = state
+        .app
+        .member_limited(
+            &who,
+            Limit::Edits,
+            state
+                .app
+                .edit_post(&who, id, &b.body, b.content_warning.as_deref()),
+            |_| true,
+        )
+        .await?;
     let reactions = state
         .app
         .reactions_for(&who, std::slice::from_ref(&post))
@@ -444,16 +436,17 @@ async fn report_post(
     IdPath(id): IdPath<PostId>,
     ApiJson(b): ApiJson<ReportBody>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let signpost = member_limited(
-        &state,
-        &who,
-        Limit::Reports,
-        state
-            .app
-            .report_post(&who, id, &b.reason, b.note.as_deref()),
-        |_| true,
-    )
-    .await?;
+    let signpost = state
+        .app
+        .member_limited(
+            &who,
+            Limit::Reports,
+            state
+                .app
+                .report_post(&who, id, &b.reason, b.note.as_deref()),
+            |_| true,
+        )
+        .await?;
     let mut message = "Thank you. The moderators will look at this post. Its author will not be \
                        told who reported it."
         .to_owned();

@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 use crate::error::Result;
 use crate::extract::{ApiJson, ApiQuery, Member, Moderator};
 use crate::routes::IdPath;
-use crate::routes::content::member_limited;
 use crate::routes::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, RateLimited, TooLarge,
     UnsupportedMediaType,
@@ -125,14 +124,15 @@ async fn mention_suggestions(
     Member(who): Member,
     ApiQuery(p): ApiQuery<MentionParams>,
 ) -> Result<Json<MentionAnswer>> {
-    let handles = member_limited(
-        &state,
-        &who,
-        Limit::MentionLookups,
-        state.app.mention_suggestions(&who, &p.prefix),
-        |_| true,
-    )
-    .await?;
+    let handles = state
+        .app
+        .member_limited(
+            &who,
+            Limit::MentionLookups,
+            state.app.mention_suggestions(&who, &p.prefix),
+            |_| true,
+        )
+        .await?;
     Ok(Json(MentionAnswer { handles }))
 }
 
@@ -212,14 +212,15 @@ async fn report_message(
     IdPath(id): IdPath<MessageId>,
     ApiJson(b): ApiJson<MessageReportBody>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    member_limited(
-        &state,
-        &who,
-        Limit::Reports,
-        state.app.report_message(&who, id, &b.reason),
-        |_| true,
-    )
-    .await?;
+    state
+        .app
+        .member_limited(
+            &who,
+            Limit::Reports,
+            state.app.report_message(&who, id, &b.reason),
+            |_| true,
+        )
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({

@@ -64,16 +64,17 @@ async fn raise_concern(
     IdPath(id): IdPath<PostId>,
     ApiJson(body): ApiJson<ConcernBody>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let signpost = crate::routes::content::member_limited(
-        &state,
-        &who,
-        Limit::Concerns,
-        state
-            .app
-            .raise_concern(&who, id, &body.category, body.note.as_deref()),
-        |_| true,
-    )
-    .await?;
+    let signpost = state
+        .app
+        .member_limited(
+            &who,
+            Limit::Concerns,
+            state
+                .app
+                .raise_concern(&who, id, &body.category, body.note.as_deref()),
+            |_| true,
+        )
+        .await?;
     let mut message = "Thank you. The group's safeguarding leads will look at this. If someone \
                        is in danger now, call 999."
         .to_owned();
