@@ -177,6 +177,8 @@ function open(): void {
     return;
   }
   ws = socket;
+  // Whose socket this is: a sanction that closes it is theirs, even once the app has let it go.
+  const whose = owner;
   socket.onopen = () => {
     attempts = 0;
     const reconnected = everOpen;
@@ -189,14 +191,22 @@ function open(): void {
   };
   socket.onmessage = (m) => receive(m.data);
   socket.onclose = (e) => {
-    if (ws !== socket) return;
+    const sanction = e.code === CLOSE_POLICY ? sanctionFrom(e.reason) : null;
+    if (ws !== socket) {
+      // Let go already: the app heard the session had ended (a 401 from a request that
+      // crossed the server's close) before this close said why. The member still sees why, on
+      // this tab, unless someone else has signed in on it since.
+      if (sanction && whose !== null && (owner === null || owner === whose)) {
+        for (const l of sanctionListeners) l(sanction);
+      }
+      return;
+    }
     ws = null;
     window.clearInterval(pingTimer);
     confirmed.clear();
     notifyConfirmed();
     // Pings sent on this socket will never be answered: forget them.
     pongWaiters.length = 0;
-    const sanction = e.code === CLOSE_POLICY ? sanctionFrom(e.reason) : null;
     if (!wanted) setState('idle');
     else if (sanction) {
       // Suspended or closed: there is nothing to reconnect to; the app says why.

@@ -126,6 +126,41 @@ describe('notices', () => {
     page.collect();
   });
 
+  test('a suspended tab says so even when a 401 reaches it before its socket’s close', async () => {
+    // The race seen in CI: the suspension is stored (every request of the member answers 401
+    // from then on) and the server then closes the member's sockets with the reason. A request
+    // that crosses the close ends the session in the app first, and the app lets its socket go;
+    // the close that follows still says why, and the tab must show it.
+    const member = await makeMember(server, admin.cookie, 'late_close');
+    const page = await pageFor(member);
+    await page.routeWebSocket('**/api/ws', (ws) => {
+      const upstream = ws.connectToServer();
+      // The page closing its side waits for the server's close, as a real socket does.
+      ws.onClose(() => {});
+      upstream.onClose(async (code, reason) => {
+        // The session ended as far as the app knows (as after a 401), and only then does the
+        // server's close reach the page.
+        await page.evaluate(() => window.dispatchEvent(new Event('hearth:session-ended'))).catch(() => {});
+        await page.waitForTimeout(200);
+        ws.close({ code, reason });
+      });
+    });
+    await page.goto(`/threads/${threadId}`);
+    await page.locator('[data-testid="posts"][data-live="on"]').waitFor();
+    const suspended = await apiCall(
+      server.origin,
+      'POST',
+      `/api/mod/members/${member.member.id}/suspend`,
+      { hours: 24, reason: 'A pause.' },
+      admin.cookie,
+    );
+    assert.equal(suspended.status, 200, JSON.stringify(suspended.body));
+    const notice = page.getByTestId('account-suspended');
+    await notice.waitFor({ timeout: 5000 });
+    assert.match(await notice.innerText(), /Your account is suspended/);
+    page.collect();
+  });
+
   test('a moderator leaves a room that needs one; the member sees it close at once', async () => {
     const room = await apiCall(server.origin, 'POST', '/api/admin/rooms', { name: 'Supported hour', needs_moderator: true, new_member_slow_mode_seconds: 0 }, admin.cookie);
     assert.equal(room.status, 201, JSON.stringify(room.body));

@@ -292,8 +292,10 @@ impl App {
             other => other?,
         };
         if member.standing != Standing::Active {
-            let ended = self.store.delete_member_sessions(id, None).await?;
-            tracing::info!(member = %id, ended, "sessions ended by sanction");
+            // The sockets close first, saying why, then the sessions go (the account stopped
+            // being active when the change was stored, so its sessions already answer 401: a
+            // tab may hear that before its socket's close, and the client keeps listening for
+            // the reason; see web-client/src/socket.ts).
             // The member's open tabs show why they were closed, and stop reconnecting: the close
             // says the standing and until when (machine-readable, well inside a close frame's
             // 123 bytes). The moderators' words stay behind the password, as at sign-in: they
@@ -307,6 +309,8 @@ impl App {
                 _ => "banned".to_owned(),
             };
             self.disconnect_member(id, &why).await;
+            let ended = self.store.delete_member_sessions(id, None).await?;
+            tracing::info!(member = %id, ended, "sessions ended by sanction");
         }
         let (action, why) = match (to, until) {
             (Standing::Suspended, Some(until)) => (
