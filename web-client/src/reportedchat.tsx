@@ -8,68 +8,22 @@
 
 import { useState } from 'preact/hooks';
 
-import { api, ApiError, sentence } from './api';
+import { api, ApiError } from './api';
 import { ErrorSummary, SubmitButton, TextArea, When, asApiError, errorFor } from './components';
-import { REPORT_REASONS, reportReason } from './words';
+import { ReportForm } from './report';
+import { reportReason } from './words';
 
-/** "Report" under a chat message: a disclosure with the reasons. */
+/** "Report" under a chat message. */
 export function ReportMessage(props: { id: string; author: string | null }) {
-  const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [done, setDone] = useState('');
-  const id = `report-message-${props.id}`;
-
-  async function submit(e: Event) {
-    e.preventDefault();
-    if (busy) return;
-    if (!reason) {
-      setError(new ApiError(400, 'invalid', 'choose what is wrong with the message', `${id}-reason`));
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      const a = await api<{ message: string }>('POST', `/api/messages/${props.id}/reports`, { reason });
-      setDone(a.message);
-    } catch (err) {
-      const a = asApiError(err);
-      setError(a.field ? new ApiError(a.status, a.code, a.message, `${id}-${a.field}`) : a);
-    } finally {
-      setBusy(false);
-    }
-  }
-
   return (
-    <details class="disclosure disclosure--inline chat__report" data-testid="report-message">
-      <summary>
-        <span>Report</span>
-        <span class="visually-hidden"> the message by {props.author ?? 'a former member'}</span>
-      </summary>
-      {done ? (
-        <p role="status" class="notice notice--success">
-          {sentence(done)}
-        </p>
-      ) : (
-        <form onSubmit={submit} noValidate>
-          <ErrorSummary error={error} />
-          <fieldset class={`field${errorFor(error, `${id}-reason`) ? ' field--error' : ''}`} id={`field-${id}-reason`} tabIndex={-1}>
-            <legend>What is wrong with it?</legend>
-            {errorFor(error, `${id}-reason`) && <p class="field-error">{errorFor(error, `${id}-reason`)}</p>}
-            {REPORT_REASONS.map(({ code: value, choice: label }) => (
-              <div class="radio-row" key={value}>
-                <input type="radio" id={`${id}-${value}`} name={`${id}-reason`} value={value} checked={reason === value} onChange={() => setReason(value)} />
-                <label for={`${id}-${value}`}>{label}</label>
-              </div>
-            ))}
-          </fieldset>
-          <p class="hint">The author is not told who reported their message.</p>
-          <SubmitButton busy={busy} kind="secondary">
-            Send report
-          </SubmitButton>
-        </form>
-      )}
-    </details>
+    <ReportForm
+      what="message"
+      url={`/api/messages/${props.id}/reports`}
+      idPrefix={`report-message-${props.id}`}
+      author={props.author}
+      class="chat__report"
+      testId="report-message"
+    />
   );
 }
 
