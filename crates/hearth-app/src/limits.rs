@@ -1145,6 +1145,63 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_slow_down_doubles_up_to_its_cap() {
+        let i = Duration::from_secs(45);
+        let max = Duration::from_secs(3600);
+        let waits: Vec<u64> = (0..8)
+            .map(|level| (i + slow_down_extra(i, level, max)).as_secs())
+            .collect();
+        assert_eq!(waits, [45, 90, 180, 360, 720, 1440, 2880, 3600]);
+        assert_eq!(slow_down_extra(i, u32::MAX, max), max - i, "never overflows");
+        assert_eq!(slow_down_extra(max * 2, 3, max), Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn memory_store_slows_down_past_the_burst_and_forgets() {
+        let (clock, offset) = clock();
+        let config = LimitsConfig {
+            signin_failures_per_account: rate(2, 20),
+            ..LimitsConfig::default()
+        };
+        let store = MemoryLimits::new(&config, clock);
+        let max = Duration::from_secs(60);
+        let limit = Limit::SignInAccount;
+        let wait = |w: Option<Option<Duration>>| w.flatten().map(|d| d.as_millis());
+        // Within the burst a slow-down changes nothing.
+        assert_eq!(store.take(limit, "k").await.ok(), Some(None));
+        store.slow_down(limit, "k", max).await.ok();
+        assert_eq!(store.take(limit, "k").await.ok(), Some(None));
+        store.slow_down(limit, "k", max).await.ok();
+        // Then the waits are 10 s, 20 s, 40 s, 60 s (the cap), 60 s.
+        let mut waits = Vec::new();
+        for _ in 0..5 {
+            let w = wait(store.take(limit, "k").await.ok());
+            waits.push(w);
+            let ms = i64::try_from(w.unwrap_or(0)).unwrap_or(0);
+            offset.fetch_add(ms, Ordering::SeqCst);
+            assert_eq!(store.take(limit, "k").await.ok(), Some(None));
+            store.slow_down(limit, "k", max).await.ok();
+        }
+        assert_eq!(
+            waits,
+            [Some(10_000), Some(20_000), Some(40_000), Some(60_000), Some(60_000)]
+        );
+        // Forgetting starts afresh.
+        store.forget(limit, "k").await.ok();
+        assert_eq!(store.take(limit, "k").await.ok(), Some(None));
+        assert_eq!(store.take(limit, "k").await.ok(), Some(None));
+        store.slow_down(limit, "k", max).await.ok();
+        assert_eq!(wait(store.take(limit, "k").await.ok()), Some(10_000));
+        // So does leaving it alone until it has fully refilled.
+        offset.fetch_add(200_000, Ordering::SeqCst);
+        for _ in 0..2 {
+            assert_eq!(store.take(limit, "k").await.ok(), Some(None));
+            store.slow_down(limit, "k", max).await.ok();
+        }
+        assert_eq!(wait(store.take(limit, "k").await.ok()), Some(10_000));
+    }
+
     #[tokio::test]
     async fn memory_store_counts_gives_back_and_refills_by_the_app_clock() {
         let (clock, offset) = clock();
