@@ -231,7 +231,10 @@ async fn an_invite_is_used_up_the_same_whoever_owns_the_email(app: TestApp) {
     assert!(fresh[2].starts_with("200"), "{fresh:#?}");
     assert!(fresh[4].contains("invite_invalid"), "used up: {fresh:#?}");
     // Every step answers the same, the account's own email and signing in by it included.
-    assert_eq!(fresh, member, "an invite with an email in use answers differently");
+    assert_eq!(
+        fresh, member,
+        "an invite with an email in use answers differently"
+    );
     let c = app.client();
     c.sign_in(&email_of("known_person"), &password_of("invited_member"))
         .await;
@@ -449,7 +452,10 @@ async fn an_invitee_with_an_address_in_use_is_served_like_any_other(backend: com
         let c = app.client();
         c.sign_in(email, &new_password).await;
         let (_, me) = c.get("/api/me").await;
-        reached.push((me["member"]["handle"].as_str().unwrap().to_owned(), new_password));
+        reached.push((
+            me["member"]["handle"].as_str().unwrap().to_owned(),
+            new_password,
+        ));
     }
     assert_eq!(reached[0].0, "invited_fresh");
     let mut handles: Vec<&str> = reached[1..].iter().map(|(h, _)| h.as_str()).collect();
@@ -466,9 +472,7 @@ async fn an_invitee_with_an_address_in_use_is_served_like_any_other(backend: com
             .unwrap()
     };
     let invitee = app.client();
-    invitee
-        .sign_in(&in_use, &password("invited_member"))
-        .await;
+    invitee.sign_in(&in_use, &password("invited_member")).await;
     let (status, body) = Client::send(
         invitee
             .request(Method::DELETE, "/api/me")

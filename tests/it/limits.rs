@@ -140,7 +140,8 @@ async fn a_stranger_cannot_keep_a_member_out(app: TestApp) {
         StatusCode::OK,
         "a member 'locked' by a stranger's failures from elsewhere still signs in: {body}"
     );
-    let (status, _, body) = sign_in_from(&travelling, "guarded_member", &password, "192.0.2.77").await;
+    let (status, _, body) =
+        sign_in_from(&travelling, "guarded_member", &password, "192.0.2.77").await;
     assert_eq!(status, StatusCode::OK, "after a sign-in at home: {body}");
 
     // Slowed down again by more guesses, the member at another new address gets in through
@@ -296,11 +297,15 @@ async fn an_invitee_sharing_an_address_cannot_guess_its_owner_past_the_limit(app
                 if got.0 == StatusCode::TOO_MANY_REQUESTS {
                     break 'guessing Some(got);
                 }
-                assert_eq!(got.0, StatusCode::UNAUTHORIZED, "round {round}: {:?}", got.2);
+                assert_eq!(
+                    got.0,
+                    StatusCode::UNAUTHORIZED,
+                    "round {round}: {:?}",
+                    got.2
+                );
                 guesses += 1;
             }
-            let got =
-                sign_in_from(&sharer, &shared, &password_of("address_sharer"), theirs).await;
+            let got = sign_in_from(&sharer, &shared, &password_of("address_sharer"), theirs).await;
             if got.0 == StatusCode::TOO_MANY_REQUESTS {
                 // By the shared address the invitee meets the owner's slow-down (documented).
                 break 'guessing Some(got);
@@ -311,7 +316,11 @@ async fn an_invitee_sharing_an_address_cannot_guess_its_owner_past_the_limit(app
         None
     };
     let got = limited.expect("the guesses were never limited");
-    assert_limited(&got, 900, "guessing the owner's password by the shared address");
+    assert_limited(
+        &got,
+        900,
+        "guessing the owner's password by the shared address",
+    );
     assert_eq!(guesses, 6, "stopped at the account's threshold");
     let got = sign_in_from(&sharer, &shared, "is-this-the-owners", theirs).await;
     assert_limited(&got, 900, "and stays stopped");
@@ -325,8 +334,7 @@ async fn an_invitee_sharing_an_address_cannot_guess_its_owner_past_the_limit(app
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // The member is not kept out at home.
-    let (status, _, body) =
-        sign_in_from(&app.client(), &shared, &owner_password, home).await;
+    let (status, _, body) = sign_in_from(&app.client(), &shared, &owner_password, home).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["member"]["handle"], "address_owner", "{body}");
 }

@@ -1153,7 +1153,11 @@ mod tests {
             .map(|level| (i + slow_down_extra(i, level, max)).as_secs())
             .collect();
         assert_eq!(waits, [45, 90, 180, 360, 720, 1440, 2880, 3600]);
-        assert_eq!(slow_down_extra(i, u32::MAX, max), max - i, "never overflows");
+        assert_eq!(
+            slow_down_extra(i, u32::MAX, max),
+            max - i,
+            "never overflows"
+        );
         assert_eq!(slow_down_extra(max * 2, 3, max), Duration::ZERO);
     }
 
@@ -1185,7 +1189,13 @@ mod tests {
         }
         assert_eq!(
             waits,
-            [Some(10_000), Some(20_000), Some(40_000), Some(60_000), Some(60_000)]
+            [
+                Some(10_000),
+                Some(20_000),
+                Some(40_000),
+                Some(60_000),
+                Some(60_000)
+            ]
         );
         // Forgetting starts afresh.
         store.forget(limit, "k").await.ok();
