@@ -88,7 +88,11 @@ async fn probe(app: &TestApp, handle: &str, email: &str, invite: Option<&str>) -
     }
     steps
         .into_iter()
-        .map(|(s, h, b)| format!("{s}\n{h}\n{b}").replace(handle, "<handle>"))
+        .map(|(s, h, b)| {
+            format!("{s}\n{h}\n{b}")
+                .replace(handle, "<handle>")
+                .replace(email, "<email>")
+        })
         .collect()
 }
 
@@ -224,31 +228,25 @@ async fn an_invite_is_used_up_the_same_whoever_owns_the_email(app: TestApp) {
     .await;
     assert!(fresh[0].starts_with("201"), "{fresh:#?}");
     assert!(fresh[1].starts_with("200"), "{fresh:#?}");
+    assert!(fresh[2].starts_with("200"), "{fresh:#?}");
     assert!(fresh[4].contains("invite_invalid"), "used up: {fresh:#?}");
-    // Apart from the account's own email (the invitee's account has none: the one bit an invite
-    // can test, documented in the README) and signing in by that email (which reaches the
-    // member's account, not the invitee's), every step answers the same.
-    for step in [0, 3, 4] {
-        assert_eq!(fresh[step], member[step], "step {step} differs");
-    }
+    // Every step answers the same, the account's own email and signing in by it included.
     assert_eq!(
-        fresh[1].replace("\"invitee@example.org\"", "null"),
-        member[1],
-        "signing in by the handle differs by more than the email"
+        fresh, member,
+        "an invite with an email in use answers differently"
     );
-    assert!(
-        fresh[2].starts_with("200") && member[2].starts_with("401"),
-        "{fresh:#?} {member:#?}"
-    );
-    // The member keeps their email; the invitee's account has none, which the admins are told.
     let c = app.client();
-    c.sign_in("invited_member", &password_of("invited_member"))
+    c.sign_in(&email_of("known_person"), &password_of("invited_member"))
         .await;
     let (_, me) = c.get("/api/me").await;
-    assert_eq!(me["member"]["email"], Value::Null, "{me}");
-    app.client()
-        .sign_in(&email_of("known_person"), &password_of("known_person"))
+    assert_eq!(me["member"]["handle"], "invited_member", "{me}");
+    assert_eq!(me["member"]["email"], email_of("known_person"), "{me}");
+    // The member keeps their email and their account.
+    let c = app.client();
+    c.sign_in(&email_of("known_person"), &password_of("known_person"))
         .await;
+    let (_, me) = c.get("/api/me").await;
+    assert_eq!(me["member"]["handle"], "known_person", "{me}");
     let (_, audit) = admin.get("/api/mod/audit").await;
     assert!(
         audit.to_string().contains("already in use"),
@@ -302,4 +300,205 @@ async fn the_address_owner_is_told_discreetly() {
         mails.push(body.replace(&email, "<to>"));
     }
     assert_eq!(mails[0], mails[1], "the notice says the same to everyone");
+}
+
+/// Every message the test SMTP server receives until it has been quiet for a while.
+fn mails(smtp: &Smtp) -> Vec<String> {
+    let mut got = Vec::new();
+    while let Some(mail) = smtp.next_message(Duration::from_millis(1500)) {
+        got.push(mail);
+    }
+    got
+}
+
+/// The reset link in a reset email (quoted-printable undone), as its token.
+fn reset_token(mail: &str) -> String {
+    let decoded = mail.replace("=\n", "").replace("=3D", "=");
+    decoded
+        .split_whitespace()
+        .find_map(|w| w.split("/reset?token=").nth(1))
+        .unwrap_or_else(|| panic!("no link in {mail}"))
+        .trim()
+        .to_owned()
+}
+
+/// `GET /api/me` with what differs between any two accounts (id, time joined) and the account's
+/// own handle and email replaced, so that two accounts' pages compare by shape and content.
+async fn own_page(c: &Client, handle: &str, email: &str) -> Value {
+    let (status, mut me) = c.get("/api/me").await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["member"]["handle"], handle, "{me}");
+    assert_eq!(me["member"]["email"], email, "their own email: {me}");
+    for key in ["id", "joined_at", "handle", "email"] {
+        me["member"][key] = json!("<varies>");
+    }
+    me
+}
+
+/// Issue 13, the invite variant: an invitee whose address already belongs to another account
+/// sees the same as one with a new address (their email on their own page and in their export,
+/// sign-in with it and their own password, a reset email at it), and neither invitee nor member
+/// can reach the other's account with their own password.
+async fn an_invitee_with_an_address_in_use_is_served_like_any_other(backend: common::Backend) {
+    let smtp = Smtp::start();
+    let port = smtp.port;
+    let Some(app) = TestApp::spawn_with(backend, move |c| {
+        c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))
+    })
+    .await
+    else {
+        return;
+    };
+    let admin = app.admin().await;
+    app.member(&admin, "known_person").await;
+    let in_use = email_of("known_person");
+    let invitees = [
+        ("invited_fresh", "invitee@example.org".to_owned()),
+        ("invited_member", in_use.clone()),
+    ];
+    for (handle, email) in &invitees {
+        let (status, body) = admin
+            .post("/api/admin/invites", json!({"confirm_adult": true}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let mut apply = application(handle, "1988-08-08");
+        apply["email"] = json!(email);
+        apply["invite"] = body["token"].clone();
+        apply["statement"] = json!("");
+        let (status, body) = app.client().post("/api/applications", apply).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    // The application notices are not what this test reads.
+    mails(&smtp);
+
+    // The same own page, with their own email; the same export; sign-in by the email.
+    let mut pages = Vec::new();
+    for (handle, email) in &invitees {
+        let c = app.client();
+        c.sign_in(email, &password_of(handle)).await;
+        pages.push(own_page(&c, handle, email).await);
+        let (status, export) = c.get("/api/me/export").await;
+        assert_eq!(status, StatusCode::OK, "{export}");
+        assert_eq!(export["account"]["email"], json!(email), "{export}");
+        // The address in use is `known_person@example.org`; nothing else of that account.
+        assert!(
+            !export
+                .to_string()
+                .replace(&in_use, "<email>")
+                .contains("known_person"),
+            "nothing of the other account: {export}"
+        );
+    }
+    assert_eq!(pages[0], pages[1], "the invitees' own pages differ");
+
+    // Neither can reach the other's account: each password opens only its own.
+    let member = app.client();
+    member.sign_in(&in_use, &password_of("known_person")).await;
+    own_page(&member, "known_person", &in_use).await;
+    for (login, password) in [
+        ("known_person", password_of("invited_member")),
+        ("invited_member", password_of("known_person")),
+    ] {
+        let (status, body) = app
+            .client()
+            .post(
+                "/api/session",
+                json!({"login": login, "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{login}: {body}");
+    }
+
+    // A reset request answers the same, and sends the invitee's link to the address given: for
+    // the address in use, one for each account (its owner already controls the member's).
+    let mut answers = Vec::new();
+    for (_, email) in &invitees {
+        answers.push(
+            app.client()
+                .post("/api/password-reset", json!({"email": email}))
+                .await,
+        );
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0, StatusCode::ACCEPTED, "{:?}", answers[0]);
+    let sent = mails(&smtp);
+    let to = |email: &str| -> Vec<String> {
+        sent.iter()
+            .filter(|m| m.contains(&format!("To: {email}")))
+            .map(|m| reset_token(m))
+            .collect()
+    };
+    let fresh_links = to("invitee@example.org");
+    let in_use_links = to(&in_use);
+    assert_eq!(fresh_links.len(), 1, "{sent:#?}");
+    assert_eq!(in_use_links.len(), 2, "one link per account: {sent:#?}");
+    // Each link resets exactly one account, found again by the address and the new password.
+    let mut reached = Vec::new();
+    for (i, token) in fresh_links.iter().chain(&in_use_links).enumerate() {
+        let new_password = format!("a-new-password-{i}-long");
+        let (status, body) = app
+            .client()
+            .post(
+                &format!("/api/password-reset/{token}"),
+                json!({"new_password": new_password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let email = if i == 0 {
+            "invitee@example.org"
+        } else {
+            in_use.as_str()
+        };
+        let c = app.client();
+        c.sign_in(email, &new_password).await;
+        let (_, me) = c.get("/api/me").await;
+        reached.push((
+            me["member"]["handle"].as_str().unwrap().to_owned(),
+            new_password,
+        ));
+    }
+    assert_eq!(reached[0].0, "invited_fresh");
+    let mut handles: Vec<&str> = reached[1..].iter().map(|(h, _)| h.as_str()).collect();
+    handles.sort();
+    assert_eq!(handles, ["invited_member", "known_person"]);
+
+    // The invitee erases their account: the shared address goes with it, and the member's
+    // account is untouched.
+    let password = |handle: &str| {
+        reached
+            .iter()
+            .find(|(h, _)| h == handle)
+            .map(|(_, p)| p.clone())
+            .unwrap()
+    };
+    let invitee = app.client();
+    invitee.sign_in(&in_use, &password("invited_member")).await;
+    let (status, body) = Client::send(
+        invitee
+            .request(Method::DELETE, "/api/me")
+            .json(&json!({"password": password("invited_member"), "posts": "delete"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = app
+        .client()
+        .post(
+            "/api/session",
+            json!({"login": in_use, "password": password("invited_member")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let member = app.client();
+    member.sign_in(&in_use, &password("known_person")).await;
+    own_page(&member, "known_person", &in_use).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitee_with_an_address_in_use_sqlite() {
+    an_invitee_with_an_address_in_use_is_served_like_any_other(common::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitee_with_an_address_in_use_postgres() {
+    an_invitee_with_an_address_in_use_is_served_like_any_other(common::Backend::Postgres).await;
 }

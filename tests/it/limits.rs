@@ -116,10 +116,6 @@ async fn a_stranger_cannot_keep_a_member_out(app: TestApp) {
         900,
         "even the right password from the stranger's address",
     );
-    // The member, at home, is not affected.
-    let (status, _, body) = sign_in_from(&member, "guarded_member", &password, home).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-
     // More guesses from other addresses pass the account's threshold: it slows down...
     for i in 0..3 {
         let (status, _, body) =
@@ -128,14 +124,7 @@ async fn a_stranger_cannot_keep_a_member_out(app: TestApp) {
     }
     let got = sign_in_from(&stranger, "guarded_member", "wrong-guess-3", "203.0.113.3").await;
     assert_limited(&got, 900, "a guess past the account's threshold");
-    // ... but never at the member's own address: they still sign in.
-    let (status, _, body) = sign_in_from(&member, "guarded_member", &password, home).await;
-    assert_eq!(
-        status,
-        StatusCode::OK,
-        "a member 'locked' by a stranger's failures from elsewhere still signs in: {body}"
-    );
-    // From a new address the member is slowed down too, and the reset path gets them in.
+    // ... at the member's new addresses too ...
     let travelling = app.client();
     let got = sign_in_from(&travelling, "guarded_member", &password, "192.0.2.77").await;
     assert_limited(
@@ -143,6 +132,30 @@ async fn a_stranger_cannot_keep_a_member_out(app: TestApp) {
         900,
         "the member at a new address while the account is slowed",
     );
+    // ... but never at the member's own address: they still sign in, and that starts the
+    // account afresh, so they sign in from the new address as well.
+    let (status, _, body) = sign_in_from(&member, "guarded_member", &password, home).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a member 'locked' by a stranger's failures from elsewhere still signs in: {body}"
+    );
+    let (status, _, body) =
+        sign_in_from(&travelling, "guarded_member", &password, "192.0.2.77").await;
+    assert_eq!(status, StatusCode::OK, "after a sign-in at home: {body}");
+
+    // Slowed down again by more guesses, the member at another new address gets in through
+    // the reset path.
+    for (i, address) in ["203.0.113.4", "203.0.113.5"].into_iter().enumerate() {
+        for j in 0..3 {
+            let (status, _, body) =
+                sign_in_from(&stranger, "guarded_member", "wrong-guess-5", address).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "guess {i}.{j}: {body}");
+        }
+    }
+    let travelling = app.client();
+    let got = sign_in_from(&travelling, "guarded_member", &password, "192.0.2.78").await;
+    assert_limited(&got, 900, "slowed down again");
     let (status, members) = admin.get("/api/admin/members").await;
     assert_eq!(status, StatusCode::OK, "{members}");
     let id = members["members"]
@@ -176,7 +189,7 @@ async fn a_stranger_cannot_keep_a_member_out(app: TestApp) {
         &travelling,
         "guarded_member",
         "a-brand-new-password-7",
-        "192.0.2.77",
+        "192.0.2.78",
     )
     .await;
     assert_eq!(
@@ -190,6 +203,140 @@ async fn a_stranger_cannot_keep_a_member_out(app: TestApp) {
     let (status, _, body) =
         sign_in_from(&stranger, "guarded_member", "wrong-guess-4", "203.0.113.1").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+}
+
+fn progressive_limits(c: &mut Config) {
+    c.trust_forwarded_for = true;
+    c.limits.signin_failures_per_pair = rate("100/15m");
+    c.limits.signin_failures_per_account = rate("3/15m");
+    c.limits.signin_failures_per_address = rate("1000/15m");
+}
+
+/// Past the per-account threshold each further wrong password (from addresses the account has
+/// not signed in from) doubles the wait, up to an hour; the member still signs in from their
+/// own address, which starts the account afresh.
+async fn each_wrong_password_past_the_threshold_waits_longer(app: TestApp) {
+    let admin = app.admin().await;
+    app.member(&admin, "slowed_member").await;
+    let password = password_of("slowed_member");
+    let home = "198.51.100.20";
+    let member = app.client();
+    let (status, _, body) = sign_in_from(&member, "slowed_member", &password, home).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let stranger = app.client();
+    let mut n = 0;
+    let mut guess = |expect: StatusCode| {
+        n += 1;
+        let k = n;
+        let address = format!("203.0.113.{k}");
+        let stranger = stranger.clone();
+        async move {
+            let got = sign_in_from(&stranger, "slowed_member", "a-wrong-guess-1", &address).await;
+            assert_eq!(got.0, expect, "guess {k}: {:?}", got.2);
+            got
+        }
+    };
+    for _ in 0..3 {
+        guess(StatusCode::UNAUTHORIZED).await;
+    }
+    // 3/15m: one guess back every 300 s, then 600, 1200, 2400, and at most 3600.
+    let mut waits = Vec::new();
+    for _ in 0..6 {
+        let got = guess(StatusCode::TOO_MANY_REQUESTS).await;
+        assert_limited(&got, 3600, "past the threshold");
+        let wait = got.1.unwrap();
+        waits.push(wait);
+        app.clock.advance(chrono::Duration::seconds(wait as i64));
+        guess(StatusCode::UNAUTHORIZED).await;
+    }
+    assert_eq!(waits, [300, 600, 1200, 2400, 3600, 3600], "the waits grow");
+
+    // The member, at home, is never slowed down, and their sign-in starts the account afresh.
+    let (status, _, body) = sign_in_from(&member, "slowed_member", &password, home).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for _ in 0..3 {
+        guess(StatusCode::UNAUTHORIZED).await;
+    }
+    let got = guess(StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(got.1, Some(300), "from the start again");
+}
+
+/// An invitee who shares a member's address (their email was in use when they were invited)
+/// signs in with it and their own password; their own sign-ins must not wipe the count of their
+/// wrong guesses at the member's password, nor make their address the member's: guessing the
+/// member's password by the shared address stops at the member's threshold like anyone's.
+async fn an_invitee_sharing_an_address_cannot_guess_its_owner_past_the_limit(app: TestApp) {
+    let admin = app.admin().await;
+    app.member(&admin, "address_owner").await;
+    let owner_password = password_of("address_owner");
+    let shared = common::email_of("address_owner");
+    let (status, invite) = admin
+        .post("/api/admin/invites", json!({"confirm_adult": true}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{invite}");
+    let mut apply = application("address_sharer", "1988-08-08");
+    apply["email"] = json!(shared);
+    apply["invite"] = invite["token"].clone();
+    apply["statement"] = json!("");
+    let (status, body) = app.client().post("/api/applications", apply).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let home = "198.51.100.30";
+    let (status, _, body) =
+        sign_in_from(&app.client(), "address_owner", &owner_password, home).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The invitee, from their address: two guesses, then their own sign-in, over and over.
+    let sharer = app.client();
+    let theirs = "192.0.2.30";
+    let mut guesses = 0;
+    let limited = 'guessing: {
+        for round in 0..10 {
+            for _ in 0..2 {
+                let got = sign_in_from(&sharer, &shared, "is-this-the-owners", theirs).await;
+                if got.0 == StatusCode::TOO_MANY_REQUESTS {
+                    break 'guessing Some(got);
+                }
+                assert_eq!(
+                    got.0,
+                    StatusCode::UNAUTHORIZED,
+                    "round {round}: {:?}",
+                    got.2
+                );
+                guesses += 1;
+            }
+            let got = sign_in_from(&sharer, &shared, &password_of("address_sharer"), theirs).await;
+            if got.0 == StatusCode::TOO_MANY_REQUESTS {
+                // By the shared address the invitee meets the owner's slow-down (documented).
+                break 'guessing Some(got);
+            }
+            assert_eq!(got.0, StatusCode::OK, "round {round}: {:?}", got.2);
+            assert_eq!(got.2["member"]["handle"], "address_sharer", "{:?}", got.2);
+        }
+        None
+    };
+    let got = limited.expect("the guesses were never limited");
+    assert_limited(
+        &got,
+        900,
+        "guessing the owner's password by the shared address",
+    );
+    assert_eq!(guesses, 6, "stopped at the account's threshold");
+    let got = sign_in_from(&sharer, &shared, "is-this-the-owners", theirs).await;
+    assert_limited(&got, 900, "and stays stopped");
+    // The invitee's own account, by its handle, is not slowed down.
+    let (status, _, body) = sign_in_from(
+        &sharer,
+        "address_sharer",
+        &password_of("address_sharer"),
+        theirs,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The member is not kept out at home.
+    let (status, _, body) = sign_in_from(&app.client(), &shared, &owner_password, home).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["member"]["handle"], "address_owner", "{body}");
 }
 
 /// Thirty sign-ins for one account from one address at once, 29 wrong and 1 right: at most the
@@ -693,6 +840,8 @@ fn defaults(_: &mut Config) {}
 
 with_limits!(
     a_stranger_cannot_keep_a_member_out => signin_limits,
+    each_wrong_password_past_the_threshold_waits_longer => progressive_limits,
+    an_invitee_sharing_an_address_cannot_guess_its_owner_past_the_limit => signin_limits,
     thirty_concurrent_sign_ins_never_pass_the_limit => defaults,
     forty_concurrent_replies_never_pass_the_post_limit => posts_per_hour,
     edits_reactions_reports_and_concerns_are_limited => member_action_limits,
@@ -791,6 +940,7 @@ mod redis {
         sign_ins_postgres: thirty_concurrent_sign_ins_never_pass_the_limit => Postgres, defaults;
         replies_postgres: forty_concurrent_replies_never_pass_the_post_limit => Postgres, posts_per_hour;
         lockout_postgres: a_stranger_cannot_keep_a_member_out => Postgres, signin_limits;
+        progressive_sqlite: each_wrong_password_past_the_threshold_waits_longer => Sqlite, progressive_limits;
         members_sqlite: edits_reactions_reports_and_concerns_are_limited => Sqlite, member_action_limits;
         socket_sqlite: subscriptions_and_chat_are_limited_per_member_across_sockets => Sqlite, socket_limits;
     );

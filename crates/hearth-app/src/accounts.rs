@@ -220,9 +220,10 @@ impl App {
                 tracing::info!(%application, member = %member.id, invited, approved, "application received");
                 if invited {
                     // The admins (never the invitee) learn that the email was already in use.
-                    let note = member.email.is_none().then(|| {
-                        "the email given was already in use, so this account has none; issue \
-                         reset links from Admin > Members if needed"
+                    let note = member.email_shared.then(|| {
+                        "the email given was already in use by another account: this account \
+                         holds it beside that one, signs in with it and its own password, and a \
+                         reset request for it sends a link for each account to that address"
                             .to_owned()
                     });
                     self.audit(
@@ -316,12 +317,7 @@ impl App {
             self.passwords.verify(password, None).await?;
             return Err(AppError::BadCredentials);
         }
-        let member = self.store.member_by_login(login).await?;
-        let ok = self
-            .passwords
-            .verify(password, member.as_ref().map(|m| m.password_hash.as_str()))
-            .await?;
-        let Some(member) = member.filter(|_| ok) else {
+        let Some(member) = self.check_password(login, password).await? else {
             return Err(AppError::BadCredentials);
         };
         let now = self.now();
@@ -370,6 +366,52 @@ impl App {
                 ),
             }),
         }
+    }
+
+    /// The account `login` and `password` name, if any: the account whose handle or own email
+    /// `login` is, when the password is its own; else, for an email, an account that holds that
+    /// email as a shared address (an invitee's, see [`Store::submit_application`]) whose
+    /// password it is. The owner of an email is tried first, so its own sign-in never changes;
+    /// a shared holder is only ever reached with its own password, never the owner's account.
+    ///
+    /// An email costs the same whether or not any account shares it: the owner (or a dummy)
+    /// and then each sharing account (or one dummy when there is none) are verified, so a
+    /// wrong password for an email takes two verifications either way. Shared holders are
+    /// made only by admins' invites, so there are seldom more than one.
+    ///
+    /// [`Store::submit_application`]: hearth_store::Store::submit_application
+    pub(crate) async fn check_password(
+        &self,
+        login: &str,
+        password: &str,
+    ) -> Result<Option<MemberRecord>> {
+        let owner = self.store.member_by_login(login).await?;
+        let ok = self
+            .passwords
+            .verify(password, owner.as_ref().map(|m| m.password_hash.as_str()))
+            .await?;
+        if ok {
+            return Ok(owner);
+        }
+        if !login.contains('@') {
+            // A handle: handles are unique and never shared.
+            return Ok(None);
+        }
+        let sharing = self.store.members_sharing_email(login).await?;
+        if sharing.is_empty() {
+            self.passwords.verify(password, None).await?;
+            return Ok(None);
+        }
+        for member in sharing {
+            if self
+                .passwords
+                .verify(password, Some(&member.password_hash))
+                .await?
+            {
+                return Ok(Some(member));
+            }
+        }
+        Ok(None)
     }
 
     /// Changes one's own password, given the current one, and ends every other session.

@@ -140,8 +140,9 @@ pub struct LimitsConfig {
     /// else does.
     pub signin_failures_per_pair: Rate,
     /// Wrong passwords per account from all addresses together. Past it, the account is slowed
-    /// down (429 and `Retry-After`) at addresses it has not signed in from lately; never at one
-    /// it has, and a password reset clears it.
+    /// down (429 and `Retry-After`) at addresses it has not signed in from lately, each further
+    /// wrong password doubling the wait up to [`SIGNIN_SLOWDOWN_MAX`]; never at an address it
+    /// has, and its sign-in from one, or a password reset, clears it.
     pub signin_failures_per_account: Rate,
     /// Wrong passwords per client address, for all accounts together.
     pub signin_failures_per_address: Rate,
@@ -348,8 +349,18 @@ pub trait LimitStore: Send + Sync + 'static {
     /// Gives back one use taken earlier (an action that turned out not to count).
     async fn give_back(&self, limit: Limit, key: &str) -> Result<(), StoreDown>;
 
-    /// Forgets everything counted for `key` under `limit` (a member proved who they are).
+    /// Forgets everything counted for `key` under `limit`, slow-down included (a member
+    /// proved who they are).
     async fn forget(&self, limit: Limit, key: &str) -> Result<(), StoreDown>;
+
+    /// Makes the wait after a use that left `key` with nothing to spare longer, in one atomic
+    /// step: the first such use waits the limit's interval as usual, and each further one
+    /// (while `key` has not fully refilled) doubles it, up to `max`. A use within the limit's
+    /// burst changes nothing. For wrong passwords past the per-account threshold
+    /// ([`Limit::SignInAccount`]): a steady one guess per interval becomes ever fewer, while
+    /// [`LimitStore::forget`] (a member's sign-in from a known address, or a password reset)
+    /// starts the account afresh.
+    async fn slow_down(&self, limit: Limit, key: &str, max: Duration) -> Result<(), StoreDown>;
 
     /// Remembers `key` for `ttl` (an address a member signed in from).
     async fn remember(&self, key: &str, ttl: Duration) -> Result<(), StoreDown>;
@@ -412,6 +423,18 @@ struct MemoryLimit {
     /// The limiter's start by its clock (taken just before it, so never later).
     start: Duration,
     interval: Nanos,
+    /// The burst's allowance (`interval * (count - 1)`), as `governor` computes it.
+    tau: Nanos,
+    /// Slow-down levels by key ([`LimitStore::slow_down`]): how many doublings the next use
+    /// past the burst adds, and until when (from `start`) the level holds. Locked after
+    /// `cells`, never before, so the two change together.
+    levels: Mutex<HashMap<String, (u32, Nanos)>>,
+}
+
+impl MemoryLimit {
+    fn levels(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, Nanos)>> {
+        self.levels.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// The in-memory store: `governor` keyed limiters over this instance's memory. For one
@@ -433,11 +456,14 @@ impl MemoryLimits {
                 let cells = Cells::default();
                 let start = clock.now();
                 let limiter = RateLimiter::new(rate.quota(), cells.clone(), clock.clone());
+                let interval = Nanos::from(rate.interval());
                 let memory = MemoryLimit {
                     limiter,
                     cells,
                     start,
-                    interval: Nanos::from(rate.interval()),
+                    interval,
+                    tau: interval * u64::from(rate.count.get() - 1),
+                    levels: Mutex::new(HashMap::new()),
                 };
                 (limit, memory)
             })
@@ -484,7 +510,37 @@ impl LimitStore for MemoryLimits {
     }
 
     async fn forget(&self, limit: Limit, key: &str) -> Result<(), StoreDown> {
-        self.limit(limit)?.cells.lock().remove(key);
+        let memory = self.limit(limit)?;
+        let mut cells = memory.cells.lock();
+        cells.remove(key);
+        memory.levels().remove(key);
+        Ok(())
+    }
+
+    async fn slow_down(&self, limit: Limit, key: &str, max: Duration) -> Result<(), StoreDown> {
+        let memory = self.limit(limit)?;
+        let now = self.clock.now().duration_since(memory.start);
+        // One lock around read, decide and write, as for a use itself.
+        let mut cells = memory.cells.lock();
+        let Some(tat) = cells.get_mut(key) else {
+            return Ok(());
+        };
+        if tat.saturating_sub(memory.tau) <= now {
+            // Still within the burst: a use to spare.
+            return Ok(());
+        }
+        let mut levels = memory.levels();
+        if levels.len() > SWEEP_ABOVE {
+            levels.retain(|_, (_, until)| *until > now);
+        }
+        let level = levels
+            .get(key)
+            .filter(|(_, until)| *until > now)
+            .map_or(0, |(level, _)| *level);
+        let extra = slow_down_extra(memory.interval.into(), level, max);
+        *tat = *tat + extra;
+        // The level holds until the key would be fully refilled, as in Redis.
+        levels.insert(key.to_owned(), (level.saturating_add(1), *tat));
         Ok(())
     }
 
@@ -509,6 +565,22 @@ impl LimitStore for MemoryLimits {
             .unwrap_or_else(PoisonError::into_inner);
         Ok(remembered.get(key).is_some_and(|until| *until > now))
     }
+}
+
+/// Doublings past which the wait is at its cap anyway (2^32 intervals of a millisecond are
+/// 49 days), so the arithmetic never overflows.
+const MAX_DOUBLINGS: u32 = 32;
+
+/// What one more use past a limit's burst adds to its wait, beyond the one `interval` every use
+/// adds: at `level` 0 nothing (the wait is the interval), then the interval, three, seven...
+/// so that the wait is `interval * 2^level`, but never more than `max`.
+fn slow_down_extra(interval: Duration, level: u32, max: Duration) -> Duration {
+    let factor = 1u32 << level.min(MAX_DOUBLINGS - 1);
+    interval
+        .checked_mul(factor)
+        .unwrap_or(max)
+        .min(max)
+        .saturating_sub(interval)
 }
 
 /// The GCRA in Redis, as `governor` does it in memory: a key holds its theoretical arrival time
@@ -547,6 +619,34 @@ redis.call('SET', KEYS[1], next, 'PX', next - now)
 return 0
 ";
 
+/// [`LimitStore::slow_down`] in Redis, as [`MemoryLimits`] does it: if the key's `tat` leaves
+/// no use to spare (`tat - tau > now`), the wait grows to `interval * 2^level` (at most `max`)
+/// by moving `tat` on, and the level (its own key, `<key>:level`) goes up by one. The level
+/// expires when `tat` would have fully refilled, so a key left alone long enough starts afresh.
+///
+/// KEYS[1]: the key, KEYS[2]: its level. ARGV: now, interval, tau, max (all ms), and the most
+/// doublings. Answers the milliseconds added.
+const SLOW_DOWN_SCRIPT: &str = r"
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local tau = tonumber(ARGV[3])
+local max = tonumber(ARGV[4])
+local doublings = tonumber(ARGV[5])
+local stored = redis.call('GET', KEYS[1])
+if not stored then return 0 end
+local tat = tonumber(stored)
+if tat - tau <= now then return 0 end
+local level = tonumber(redis.call('GET', KEYS[2]) or '0')
+local wait = interval * (2 ^ math.min(level, doublings - 1))
+if wait > max then wait = max end
+local extra = wait - interval
+if extra < 0 then extra = 0 end
+tat = tat + extra
+redis.call('SET', KEYS[1], tat, 'PX', tat - now)
+redis.call('SET', KEYS[2], level + 1, 'PX', tat - now)
+return extra
+";
+
 /// The Redis store, shared by every instance of a deployment. Keys are
 /// `<prefix>:limit:<name>:<hashed key>` and expire by themselves once fully replenished.
 pub struct RedisLimits {
@@ -555,6 +655,7 @@ pub struct RedisLimits {
     clock: Clock,
     rates: HashMap<Limit, Rate>,
     script: redis::Script,
+    slow_down: redis::Script,
 }
 
 impl RedisLimits {
@@ -581,6 +682,7 @@ impl RedisLimits {
             clock,
             rates: Limit::ALL.iter().map(|&l| (l, l.rate(config))).collect(),
             script: redis::Script::new(GCRA_SCRIPT),
+            slow_down: redis::Script::new(SLOW_DOWN_SCRIPT),
         })
     }
 
@@ -592,14 +694,22 @@ impl RedisLimits {
         format!("{}:limit:{}:{key}", self.prefix, limit.name())
     }
 
-    async fn run(&self, limit: Limit, key: &str, op: &str) -> Result<i64, StoreDown> {
+    /// A limit's interval and burst allowance (`tau`), in milliseconds.
+    fn interval_and_tau(&self, limit: Limit) -> Result<(i64, i64), StoreDown> {
         let rate = self
             .rates
             .get(&limit)
             .copied()
             .ok_or_else(|| StoreDown(format!("no rate for {}", limit.name())))?;
         let interval = i64::try_from(rate.interval().as_millis()).unwrap_or(i64::MAX / 4);
-        let tau = interval.saturating_mul(i64::from(rate.count.get()) - 1);
+        Ok((
+            interval,
+            interval.saturating_mul(i64::from(rate.count.get()) - 1),
+        ))
+    }
+
+    async fn run(&self, limit: Limit, key: &str, op: &str) -> Result<i64, StoreDown> {
+        let (interval, tau) = self.interval_and_tau(limit)?;
         // Once more after a failure: the connection manager reconnects only when a request
         // fails, so the first request after Redis returns would otherwise fail too (and a
         // limit that fails closed would refuse a sign-in for nothing).
@@ -640,12 +750,44 @@ impl LimitStore for RedisLimits {
 
     async fn forget(&self, limit: Limit, key: &str) -> Result<(), StoreDown> {
         let mut connection = self.connection.clone();
+        let key = self.key(limit, key);
         redis::cmd("DEL")
-            .arg(self.key(limit, key))
+            .arg(&key)
+            .arg(format!("{key}:level"))
             .query_async::<i64>(&mut connection)
             .await
             .map(|_| ())
             .map_err(|e| StoreDown(e.to_string()))
+    }
+
+    async fn slow_down(&self, limit: Limit, key: &str, max: Duration) -> Result<(), StoreDown> {
+        let (interval, tau) = self.interval_and_tau(limit)?;
+        let max = i64::try_from(max.as_millis()).unwrap_or(i64::MAX / 4);
+        let key = self.key(limit, key);
+        // Once more after a failure, as for a use (the connection manager reconnects lazily).
+        let mut last = String::new();
+        for attempt in 0..2 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let mut connection = self.connection.clone();
+            match self
+                .slow_down
+                .key(&key)
+                .key(format!("{key}:level"))
+                .arg(self.now_ms())
+                .arg(interval)
+                .arg(tau)
+                .arg(max)
+                .arg(MAX_DOUBLINGS)
+                .invoke_async::<i64>(&mut connection)
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(StoreDown(last))
     }
 
     async fn remember(&self, key: &str, ttl: Duration) -> Result<(), StoreDown> {
@@ -707,6 +849,11 @@ fn retry_after(wait: Duration) -> u64 {
 /// How long an address a member signed in from is remembered as theirs (exempt from the
 /// per-account slow-down).
 const KNOWN_ADDRESS_DAYS: u64 = 30;
+
+/// The longest wait the per-account sign-in slow-down grows to: past the threshold each wrong
+/// password doubles the wait, up to an hour, so a stranger's guessing dwindles to one an hour
+/// while the member, from an address they have used, is never slowed at all.
+pub const SIGNIN_SLOWDOWN_MAX: Duration = Duration::from_secs(3600);
 
 impl App {
     /// Uses these limits instead of the default in-memory ones.
@@ -809,9 +956,16 @@ impl App {
     /// Signs in under the sign-in limits. Failures count per (account, address) pair; per
     /// address; and per account, where the account limit only applies at addresses the member
     /// has not signed in from in the last 30 days, so a stranger's wrong guesses elsewhere can
-    /// never keep the member out from their own device (and a password reset clears it). A
+    /// never keep the member out from their own device. Past the account's threshold each
+    /// further wrong password makes the wait longer (doubling, up to [`SIGNIN_SLOWDOWN_MAX`]);
+    /// the member's sign-in from a known address, or a password reset, starts it afresh. A
     /// use is taken from each limit *before* the password is checked and given back when it
     /// was right, so concurrent guesses can never get more checks than the limit.
+    ///
+    /// The account is the one the login names (for an email, its owner). An invitee signing
+    /// in with an address they share with that owner ([`App::check_password`]) proves only
+    /// their own account: the owner's address memory and slow-down are left as they were, so
+    /// the invitee's wrong passwords for the address count against the owner like anyone's.
     pub async fn sign_in_limited(
         &self,
         login: &str,
@@ -819,19 +973,16 @@ impl App {
         address: &str,
     ) -> Result<crate::MemberRecord> {
         let account = self.sign_in_account(login).await?;
-        let pair = format!("{account}\u{0}{address}");
-        let known = self.limit_key(Limit::SignInPair, &format!("known\u{0}{pair}"));
+        let known = self.known_key(&account, address);
         let mut taken = Vec::with_capacity(3);
+        let mut is_known = false;
         let result = async {
-            taken.push(self.take_limit(Limit::SignInPair, &pair).await?);
+            taken.push(
+                self.take_limit(Limit::SignInPair, &pair_of(&account, address))
+                    .await?,
+            );
             taken.push(self.take_limit(Limit::SignInAddress, address).await?);
-            let is_known = match self.limits.store.remembers(&known).await {
-                Ok(k) => k,
-                Err(e) => {
-                    tracing::warn!(error = %e, "limit store down: refusing a sign-in");
-                    return Err(AppError::Unavailable(e.to_string()));
-                }
-            };
+            is_known = self.remembers_or_refuse(&known).await?;
             if !is_known {
                 taken.push(self.take_limit(Limit::SignInAccount, &account).await?);
             }
@@ -839,35 +990,100 @@ impl App {
         }
         .await;
         match &result {
-            // A wrong password: every use taken stays counted.
-            Err(AppError::BadCredentials) => {}
+            // A wrong password: every use taken stays counted, and past the account's
+            // threshold the next guess waits longer.
+            Err(AppError::BadCredentials) => {
+                if let Some(key) = taken
+                    .iter()
+                    .find(|t| t.limit == Limit::SignInAccount)
+                    .and_then(|t| t.key.as_deref())
+                    && let Err(e) = self
+                        .limits
+                        .store
+                        .slow_down(Limit::SignInAccount, key, SIGNIN_SLOWDOWN_MAX)
+                        .await
+                {
+                    tracing::warn!(error = %e, "could not slow an account's sign-ins down");
+                }
+            }
             // The right password (or refused before any check): nothing counts, and the pair's
             // slate is wiped.
             other => {
-                let signed_in = other.is_ok();
+                let signed_in = other.as_ref().ok();
                 for t in taken {
-                    if signed_in && t.limit == Limit::SignInPair {
-                        if let Some(key) = &t.key
-                            && let Err(e) = self.limits.store.forget(t.limit, key).await
-                        {
-                            tracing::warn!(error = %e, "could not clear sign-in failures");
-                        }
+                    if signed_in.is_some() && t.limit == Limit::SignInPair {
+                        self.forget_limit(t).await;
                     } else {
                         self.give_back(t).await;
                     }
                 }
-                if signed_in
-                    && let Err(e) = self
-                        .limits
-                        .store
-                        .remember(&known, Duration::from_secs(KNOWN_ADDRESS_DAYS * 86_400))
-                        .await
-                {
-                    tracing::warn!(error = %e, "could not remember a sign-in address");
+                if let Some(member) = signed_in {
+                    let own = format!("member:{}", member.id);
+                    if own == account {
+                        self.signed_in_from(&account, &known, is_known).await;
+                    } else {
+                        // An invitee by the address they share: their own account's memory.
+                        let known = self.known_key(&own, address);
+                        let was_known = self.limits.store.remembers(&known).await.unwrap_or(false);
+                        let pair = self.limit_key(Limit::SignInPair, &pair_of(&own, address));
+                        self.forget_limit(Taken {
+                            limit: Limit::SignInPair,
+                            key: Some(pair),
+                        })
+                        .await;
+                        self.signed_in_from(&own, &known, was_known).await;
+                    }
                 }
             }
         }
         result
+    }
+
+    /// The store's name for "`account` has signed in from `address` lately".
+    fn known_key(&self, account: &str, address: &str) -> String {
+        self.limit_key(
+            Limit::SignInPair,
+            &format!("known\u{0}{}", pair_of(account, address)),
+        )
+    }
+
+    /// Whether `known` is remembered; a store that cannot answer refuses the sign-in.
+    async fn remembers_or_refuse(&self, known: &str) -> Result<bool> {
+        self.limits.store.remembers(known).await.map_err(|e| {
+            tracing::warn!(error = %e, "limit store down: refusing a sign-in");
+            AppError::Unavailable(e.to_string())
+        })
+    }
+
+    /// After `account` signed in from an address (`known`, already known or not): remembers
+    /// the address as theirs for 30 days, and, from an address already known, clears the
+    /// account's slow-down (the member proved who they are where they usually are).
+    async fn signed_in_from(&self, account: &str, known: &str, was_known: bool) {
+        if let Err(e) = self
+            .limits
+            .store
+            .remember(known, Duration::from_secs(KNOWN_ADDRESS_DAYS * 86_400))
+            .await
+        {
+            tracing::warn!(error = %e, "could not remember a sign-in address");
+        }
+        if was_known {
+            let key = self.limit_key(Limit::SignInAccount, account);
+            self.forget_limit(Taken {
+                limit: Limit::SignInAccount,
+                key: Some(key),
+            })
+            .await;
+        }
+    }
+
+    /// Forgets everything counted under a taken use's limit and key.
+    async fn forget_limit(&self, taken: Taken) {
+        if let Some(key) = &taken.key
+            && let Err(e) = self.limits.store.forget(taken.limit, key).await
+        {
+            tracing::warn!(limit = taken.limit.name(), error = %e, "could not clear a limit");
+        }
     }
 
     /// What a sign-in counts against: the member's id when the login names one (so a handle
@@ -883,13 +1099,21 @@ impl App {
         })
     }
 
-    /// Clears a member's account-wide sign-in failures (after they reset their password).
+    /// Clears a member's account-wide sign-in failures and slow-down (after they reset their
+    /// password).
     pub(crate) async fn clear_sign_in_failures(&self, member: hearth_core::ids::MemberId) {
         let key = self.limit_key(Limit::SignInAccount, &format!("member:{member}"));
-        if let Err(e) = self.limits.store.forget(Limit::SignInAccount, &key).await {
-            tracing::warn!(error = %e, "could not clear sign-in failures");
-        }
+        self.forget_limit(Taken {
+            limit: Limit::SignInAccount,
+            key: Some(key),
+        })
+        .await;
     }
+}
+
+/// What the per-pair sign-in limit counts: an account and a client address together.
+fn pair_of(account: &str, address: &str) -> String {
+    format!("{account}\u{0}{address}")
 }
 
 #[cfg(test)]
@@ -919,6 +1143,73 @@ mod tests {
         for bad in ["", "30", "0/1m", "3/0s", "3/1y", "x/1m", "3/m5"] {
             assert!(bad.parse::<Rate>().is_err(), "{bad:?} should not parse");
         }
+    }
+
+    #[test]
+    fn the_slow_down_doubles_up_to_its_cap() {
+        let i = Duration::from_secs(45);
+        let max = Duration::from_secs(3600);
+        let waits: Vec<u64> = (0..8)
+            .map(|level| (i + slow_down_extra(i, level, max)).as_secs())
+            .collect();
+        assert_eq!(waits, [45, 90, 180, 360, 720, 1440, 2880, 3600]);
+        assert_eq!(
+            slow_down_extra(i, u32::MAX, max),
+            max - i,
+            "never overflows"
+        );
+        assert_eq!(slow_down_extra(max * 2, 3, max), Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn memory_store_slows_down_past_the_burst_and_forgets() {
+        let (clock, offset) = clock();
+        let config = LimitsConfig {
+            signin_failures_per_account: rate(2, 20),
+            ..LimitsConfig::default()
+        };
+        let store = MemoryLimits::new(&config, clock);
+        let max = Duration::from_secs(60);
+        let limit = Limit::SignInAccount;
+        let wait = |w: Option<Option<Duration>>| w.flatten().map(|d| d.as_millis());
+        // Within the burst a slow-down changes nothing.
+        assert_eq!(store.take(limit, "k").await.ok(), Some(None));
+        store.slow_down(limit, "k", max).await.ok();
+        assert_eq!(store.take(limit, "k").await.ok(), Some(None));
+        store.slow_down(limit, "k", max).await.ok();
+        // Then the waits are 10 s, 20 s, 40 s, 60 s (the cap), 60 s.
+        let mut waits = Vec::new();
+        for _ in 0..5 {
+            let w = wait(store.take(limit, "k").await.ok());
+            waits.push(w);
+            let ms = i64::try_from(w.unwrap_or(0)).unwrap_or(0);
+            offset.fetch_add(ms, Ordering::SeqCst);
+            assert_eq!(store.take(limit, "k").await.ok(), Some(None));
+            store.slow_down(limit, "k", max).await.ok();
+        }
+        assert_eq!(
+            waits,
+            [
+                Some(10_000),
+                Some(20_000),
+                Some(40_000),
+                Some(60_000),
+                Some(60_000)
+            ]
+        );
+        // Forgetting starts afresh.
+        store.forget(limit, "k").await.ok();
+        assert_eq!(store.take(limit, "k").await.ok(), Some(None));
+        assert_eq!(store.take(limit, "k").await.ok(), Some(None));
+        store.slow_down(limit, "k", max).await.ok();
+        assert_eq!(wait(store.take(limit, "k").await.ok()), Some(10_000));
+        // So does leaving it alone until it has fully refilled.
+        offset.fetch_add(200_000, Ordering::SeqCst);
+        for _ in 0..2 {
+            assert_eq!(store.take(limit, "k").await.ok(), Some(None));
+            store.slow_down(limit, "k", max).await.ok();
+        }
+        assert_eq!(wait(store.take(limit, "k").await.ok()), Some(10_000));
     }
 
     #[tokio::test]

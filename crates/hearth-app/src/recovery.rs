@@ -98,7 +98,9 @@ impl App {
     }
 
     /// A member asks for a reset link by email. The answer never says whether the address
-    /// belongs to anyone: the look-up and the sending happen after answering.
+    /// belongs to anyone: the look-up and the sending happen after answering. The address's
+    /// own account and every account holding it as a shared address get a link each, all sent
+    /// to the address, so an invitee whose address was in use is sent one as anyone else is.
     pub async fn request_reset(&self, email: &str) -> Result<()> {
         let Ok(email) = normalise_email(email) else {
             return Err(AppError::invalid(
@@ -112,34 +114,37 @@ impl App {
         };
         let app = self.clone();
         tokio::spawn(async move {
-            let member = match app.store.member_by_login(&email).await {
-                Ok(Some(m))
-                    if m.email.as_deref() == Some(email.as_str())
-                        && m.standing.effective(m.suspended_until, app.now())
-                            == Standing::Active =>
-                {
-                    m
-                }
-                Ok(_) => return,
-                Err(e) => {
+            // The address's own account, then every account that holds it as a shared address
+            // (invitees who typed it): each gets its own link, sent to the address, whose
+            // owner already controls the first and whose invitees gave it for theirs.
+            let owner = app.store.member_by_login(&email).await.map(|m| {
+                m.filter(|m| !m.email_shared && m.email.as_deref() == Some(email.as_str()))
+            });
+            let sharing = app.store.members_sharing_email(&email).await;
+            let accounts = match (owner, sharing) {
+                (Ok(owner), Ok(sharing)) => owner.into_iter().chain(sharing),
+                (Err(e), _) | (_, Err(e)) => {
                     tracing::warn!(error = %e, "password reset look-up failed");
                     return;
                 }
             };
-            let Some(to) = member.email.clone() else {
-                return;
-            };
-            match app.new_reset_link(member.id).await {
-                Ok((link, _)) => {
-                    let body = reset_email_body(&link, app.config.reset_link_hours);
-                    match mailer.send(&to, RESET_SUBJECT, &body).await {
-                        Ok(()) => tracing::info!(member = %member.id, "reset email sent"),
-                        Err(e) => {
-                            tracing::warn!(member = %member.id, error = %e, "reset email failed")
+            for member in accounts {
+                if member.standing.effective(member.suspended_until, app.now()) != Standing::Active
+                {
+                    continue;
+                }
+                match app.new_reset_link(member.id).await {
+                    Ok((link, _)) => {
+                        let body = reset_email_body(&link, app.config.reset_link_hours);
+                        match mailer.send(&email, RESET_SUBJECT, &body).await {
+                            Ok(()) => tracing::info!(member = %member.id, "reset email sent"),
+                            Err(e) => {
+                                tracing::warn!(member = %member.id, error = %e, "reset email failed")
+                            }
                         }
                     }
+                    Err(e) => tracing::warn!(error = %e, "could not make a reset link"),
                 }
-                Err(e) => tracing::warn!(error = %e, "could not make a reset link"),
             }
         });
         Ok(())

@@ -12,9 +12,14 @@ pub struct MemberRecord {
     /// The pseudonymous handle, as the member typed it.
     pub handle: String,
     /// The normalised email, for sign-in and account recovery. `None` while an application
-    /// waits (its email is on the application until approved), and for an invited account
-    /// whose email was already in use (see [`Store::submit_application`](crate::Store)).
+    /// waits (its email is on the application until approved). For an invited account whose
+    /// email was already in use, the address its invitee typed, which the other account holds
+    /// as its own too (see `email_shared` and [`Store::submit_application`](crate::Store)).
     pub email: Option<String>,
+    /// Whether `email` is shared: another account holds it as its own unique email, and this
+    /// (invited) account holds it beside that one, for signing in and reset links only. Such
+    /// an account is never found by the address alone, only by the address and its password.
+    pub email_shared: bool,
     /// The argon2 PHC string.
     pub password_hash: String,
     /// Member, moderator or admin.

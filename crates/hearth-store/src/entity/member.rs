@@ -10,6 +10,9 @@ pub struct Model {
     pub handle_key: String,
     #[sea_orm(unique)]
     pub email: String,
+    /// Only for an invited account whose email another account holds: the address its invitee
+    /// typed (not unique; `email` then holds a placeholder).
+    pub shared_email: Option<String>,
     pub password_hash: String,
     pub role: String,
     pub standing: String,

@@ -57,7 +57,9 @@ impl Store {
     /// invite is `Conflict { what: "invite" }`) and the account is active at once, because the
     /// inviting admin has already vouched for the person. If that email is already used by
     /// another account, the invited account is made all the same (the answer and the used-up
-    /// invite are the same either way) but without an email: the other account keeps it.
+    /// invite are the same either way): the other account keeps the email as its own unique
+    /// one, and the invited account holds it as a shared address (`members.shared_email`),
+    /// which it signs in with and gets reset links at, so its invitee sees no difference.
     ///
     /// A waiting account holds a placeholder email and its application holds the real one
     /// (moved onto the account on approval), so applying with an email that is already in use
@@ -103,6 +105,11 @@ impl Store {
         let mut model = new_member_model(new);
         if !decided || email_taken {
             model.email = Set(pending_email_placeholder(new.id));
+        }
+        if email_taken {
+            // The invitee's address, beside the other account's: theirs to sign in with and to
+            // get reset links at, as a new address would be, but never the other account's key.
+            model.shared_email = Set(Some(new.email.clone()));
         }
         let member = model.insert(&txn).await?;
         let app = application::ActiveModel {

@@ -23,10 +23,15 @@ impl TryFrom<member::Model> for MemberRecord {
             standing: Standing::parse(&m.standing)
                 .ok_or_else(|| StoreError::Other(format!("unknown standing {:?}", m.standing)))?,
             handle: m.handle,
-            email: (!m
+            email_shared: m.shared_email.is_some(),
+            email: if m
                 .email
-                .ends_with(crate::repo::applications::PLACEHOLDER_DOMAIN))
-            .then_some(m.email),
+                .ends_with(crate::repo::applications::PLACEHOLDER_DOMAIN)
+            {
+                m.shared_email
+            } else {
+                Some(m.email)
+            },
             password_hash: m.password_hash,
             standing_reason: m.standing_reason,
             suspended_until: m.suspended_until,
@@ -88,6 +93,7 @@ pub(crate) fn new_member_model(m: &NewMember) -> member::ActiveModel {
         handle: Set(m.handle.clone()),
         handle_key: Set(hearth_core::account::handle_key(&m.handle)),
         email: Set(m.email.clone()),
+        shared_email: Set(None),
         password_hash: Set(m.password_hash.clone()),
         role: Set(m.role.as_str().to_owned()),
         standing: Set(m.standing.as_str().to_owned()),
@@ -137,6 +143,23 @@ impl Store {
             .await?
             .map(TryInto::try_into)
             .transpose()
+    }
+
+    /// The accounts that hold `email` as a shared address (invited accounts whose invitee typed
+    /// an address another account already had; see [`Store::submit_application`]), oldest
+    /// first. Only sign-in (with a password to check against each) and reset requests (which
+    /// send to the address itself) ask, so the answer never reaches anyone as it is.
+    #[tracing::instrument(skip_all)]
+    pub async fn members_sharing_email(&self, email: &str) -> Result<Vec<MemberRecord>> {
+        member::Entity::find()
+            .filter(member::Column::SharedEmail.eq(email.trim().to_lowercase()))
+            .order_by_asc(member::Column::CreatedAt)
+            .order_by_asc(member::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
     }
 
     /// Finds an account by handle, ignoring case.
