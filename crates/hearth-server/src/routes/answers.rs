@@ -275,6 +275,48 @@ pub struct QueueItem {
     pub report: Option<QueueReport>,
 }
 
+impl QueueItem {
+    /// The item as moderators see it: the post, where it is, what fired and where (so the
+    /// client can highlight it), and how long it has waited (`waited` seconds, `overdue` past
+    /// the alert threshold, both from the use case).
+    pub fn new(item: &hearth_app::QueueItemRecord, waited: i64, overdue: bool) -> Self {
+        let verdict = hearth_app::App::stored_verdict(&item.post);
+        QueueItem {
+            id: item.id.to_string(),
+            kind: item.kind.clone(),
+            state: item.state.clone(),
+            created_at: item.created_at,
+            waited_seconds: waited,
+            overdue,
+            post: QueuePost {
+                id: item.post.id.to_string(),
+                author: item.post.author_handle.clone(),
+                status: item.post.status.as_str(),
+                is_first: item.post.is_first,
+                body_source: item.post.body_source.clone(),
+                body_html: item.post.body_html.clone(),
+                content_warning: item.post.content_warning.clone(),
+                created_at: item.post.created_at,
+            },
+            thread: QueueThread {
+                id: item.post.thread_id.to_string(),
+                title: item.thread_title.clone(),
+                board_id: item.board_id.to_string(),
+            },
+            rules: verdict
+                .as_ref()
+                .map(|v| v.hits.iter().cloned().map(Into::into).collect())
+                .unwrap_or_default(),
+            concern: verdict.as_ref().is_some_and(|v| v.concern),
+            report: item.report.as_ref().map(|r| QueueReport {
+                reason: r.reason.clone(),
+                note: r.note.clone(),
+                created_at: r.created_at,
+            }),
+        }
+    }
+}
+
 /// The post of a queue item.
 #[derive(Serialize, ToSchema)]
 pub struct QueuePost {

@@ -18,14 +18,13 @@ use crate::routes::IdPath;
 use crate::routes::admin::SuspendBody;
 use crate::routes::answers::{
     AuditAnswer, BulkAnswer, BulkResult, MessageDecidedAnswer, QueueAnswer, QueueItem,
-    QueueItemAnswer, QueuePost, QueueReport, QueueThread, StatusAnswer, SuspendedAnswer,
-    SuspendedMember, ThreadAnswer, WaitingCountsAnswer,
+    QueueItemAnswer, StatusAnswer, SuspendedAnswer, SuspendedMember, ThreadAnswer,
+    WaitingCountsAnswer,
 };
 use crate::routes::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, TooLarge, UnsupportedMediaType,
 };
-use crate::routes::views::AuditView;
-use crate::routes::views::{MemberAdminView, MemberModView, ThreadView};
+use crate::routes::views::{AuditView, MemberAdminView, MemberModView, ThreadView};
 use crate::state::AppState;
 
 /// `/api/mod/...`.
@@ -49,44 +48,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(move_thread))
 }
 
-/// A queue item as moderators see it: the post, where it is, what fired and where (so the
-/// client can highlight it), and how long it has waited. The reporter is never named.
+/// A queue item as moderators see it, with how long it has waited by the server's clock.
 fn queue_view(state: &AppState, item: &hearth_app::QueueItemRecord) -> QueueItem {
-    let verdict = hearth_app::App::stored_verdict(&item.post);
     let (waited, overdue) = state.app.queue_wait(item);
-    QueueItem {
-        id: item.id.to_string(),
-        kind: item.kind.clone(),
-        state: item.state.clone(),
-        created_at: item.created_at,
-        waited_seconds: waited,
-        overdue,
-        post: QueuePost {
-            id: item.post.id.to_string(),
-            author: item.post.author_handle.clone(),
-            status: item.post.status.as_str(),
-            is_first: item.post.is_first,
-            body_source: item.post.body_source.clone(),
-            body_html: item.post.body_html.clone(),
-            content_warning: item.post.content_warning.clone(),
-            created_at: item.post.created_at,
-        },
-        thread: QueueThread {
-            id: item.post.thread_id.to_string(),
-            title: item.thread_title.clone(),
-            board_id: item.board_id.to_string(),
-        },
-        rules: verdict
-            .as_ref()
-            .map(|v| v.hits.iter().cloned().map(Into::into).collect())
-            .unwrap_or_default(),
-        concern: verdict.as_ref().is_some_and(|v| v.concern),
-        report: item.report.as_ref().map(|r| QueueReport {
-            reason: r.reason.clone(),
-            note: r.note.clone(),
-            created_at: r.created_at,
-        }),
-    }
+    QueueItem::new(item, waited, overdue)
 }
 
 /// What is waiting, for the count in the navigation.
