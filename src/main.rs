@@ -1,5 +1,5 @@
 //! The `hearth` command: serve the forum, migrate its database, create an admin, check a
-//! moderation rules file. Everything else lives in the crates under `crates/`.
+//! moderation rules file, print the OpenAPI document. Everything else lives in the crates under `crates/`.
 #![forbid(unsafe_code)]
 
 use std::io::{BufRead, IsTerminal};
@@ -42,6 +42,10 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Print the OpenAPI document of the HTTP API (as `GET /api/openapi.json` serves it) and
+    /// exit. `web-client/openapi.json` is this output; the web client's types are generated
+    /// from it. Needs no configuration or database.
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -85,6 +89,10 @@ enum RulesCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi = command {
+        print!("{}", hearth_server::routes::openapi::document_json());
+        return ExitCode::SUCCESS;
+    }
     if let Command::Rules {
         command: RulesCommand::Check { file },
     } = &command
@@ -129,7 +137,7 @@ fn main() -> ExitCode {
                         password_stdin,
                     },
             } => create_admin(config, &handle, &email, password_stdin).await,
-            Command::Rules { .. } => Ok(()),
+            Command::Rules { .. } | Command::Openapi => Ok(()),
         }
     });
     match result {

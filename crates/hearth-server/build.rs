@@ -27,6 +27,7 @@ const SOURCES: &[&str] = &[
     "index.html",
     "package.json",
     "package-lock.json",
+    "openapi.json",
     "vite.config.ts",
     "tsconfig.json",
 ];

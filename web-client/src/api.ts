@@ -1,6 +1,40 @@
 // The one way the app talks to the server: JSON in and out, the session cookie on the same
 // origin only, and every failure turned into an ApiError carrying the server's own words.
 
+import type { components } from './generated/api';
+
+/**
+ * The server's answer shapes, generated from its OpenAPI document (`web-client/openapi.json`,
+ * written by `hearth openapi`) by `npm run generate`. Every shape below is one of these, so
+ * `tsc` fails when the client reads a field the server does not send.
+ */
+type Schemas = components['schemas'];
+
+/**
+ * A generated shape with some fields narrowed to what the client relies on (a role is one of
+ * three words, not any string). Each narrowed field must be one the server has: naming a field
+ * it lacks is a type error.
+ */
+type Narrow<T, N extends { [K in keyof N]: K extends keyof T ? unknown : never }> = Omit<
+  T,
+  keyof N
+> &
+  N;
+
+/** The fields of `T` whose value may be null. */
+type NullableKeys<T> = { [K in keyof T]-?: null extends T[K] ? K : never }[keyof T];
+
+/**
+ * A shape the server builds from a typed struct, as it arrives. utoipa lists a plain `Option`
+ * field as nullable but not required, though serde always sends it (null when empty); the
+ * fields the server may leave out are the ones that are never null. So a nullable field is
+ * present: `string | null`, never undefined.
+ */
+type Sent<T> = Omit<T, NullableKeys<T>> & { [K in NullableKeys<T>]-?: Exclude<T[K], undefined> };
+
+/** A generated schema as it arrives (see `Sent`). */
+type S<K extends keyof Schemas> = Sent<Schemas[K]>;
+
 /** A failure the person can be shown: the server's code, its sentence and, for a form, the field. */
 export class ApiError extends Error {
   readonly status: number;
@@ -182,65 +216,25 @@ export function sentence(message: string): string {
 // ---- Shapes the server answers (crates/hearth-server/src/routes/views.rs) ----
 
 /** `GET /api/session`: who is signed in. */
-export interface Identity {
-  id: string;
-  handle: string;
-  role: Role;
-  /** An admin made them a safeguarding lead: they see the safeguarding concerns. */
-  safeguarding_lead?: boolean;
-}
+export type Identity = Narrow<
+  S<'IdentityView'>,
+  // Optional: the sign-in answer (a `SelfView`) does not carry it; `GET /api/session` does.
+  { role: Role; safeguarding_lead?: boolean }
+>;
 
 export type Role = 'member' | 'moderator' | 'admin';
 
-/** `GET /api/me`: the member as they see themselves. */
-export interface SelfView {
-  id: string;
-  handle: string;
-  /** Null when the account has no email (an admin issues reset links instead). */
-  email: string | null;
-  role: Role;
-  standing: string;
-  joined_at: string | null;
-}
+/** `GET /api/me`: the member as they see themselves (`email` is null when the account has none). */
+export type SelfView = Narrow<S<'SelfView'>, { role: Role }>;
 
 /** A member as admins see them. */
-export interface MemberAdminView {
-  id: string;
-  handle: string;
-  role: Role;
-  standing: string;
-  standing_reason: string | null;
-  suspended_until: string | null;
-  age_check: string;
-  adult_confirmed_at: string | null;
-  joined_at: string | null;
-}
+export type MemberAdminView = Narrow<S<'MemberAdminView'>, { role: Role }>;
 
 /** An application as admins see it. */
-export interface ApplicationView {
-  id: string;
-  handle: string;
-  statement: string | null;
-  invited: boolean;
-  status: string;
-  created_at: string;
-  decided_at: string | null;
-  /** Its email is already used by an account or another waiting application. */
-  email_in_use: boolean;
-}
+export type ApplicationView = S<'ApplicationView'>;
 
 /** An audit-log line. */
-export interface AuditView {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  target_kind: string;
-  target_id: string | null;
-  /** The handle of the member acted on, when the target is a member who still exists. */
-  target_handle?: string | null;
-  reason: string | null;
-}
+export type AuditView = S<'AuditView'>;
 
 /** Dates as people in the UK read them, in their own time zone. */
 export function formatDate(iso: string | null | undefined, withTime = true): string {
@@ -284,65 +278,18 @@ export function relativeTime(iso: string | null | undefined, now: number = Date.
 
 // ---- Boards, threads and posts (crates/hearth-server/src/routes/content.rs) ----
 
-export interface Board {
-  id: string;
-  name: string;
-  description: string;
-  position: number;
-  visibility: 'members' | 'moderators';
-  /** When an admin archived it: read-only, off the list of boards; null while in use. */
-  archived_at?: string | null;
-}
+export type Board = Narrow<S<'BoardView'>, { visibility: 'members' | 'moderators' }>;
 
 /** A board's activity for the reader (`GET /api/boards/activity`). */
-export interface BoardActivity {
-  board_id: string;
-  /** Threads with a post the reader has not read. */
-  unread_threads: number;
-  /** When something was last published on the board, or null. */
-  last_activity_at: string | null;
-}
+export type BoardActivity = S<'BoardActivityView'>;
 
 export type ContentStatus = 'published' | 'held' | 'rejected' | 'removed' | 'deleted';
 
-export interface Thread {
-  id: string;
-  board_id: string;
-  /** Plain text: always shown with textContent (JSX does that). */
-  title: string;
-  author: string | null;
-  status: ContentStatus;
-  pinned: boolean;
-  locked: boolean;
-  post_count: number;
-  created_at: string;
-  last_activity_at: string;
-  /** Only in answers to the reader, not in events. */
-  unread?: boolean;
-}
+/** A thread (its `title` is plain text: always shown with textContent, as JSX does). */
+export type Thread = Narrow<S<'ThreadView'>, { status: ContentStatus }>;
 
-export interface Post {
-  id: string;
-  thread_id: string;
-  author: string | null;
-  /** Only in answers to the reader; events do not say. */
-  mine?: boolean;
-  is_first: boolean;
-  status: ContentStatus;
-  /** Sanitised by the server: the ONE thing inserted as HTML. */
-  body_html: string;
-  body_source?: string | null;
-  content_warning: string | null;
-  decision_reason?: string | null;
-  created_at: string;
-  edited_at: string | null;
-  /** The text is a moderator's edit: shown as "edited by a moderator" (until the author edits it). */
-  edited_by_moderator?: boolean;
-  /** Only in answers to the reader (events do not carry them; `reactions_changed` does). */
-  reactions?: Reactions;
-  /** Whether the reader muted the author: the post is shown collapsed. Only in answers. */
-  author_muted?: boolean;
-}
+/** A post: `body_html` is sanitised by the server and is the ONE thing inserted as HTML. */
+export type Post = Narrow<S<'PostView'>, { status: ContentStatus; reactions: Reactions }>;
 
 // ---- Comforts: reactions, following, search, profiles, mutes (routes/comforts.rs) ----
 
@@ -356,51 +303,21 @@ export const REACTIONS: [ReactionKind, string][] = [
   ['thinking_of_you', 'Thinking of you'],
 ];
 
-export interface Reactions {
-  counts: Partial<Record<ReactionKind, number>>;
-  /** The kinds the reader left. */
-  mine: ReactionKind[];
-}
+export type Reactions = Narrow<
+  S<'ReactionsView'>,
+  { counts: Partial<Record<ReactionKind, number>>; mine: ReactionKind[] }
+>;
 
 export type FollowState = 'following' | 'not_following' | 'muted';
 
-export interface Followed {
-  thread: Thread;
-  unread_posts: number;
-}
+export type Followed = Narrow<S<'FollowedView'>, { thread: Thread }>;
 
-export interface SearchResult {
-  post_id: string;
-  thread_id: string;
-  /** Plain text. */
-  thread_title: string;
-  /** Escaped by the server; its only markup is `<mark>`. */
-  title_html: string;
-  board_id: string;
-  board_name: string;
-  author: string | null;
-  created_at: string;
-  /** Escaped by the server; its only markup is `<mark>`. */
-  snippet_html: string;
-  matched: 'title' | 'post';
-}
+/** A search hit: `title_html` and `snippet_html` are escaped by the server, marked with `<mark>` only. */
+export type SearchResult = Narrow<S<'SearchResultView'>, { matched: 'title' | 'post' }>;
 
-export interface Profile {
-  handle: string;
-  /** `YYYY-MM`. */
-  joined: string;
-  post_count: number;
-  /** Plain text. */
-  about: string | null;
-  role: Role;
-  muted_by_me: boolean;
-  mine: boolean;
-}
+export type Profile = Narrow<S<'ProfileView'>, { role: Role }>;
 
-export interface Mute {
-  handle: string;
-  since: string;
-}
+export type Mute = S<'MuteView'>;
 
 /** "March 2026" from `2026-03`. */
 export function formatMonth(ym: string): string {
@@ -413,126 +330,42 @@ export function formatMonth(ym: string): string {
   });
 }
 
-export interface Signpost {
-  name: string;
-  title: string;
-  text: string;
-  phone?: string;
-  url?: string;
-}
+export type Signpost = S<'Signpost'>;
 
 /** What the author is told about their post's moderation. */
-export interface Moderation {
-  status: 'published' | 'held' | 'rejected';
-  reasons: string[];
-  signpost: Signpost[];
-}
+export type Moderation = Narrow<
+  S<'Moderation'>,
+  { status: 'published' | 'held' | 'rejected' }
+>;
 
-export interface Notification {
-  id: string;
-  kind: string;
-  thread_id: string | null;
-  post_id: string | null;
-  message: string | null;
-  from: string;
-  created_at: string;
-  read: boolean;
-}
+export type Notification = S<'NotificationView'>;
 
 // ---- Chat (crates/hearth-server/src/routes/realtime.rs) ----
 
-export interface Room {
-  id: string;
-  name: string;
-  description: string;
-  needs_moderator: boolean;
-  slow_mode_seconds: number;
-  open: boolean;
-  /** A moderator is here (members are never told which one). */
-  moderator_present: boolean;
-  present: string[];
-}
+export type Room = S<'RoomView'>;
 
-export interface ChatMessage {
-  id: string;
-  room_id: string;
-  author: string | null;
-  /** The author is a moderator (a badge; nothing more about staff is shown). */
-  moderator?: boolean;
-  status: ContentStatus;
-  /** Sanitised by the server. */
-  body_html: string;
-  created_at: string;
-  mine?: boolean;
-  /** Staff only, on a held message: the rules that held it. */
-  held_reasons?: string[];
-  /** Its author and staff only, on a rejected message: the moderator's reason. */
-  reason?: string | null;
+export type ChatMessage = Narrow<
+  Schemas['ChatMessage'],
+  // `moderator` is optional here: a held message shown from a live event does not carry it.
+  { status: ContentStatus; author: string | null; moderator?: boolean }
+> & {
   /** Client-side: what the rules told the author when it was held (from the `ack`). */
   note?: string;
-}
+};
 
 // ---- Moderation (crates/hearth-server/src/routes/moderation.rs) ----
 
-export interface RuleHit {
-  rule: string;
-  action: 'flag' | 'hold' | 'reject';
-  matcher?: unknown;
-  matched: string;
-  /** UTF-8 byte offsets into the post's body_source. */
-  start: number;
-  end: number;
-}
+/** What a rule found; `start` and `end` are UTF-8 byte offsets into the post's body_source. */
+export type RuleHit = Narrow<S<'RuleHit'>, { action: 'flag' | 'hold' | 'reject' }>;
 
-export interface ReadyReason {
-  id: string;
-  text: string;
-}
+export type ReadyReason = S<'ReadyReason'>;
 
-export interface QueueItem {
-  id: string;
-  kind: 'held' | 'flagged' | 'report' | string;
-  state: string;
-  created_at: string;
-  waited_seconds: number;
-  overdue: boolean;
-  post: {
-    id: string;
-    author: string | null;
-    status: ContentStatus;
-    is_first: boolean;
-    body_source: string;
-    body_html: string;
-    content_warning: string | null;
-    created_at: string;
-  };
-  thread: { id: string; title: string; board_id: string };
-  rules: RuleHit[];
-  concern: boolean;
-  report: { reason: string; note: string | null; created_at: string } | null;
-}
+export type QueueItem = Narrow<
+  S<'QueueItem'>,
+  { post: Narrow<S<'QueuePost'>, { status: ContentStatus }>; rules: RuleHit[] }
+>;
 
-export interface RuleSummary {
-  name: string;
-  description?: string;
-  action: 'flag' | 'hold' | 'reject';
-  words: string[];
-  patterns: string[];
-  case_sensitive_patterns: string[];
-  detect: string[];
-  everything: boolean;
-  except: string[];
-  kinds: string[];
-  skip_kinds: string[];
-  boards: string[];
-  skip_boards: string[];
-  until_approved_posts?: number;
-  skip_staff: boolean;
-  message?: string;
-  signpost: string[];
-  concern: boolean;
-  line: number;
-}
+export type RuleSummary = Narrow<S<'RuleSummary'>, { action: 'flag' | 'hold' | 'reject' }>;
 
 /** A 422 from the rules carries the moderation outcome beside the error. */
 export function moderationOf(e: unknown): Moderation | null {

@@ -109,7 +109,7 @@ export function HeldDecision(props: { id: string; author: string | null; onDecid
 }
 
 /** Why a held message waits, in the moderator's words: the rules that held it. */
-export function HeldReasons(props: { reasons: string[] | undefined }) {
+export function HeldReasons(props: { reasons: string[] | null | undefined }) {
   const reasons = props.reasons ?? [];
   if (reasons.length === 0) return null;
   return (

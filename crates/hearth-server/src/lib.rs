@@ -200,21 +200,11 @@ pub fn router(state: AppState) -> Router {
         .with_secure(state.config.is_https())
         .with_path("/")
         .with_expiry(extract::session_expiry(&state.config));
+    // Every `/api` route comes with its operation in the OpenAPI document (the document is the
+    // route list); the web client's pages are the only other routes.
+    let (api, _document) = routes::openapi::api_router().split_for_parts();
     Router::new()
-        .merge(routes::health::router())
-        .merge(routes::applications::router())
-        .merge(routes::content::router())
-        .merge(routes::comforts::router())
-        .merge(routes::everyday::router())
-        .merge(routes::realtime::router())
-        .merge(routes::recovery::router())
-        .merge(routes::safeguarding::router())
-        .merge(routes::crisis::router())
-        .merge(routes::account::router())
-        .merge(routes::admin::router())
-        .merge(routes::moderation::router())
-        .merge(routes::setup::router())
-        .merge(routes::openapi::router())
+        .merge(api)
         .merge(routes::web::router())
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -3,7 +3,7 @@
 
 import { useState } from 'preact/hooks';
 
-import { api, ApiError, formatDate, type Identity } from '../api';
+import { api, ApiError, formatDate, type SelfView } from '../api';
 import { ErrorSummary, Link, Notice, PageHeading, SubmitButton, TextField, asApiError, errorFor } from '../components';
 import { navigate, useLocation } from '../router';
 import { useSession } from '../session';
@@ -38,7 +38,7 @@ export function SignIn(props: { ended?: boolean }) {
     setBusy(true);
     setError(null);
     try {
-      const body = await api<{ member: Identity }>('POST', '/api/session', { login: login.trim(), password });
+      const body = await api<{ member: SelfView }>('POST', '/api/session', { login: login.trim(), password });
       setPassword('');
       setMember({ id: body.member.id, handle: body.member.handle, role: body.member.role });
       // Shown in place of a members' page, stay there; from /sign-in, go to the start.

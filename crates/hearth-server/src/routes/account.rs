@@ -3,35 +3,31 @@
 use std::net::SocketAddr;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
 use hearth_app::AppError;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use tower_sessions::Session;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{ApiError, Result};
 use crate::extract::{ApiJson, Member, SESSION_MEMBER, SESSION_SIGNED_IN_AT};
+use crate::routes::answers::{PasswordChangedAnswer, SelfAnswer, SessionAnswer};
 use crate::routes::openapi::{
-    BadRequest, Conflict, Forbidden, NotSignedIn, PasswordChangedAnswer, RateLimited, SelfAnswer,
-    SessionAnswer, TooLarge, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, NotSignedIn, RateLimited, TooLarge, UnsupportedMediaType,
 };
 use crate::routes::views::{IdentityView, SelfView};
 use crate::state::AppState;
 
 /// `/api/session` and `/api/me`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/session",
-            post(create_session).get(get_session).delete(delete_session),
-        )
-        .route("/api/me", get(get_me).delete(erase_me))
-        .route("/api/me/export", get(export_me))
-        .route("/api/me/password", post(change_password))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_session, get_session, delete_session))
+        .routes(routes!(get_me, erase_me))
+        .routes(routes!(export_me))
+        .routes(routes!(change_password))
 }
 
 /// Signing in.
@@ -103,7 +99,7 @@ async fn create_session(
     headers: HeaderMap,
     Peer(peer): Peer,
     ApiJson(body): ApiJson<SignInBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<SelfAnswer>> {
     let now = state.app.now();
     let address = client_address(&state, &headers, peer);
     let member = state
@@ -129,7 +125,9 @@ async fn create_session(
         .await
         .map_err(|e| AppError::Internal(format!("session insert: {e}")))?;
     tracing::info!(member = %member.id, "signed in");
-    Ok(Json(json!({"member": SelfView::from(&member)})))
+    Ok(Json(SelfAnswer {
+        member: SelfView::from(&member),
+    }))
 }
 
 /// Who is signed in.
@@ -143,8 +141,10 @@ async fn create_session(
         NotSignedIn,
     )
 )]
-async fn get_session(Member(who): Member) -> Json<Value> {
-    Json(json!({"member": IdentityView::from(&who)}))
+async fn get_session(Member(who): Member) -> Json<SessionAnswer> {
+    Json(SessionAnswer {
+        member: IdentityView::from(&who),
+    })
 }
 
 /// Signs out: ends the session, if any (signed out already is fine too).
@@ -182,9 +182,11 @@ async fn delete_session(State(state): State<AppState>, session: Session) -> Resu
         NotSignedIn,
     )
 )]
-async fn get_me(State(state): State<AppState>, Member(who): Member) -> Result<Json<Value>> {
+async fn get_me(State(state): State<AppState>, Member(who): Member) -> Result<Json<SelfAnswer>> {
     let me = state.app.me(&who).await?;
-    Ok(Json(json!({"member": SelfView::from(&me)})))
+    Ok(Json(SelfAnswer {
+        member: SelfView::from(&me),
+    }))
 }
 
 /// Changing one's password.
@@ -214,7 +216,7 @@ async fn change_password(
     session: Session,
     Member(who): Member,
     ApiJson(body): ApiJson<PasswordBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PasswordChangedAnswer>, ApiError> {
     let keep = session.id().map(|id| id.to_string());
     let ended = state
         .app
@@ -225,9 +227,10 @@ async fn change_password(
             keep.as_deref(),
         )
         .await?;
-    Ok(Json(
-        json!({"status": "changed", "other_sessions_ended": ended}),
-    ))
+    Ok(Json(PasswordChangedAnswer {
+        status: "changed",
+        other_sessions_ended: ended,
+    }))
 }
 
 /// What the member wants erased, confirmed with their password.

@@ -1,57 +1,50 @@
 //! Admins: applications, members, invites.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use chrono::{DateTime, Duration, Utc};
 use hearth_app::{AppError, MemberPatch, Sanction};
 use hearth_core::ids::{ApplicationId, BoardId, InviteId, MemberId};
 use hearth_core::policy::Role;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::Result;
 use crate::extract::{Admin, ApiJson, ApiQuery};
 use crate::routes::IdPath;
+use crate::routes::answers::{
+    ApplicationAnswer, ApplicationsAnswer, BoardAnswer, BoardsAnswer, InviteAnswer,
+    InviteListAnswer, InviteRevokedAnswer, MemberAnswer, MembersAnswer, RulesAnswer,
+    RulesReloadedAnswer,
+};
 use crate::routes::openapi::{
-    ApplicationAnswer, ApplicationsAnswer, BadRequest, BoardAnswer, BoardsAnswer, Conflict,
-    Forbidden, InviteAnswer, InviteListAnswer, InviteRevokedAnswer, MemberAnswer, MembersAnswer,
-    NotFound, NotSignedIn, RuleRejected, RulesAnswer, RulesInvalid, RulesReloadedAnswer, TooLarge,
+    BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, RuleRejected, RulesInvalid, TooLarge,
     UnsupportedMediaType,
 };
 use crate::routes::views::{ApplicationView, BoardView, InviteView, MemberAdminView};
 use crate::state::AppState;
 
 /// `/api/admin/...`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/applications", get(list_applications))
-        .route(
-            "/api/admin/applications/{id}/approve",
-            post(approve_application),
-        )
-        .route(
-            "/api/admin/applications/{id}/reject",
-            post(reject_application),
-        )
-        .route("/api/admin/members", get(list_members))
-        .route(
-            "/api/admin/members/{id}",
-            axum::routing::patch(patch_member),
-        )
-        .route("/api/admin/members/{id}/ban", post(ban_member))
-        .route("/api/admin/members/{id}/reinstate", post(reinstate_member))
-        .route("/api/admin/invites", post(create_invite).get(list_invites))
-        .route("/api/admin/invites/{id}/revoke", post(revoke_invite))
-        .route("/api/admin/members/{id}/erase", post(erase_member))
-        .route("/api/admin/boards", post(create_board).get(list_all_boards))
-        .route("/api/admin/boards/{id}", axum::routing::patch(patch_board))
-        .route("/api/admin/boards/order", axum::routing::put(order_boards))
-        .route("/api/admin/rules", get(get_rules))
-        .route("/api/admin/rules/reload", post(reload_rules))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_applications))
+        .routes(routes!(approve_application))
+        .routes(routes!(reject_application))
+        .routes(routes!(list_members))
+        .routes(routes!(patch_member))
+        .routes(routes!(ban_member))
+        .routes(routes!(reinstate_member))
+        .routes(routes!(create_invite, list_invites))
+        .routes(routes!(revoke_invite))
+        .routes(routes!(erase_member))
+        .routes(routes!(create_board, list_all_boards))
+        .routes(routes!(patch_board))
+        .routes(routes!(order_boards))
+        .routes(routes!(get_rules))
+        .routes(routes!(reload_rules))
 }
 
 /// A new board.
@@ -88,7 +81,7 @@ async fn create_board(
     State(state): State<AppState>,
     Admin(who): Admin,
     ApiJson(body): ApiJson<BoardBody>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<BoardAnswer>)> {
     let visibility = match body.visibility.as_deref() {
         None => hearth_core::content::BoardVisibility::Members,
         Some(v) => hearth_core::content::BoardVisibility::parse(v).ok_or_else(|| {
@@ -107,7 +100,9 @@ async fn create_board(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"board": BoardView::from(&board)})),
+        Json(BoardAnswer {
+            board: BoardView::from(&board),
+        }),
     ))
 }
 
@@ -122,7 +117,10 @@ async fn create_board(
         NotSignedIn, Forbidden,
     )
 )]
-async fn list_all_boards(State(state): State<AppState>, Admin(who): Admin) -> Result<Json<Value>> {
+async fn list_all_boards(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+) -> Result<Json<BoardsAnswer>> {
     let boards: Vec<BoardView> = state
         .app
         .all_boards(&who)
@@ -130,7 +128,7 @@ async fn list_all_boards(State(state): State<AppState>, Admin(who): Admin) -> Re
         .iter()
         .map(BoardView::from)
         .collect();
-    Ok(Json(json!({"boards": boards})))
+    Ok(Json(BoardsAnswer { boards }))
 }
 
 /// A change to a board: whichever of these are given.
@@ -172,7 +170,7 @@ async fn patch_board(
     Admin(who): Admin,
     IdPath(id): IdPath<BoardId>,
     ApiJson(body): ApiJson<BoardPatchBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<BoardAnswer>> {
     let board = state
         .app
         .update_board(
@@ -185,7 +183,9 @@ async fn patch_board(
             },
         )
         .await?;
-    Ok(Json(json!({"board": BoardView::from(&board)})))
+    Ok(Json(BoardAnswer {
+        board: BoardView::from(&board),
+    }))
 }
 
 /// The boards' order.
@@ -214,7 +214,7 @@ async fn order_boards(
     State(state): State<AppState>,
     Admin(who): Admin,
     ApiJson(body): ApiJson<BoardOrderBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<BoardsAnswer>> {
     if body.order.len() > 1000 {
         return Err(AppError::invalid("order", "too many boards").into());
     }
@@ -225,7 +225,7 @@ async fn order_boards(
         .iter()
         .map(BoardView::from)
         .collect();
-    Ok(Json(json!({"boards": boards})))
+    Ok(Json(BoardsAnswer { boards }))
 }
 
 /// The moderation rules in force, and the ready-made rejection reasons. Needs an admin.
@@ -239,11 +239,13 @@ async fn order_boards(
         NotSignedIn, Forbidden,
     )
 )]
-async fn get_rules(State(state): State<AppState>, Admin(who): Admin) -> Result<Json<Value>> {
+async fn get_rules(State(state): State<AppState>, Admin(who): Admin) -> Result<Json<RulesAnswer>> {
     let (rules, ready_reasons) = state.app.active_rules(&who)?;
-    Ok(Json(
-        json!({"file": state.config.rules.display().to_string(), "rules": rules, "ready_reasons": ready_reasons}),
-    ))
+    Ok(Json(RulesAnswer {
+        file: state.config.rules.display().to_string(),
+        rules: rules.into_iter().map(Into::into).collect(),
+        ready_reasons: ready_reasons.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// Reloads the moderation rules from their file.
@@ -262,9 +264,12 @@ async fn get_rules(State(state): State<AppState>, Admin(who): Admin) -> Result<J
 async fn reload_rules(
     State(state): State<AppState>,
     Admin(who): Admin,
-) -> Result<Json<Value>, crate::error::ApiError> {
+) -> Result<Json<RulesReloadedAnswer>, crate::error::ApiError> {
     let n = state.app.reload_rules(Some(&who)).await?;
-    Ok(Json(json!({"status": "reloaded", "rules": n})))
+    Ok(Json(RulesReloadedAnswer {
+        status: "reloaded",
+        rules: n,
+    }))
 }
 
 /// Applications waiting for a decision. Needs an admin.
@@ -281,10 +286,12 @@ async fn reload_rules(
 async fn list_applications(
     State(state): State<AppState>,
     Admin(who): Admin,
-) -> Result<Json<Value>> {
+) -> Result<Json<ApplicationsAnswer>> {
     let apps = state.app.pending_applications(&who).await?;
     let views: Vec<_> = apps.iter().map(ApplicationView::from).collect();
-    Ok(Json(json!({"applications": views})))
+    Ok(Json(ApplicationsAnswer {
+        applications: views,
+    }))
 }
 
 /// Approving an application.
@@ -316,12 +323,14 @@ async fn approve_application(
     Admin(who): Admin,
     IdPath(id): IdPath<ApplicationId>,
     ApiJson(body): ApiJson<ApproveBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ApplicationAnswer>> {
     let app = state
         .app
         .approve_application(&who, id, body.confirm_adult)
         .await?;
-    Ok(Json(json!({"application": ApplicationView::from(&app)})))
+    Ok(Json(ApplicationAnswer {
+        application: ApplicationView::from(&app),
+    }))
 }
 
 /// A reason for a decision.
@@ -350,9 +359,11 @@ async fn reject_application(
     Admin(who): Admin,
     IdPath(id): IdPath<ApplicationId>,
     ApiJson(body): ApiJson<ReasonBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ApplicationAnswer>> {
     let app = state.app.reject_application(&who, id, &body.reason).await?;
-    Ok(Json(json!({"application": ApplicationView::from(&app)})))
+    Ok(Json(ApplicationAnswer {
+        application: ApplicationView::from(&app),
+    }))
 }
 
 /// Paging through members by handle.
@@ -380,7 +391,7 @@ async fn list_members(
     State(state): State<AppState>,
     Admin(who): Admin,
     ApiQuery(q): ApiQuery<MembersQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<MembersAnswer>> {
     let limit = q.limit.unwrap_or(100);
     let members = state
         .app
@@ -390,7 +401,10 @@ async fn list_members(
         .then(|| members.last().map(|m| m.handle.to_lowercase()))
         .flatten();
     let views: Vec<_> = members.iter().map(MemberAdminView::from).collect();
-    Ok(Json(json!({"members": views, "next": next})))
+    Ok(Json(MembersAnswer {
+        members: views,
+        next,
+    }))
 }
 
 /// Changes to a member.
@@ -423,7 +437,7 @@ async fn patch_member(
     Admin(who): Admin,
     IdPath(id): IdPath<MemberId>,
     ApiJson(body): ApiJson<PatchBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<MemberAnswer>> {
     let role = body
         .role
         .map(|r| {
@@ -441,7 +455,9 @@ async fn patch_member(
         state.app.set_safeguarding_lead(&who, id, lead).await?;
         member.safeguarding_lead = lead;
     }
-    Ok(Json(json!({"member": MemberAdminView::from(&member)})))
+    Ok(Json(MemberAnswer {
+        member: MemberAdminView::from(&member),
+    }))
 }
 
 /// A suspension: until a time, or for a number of hours; always with a reason.
@@ -498,7 +514,7 @@ async fn ban_member(
     Admin(who): Admin,
     IdPath(id): IdPath<MemberId>,
     ApiJson(body): ApiJson<ReasonBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<MemberAnswer>> {
     let member = state
         .app
         .sanction(
@@ -509,7 +525,9 @@ async fn ban_member(
             },
         )
         .await?;
-    Ok(Json(json!({"member": MemberAdminView::from(&member)})))
+    Ok(Json(MemberAnswer {
+        member: MemberAdminView::from(&member),
+    }))
 }
 
 /// Lifts a suspension or ban. Needs an admin.
@@ -528,9 +546,11 @@ async fn reinstate_member(
     State(state): State<AppState>,
     Admin(who): Admin,
     IdPath(id): IdPath<MemberId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<MemberAnswer>> {
     let member = state.app.sanction(&who, id, Sanction::Reinstate).await?;
-    Ok(Json(json!({"member": MemberAdminView::from(&member)})))
+    Ok(Json(MemberAnswer {
+        member: MemberAdminView::from(&member),
+    }))
 }
 
 /// A new invite.
@@ -558,12 +578,17 @@ async fn create_invite(
     State(state): State<AppState>,
     Admin(who): Admin,
     ApiJson(body): ApiJson<InviteBody>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<InviteAnswer>)> {
     let (link, expires_at, id) = state.app.create_invite(&who, body.confirm_adult).await?;
     let token = link.rsplit_once("invite=").map(|(_, t)| t.to_owned());
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "link": link, "token": token, "expires_at": expires_at})),
+        Json(InviteAnswer {
+            id: id.to_string(),
+            link,
+            token,
+            expires_at,
+        }),
     ))
 }
 
@@ -579,7 +604,10 @@ async fn create_invite(
         NotSignedIn, Forbidden,
     )
 )]
-async fn list_invites(State(state): State<AppState>, Admin(who): Admin) -> Result<Json<Value>> {
+async fn list_invites(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+) -> Result<Json<InviteListAnswer>> {
     let now = state.app.now();
     let invites: Vec<InviteView> = state
         .app
@@ -588,7 +616,7 @@ async fn list_invites(State(state): State<AppState>, Admin(who): Admin) -> Resul
         .iter()
         .map(|i| InviteView::new(i, now))
         .collect();
-    Ok(Json(json!({"invites": invites})))
+    Ok(Json(InviteListAnswer { invites }))
 }
 
 /// Revokes an outstanding invite: its link then says it is no longer valid, and applying with
@@ -609,11 +637,11 @@ async fn revoke_invite(
     State(state): State<AppState>,
     Admin(who): Admin,
     IdPath(id): IdPath<InviteId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<InviteRevokedAnswer>> {
     let invite = state.app.revoke_invite(&who, id).await?;
-    Ok(Json(
-        json!({"invite": InviteView::new(&invite, state.app.now())}),
-    ))
+    Ok(Json(InviteRevokedAnswer {
+        invite: InviteView::new(&invite, state.app.now()),
+    }))
 }
 
 /// How an admin erases a member's account: what to do with their posts.

@@ -2,29 +2,28 @@
 //! can still be used.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use hearth_app::limits::Limit;
 use hearth_app::{AppError, ApplicationInput, ApplyOutcome};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::Result;
 use crate::extract::ApiJson;
+use crate::routes::answers::{InviteCheckAnswer, StatusMessageAnswer};
 use crate::routes::openapi::{
-    BadRequest, Conflict, Forbidden, HandleIdentifies, InviteCheckAnswer, RateLimited,
-    StatusMessageAnswer, TooLarge, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, HandleIdentifies, RateLimited, TooLarge, UnsupportedMediaType,
 };
 use crate::state::AppState;
 
 /// Applying.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/applications", post(create_application))
-        .route("/api/invites/check", get(check_invite))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_application))
+        .routes(routes!(check_invite))
 }
 
 /// The invite to check.
@@ -55,10 +54,10 @@ async fn check_invite(
     headers: axum::http::HeaderMap,
     crate::routes::account::Peer(peer): crate::routes::account::Peer,
     crate::extract::ApiQuery(q): crate::extract::ApiQuery<InviteQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<InviteCheckAnswer>> {
     let address = crate::routes::account::client_address(&state, &headers, peer);
     let valid = state.app.invite_usable(&address, &q.token).await?;
-    Ok(Json(json!({ "valid": valid })))
+    Ok(Json(InviteCheckAnswer { valid }))
 }
 
 /// An application as sent. Every field is required except `invite`.
@@ -106,7 +105,7 @@ async fn create_application(
     headers: axum::http::HeaderMap,
     crate::routes::account::Peer(peer): crate::routes::account::Peer,
     ApiJson(body): ApiJson<ApplicationBody>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<StatusMessageAnswer>)> {
     let address = crate::routes::account::client_address(&state, &headers, peer);
     // Every attempt counts (each costs a password hash), taken before any work. An answer that
     // says a handle is taken is how an outsider learns that it exists, so those answers have a
@@ -140,23 +139,23 @@ async fn create_application(
     Ok(match outcome {
         ApplyOutcome::Pending => (
             StatusCode::ACCEPTED,
-            Json(json!({
-                "status": "pending",
-                "message": format!(
+            Json(StatusMessageAnswer {
+                status: "pending",
+                message: format!(
                     "Thank you. Your application will be read by one of the group's admins, \
                      usually within {}. Try signing in then: you will be able to once it is \
                      approved.",
                     answer_days(state.config.application_answer_days)
                 ),
-                "answer_days": state.config.application_answer_days,
-            })),
+                answer_days: Some(state.config.application_answer_days),
+            }),
         ),
         ApplyOutcome::Approved => (
             StatusCode::CREATED,
-            Json(json!({
-                "status": "approved",
-                "message": "Welcome. Your invitation was accepted: you can sign in now."
-            })),
+            Json(StatusMessageAnswer::new(
+                "approved",
+                "Welcome. Your invitation was accepted: you can sign in now.",
+            )),
         ),
     })
 }

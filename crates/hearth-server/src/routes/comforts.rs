@@ -3,9 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::get;
 use chrono::{DateTime, NaiveDate, Utc};
 use hearth_app::limits::Limit;
 use hearth_app::{AppError, PostReactions, SearchInput};
@@ -14,6 +12,8 @@ use hearth_core::comforts::marked_snippet_html;
 use hearth_core::ids::{BoardId, PostId, ThreadId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::Result;
 use crate::extract::{ApiJson, ApiQuery, Member};
@@ -26,23 +26,17 @@ use crate::routes::views::ThreadView;
 use crate::state::AppState;
 
 /// Search, reactions, following, muting and profiles.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/search", get(search))
-        .route("/api/posts/{id}/reactions", get(list_reactors))
-        .route(
-            "/api/posts/{id}/reactions/{kind}",
-            axum::routing::put(add_reaction).delete(remove_reaction),
-        )
-        .route("/api/threads/{id}/follow", get(get_follow).put(set_follow))
-        .route("/api/me/following", get(list_following))
-        .route("/api/me/mutes", get(list_mutes))
-        .route("/api/me/profile", axum::routing::put(set_profile))
-        .route("/api/members/{handle}", get(get_profile))
-        .route(
-            "/api/members/{handle}/mute",
-            axum::routing::put(mute).delete(unmute),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search))
+        .routes(routes!(list_reactors))
+        .routes(routes!(add_reaction, remove_reaction))
+        .routes(routes!(get_follow, set_follow))
+        .routes(routes!(list_following))
+        .routes(routes!(list_mutes))
+        .routes(routes!(set_profile))
+        .routes(routes!(get_profile))
+        .routes(routes!(mute, unmute))
 }
 
 // ---------------------------------------------------------------------------------------------

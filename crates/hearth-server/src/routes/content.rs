@@ -1,45 +1,43 @@
 //! Boards, threads, posts, reports and notifications, for members.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, patch, post};
 use chrono::DateTime;
 use hearth_app::limits::Limit;
 use hearth_app::{AppError, ThreadCursor};
 use hearth_core::ids::{BoardId, PostId, ThreadId};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::Result;
 use crate::extract::{ApiJson, ApiQuery, IdempotencyKey, Member};
 use crate::routes::IdPath;
+use crate::routes::answers::{
+    BoardAnswer, BoardsAnswer, MarkedReadAnswer, ModeratedPostAnswer, NotificationsAnswer,
+    PostAnswer, PostsAnswer, ReceivedAnswer, ThreadAnswer, ThreadCreatedAnswer, ThreadsAnswer,
+};
 use crate::routes::openapi::{
-    BadRequest, BoardAnswer, BoardsAnswer, Conflict, Forbidden, MarkedReadAnswer,
-    ModeratedPostAnswer, NotFound, NotSignedIn, NotificationsAnswer, PostAnswer, PostsAnswer,
-    RateLimited, ReceivedAnswer, RuleRejected, ThreadAnswer, ThreadCreatedAnswer, ThreadsAnswer,
-    TooLarge, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, RateLimited, RuleRejected, TooLarge,
+    UnsupportedMediaType,
 };
 use crate::routes::views::{BoardView, NotificationView, PostView, ThreadView};
 use crate::state::AppState;
 
 /// Member-facing content routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/boards", get(list_boards))
-        .route("/api/boards/{id}", get(get_board))
-        .route(
-            "/api/boards/{id}/threads",
-            get(list_threads).post(create_thread),
-        )
-        .route("/api/threads/{id}", get(get_thread))
-        .route("/api/threads/{id}/posts", get(list_posts).post(create_post))
-        .route("/api/posts/{id}", patch(edit_post).delete(delete_post))
-        .route("/api/posts/{id}/reports", post(report_post))
-        .route("/api/notifications", get(list_notifications))
-        .route("/api/notifications/read", post(read_notifications))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_boards))
+        .routes(routes!(get_board))
+        .routes(routes!(list_threads, create_thread))
+        .routes(routes!(get_thread))
+        .routes(routes!(list_posts, create_post))
+        .routes(routes!(edit_post, delete_post))
+        .routes(routes!(report_post))
+        .routes(routes!(list_notifications))
+        .routes(routes!(read_notifications))
 }
 
 /// The boards the member may read, in order.
@@ -53,11 +51,14 @@ pub fn router() -> Router<AppState> {
         NotSignedIn,
     )
 )]
-async fn list_boards(State(state): State<AppState>, Member(who): Member) -> Result<Json<Value>> {
+async fn list_boards(
+    State(state): State<AppState>,
+    Member(who): Member,
+) -> Result<Json<BoardsAnswer>> {
     let boards = state.app.boards(&who).await?;
-    Ok(Json(
-        json!({"boards": boards.iter().map(BoardView::from).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(BoardsAnswer {
+        boards: boards.iter().map(BoardView::from).collect(),
+    }))
 }
 
 /// One board the member may read, archived or not (an archived board is off the list, but its
@@ -77,9 +78,11 @@ async fn get_board(
     State(state): State<AppState>,
     Member(who): Member,
     IdPath(id): IdPath<BoardId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<BoardAnswer>> {
     let board = state.app.board(&who, id).await?;
-    Ok(Json(json!({"board": BoardView::from(&board)})))
+    Ok(Json(BoardAnswer {
+        board: BoardView::from(&board),
+    }))
 }
 
 /// Paging through threads (`cursor`) or posts (`after`).
@@ -153,16 +156,17 @@ async fn list_threads(
     Member(who): Member,
     IdPath(board): IdPath<BoardId>,
     ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ThreadsAnswer>> {
     let limit = q.limit.unwrap_or(30).clamp(1, 100);
     let cursor = q.cursor.as_deref().map(decode_cursor).transpose()?;
     let threads = state.app.threads(&who, board, cursor, limit).await?;
     let next = (threads.len() as u64 == limit)
         .then(|| threads.last().map(encode_cursor))
         .flatten();
-    Ok(Json(
-        json!({"threads": threads.iter().map(ThreadView::from).collect::<Vec<_>>(), "next": next}),
-    ))
+    Ok(Json(ThreadsAnswer {
+        threads: threads.iter().map(ThreadView::from).collect(),
+        next,
+    }))
 }
 
 /// A new thread and its first post.
@@ -200,7 +204,11 @@ async fn create_thread(
     IdPath(board): IdPath<BoardId>,
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(b): ApiJson<NewThreadBody>,
-) -> Result<(StatusCode, [(&'static str, &'static str); 1], Json<Value>)> {
+) -> Result<(
+    StatusCode,
+    [(&'static str, &'static str); 1],
+    Json<ThreadCreatedAnswer>,
+)> {
     let (thread, post, moderation, sent) = state
         .app
         .member_limited(
@@ -220,9 +228,11 @@ async fn create_thread(
     Ok((
         StatusCode::CREATED,
         replayed_header(sent),
-        Json(
-            json!({"thread": ThreadView::from(&thread), "post": PostView::of(&post, &who), "moderation": moderation}),
-        ),
+        Json(ThreadCreatedAnswer {
+            thread: ThreadView::from(&thread),
+            post: PostView::of(&post, &who),
+            moderation: moderation.into(),
+        }),
     ))
 }
 
@@ -242,9 +252,11 @@ async fn get_thread(
     State(state): State<AppState>,
     Member(who): Member,
     IdPath(id): IdPath<ThreadId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ThreadAnswer>> {
     let thread = state.app.thread(&who, id).await?;
-    Ok(Json(json!({"thread": ThreadView::from(&thread)})))
+    Ok(Json(ThreadAnswer {
+        thread: ThreadView::from(&thread),
+    }))
 }
 
 /// A thread's posts, oldest first, a page at a time.
@@ -264,7 +276,7 @@ async fn list_posts(
     Member(who): Member,
     IdPath(id): IdPath<ThreadId>,
     ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<PostsAnswer>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let after = match q.after.as_deref() {
         Some(a) => Some(
@@ -288,11 +300,12 @@ async fn list_posts(
             )
         })
         .collect();
-    let mut answer = json!({"posts": views, "next": next});
-    if after.is_none() {
-        answer["first_unread"] = json!(first_unread.map(|p| p.to_string()));
-    }
-    Ok(Json(answer))
+    Ok(Json(PostsAnswer {
+        posts: views,
+        next,
+        // Only the first page says where the unread part starts.
+        first_unread: after.is_none().then(|| first_unread.map(|p| p.to_string())),
+    }))
 }
 
 /// A post's text.
@@ -328,7 +341,11 @@ async fn create_post(
     IdPath(id): IdPath<ThreadId>,
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(b): ApiJson<PostBody>,
-) -> Result<(StatusCode, [(&'static str, &'static str); 1], Json<Value>)> {
+) -> Result<(
+    StatusCode,
+    [(&'static str, &'static str); 1],
+    Json<ModeratedPostAnswer>,
+)> {
     let (post, moderation, sent) = state
         .app
         .member_limited(
@@ -343,7 +360,10 @@ async fn create_post(
     Ok((
         StatusCode::CREATED,
         replayed_header(sent),
-        Json(json!({"post": PostView::of(&post, &who), "moderation": moderation})),
+        Json(ModeratedPostAnswer {
+            post: PostView::of(&post, &who),
+            moderation: moderation.into(),
+        }),
     ))
 }
 
@@ -365,7 +385,7 @@ async fn edit_post(
     Member(who): Member,
     IdPath(id): IdPath<PostId>,
     ApiJson(b): ApiJson<PostBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ModeratedPostAnswer>> {
     let (post, moderation) = state
         .app
         .member_limited(
@@ -382,7 +402,10 @@ async fn edit_post(
         .reactions_for(&who, std::slice::from_ref(&post))
         .await?;
     let view = PostView::of(&post, &who).with_comforts(reactions.get(&post.id), false);
-    Ok(Json(json!({"post": view, "moderation": moderation})))
+    Ok(Json(ModeratedPostAnswer {
+        post: view,
+        moderation: moderation.into(),
+    }))
 }
 
 /// Deletes one's own post.
@@ -401,9 +424,11 @@ async fn delete_post(
     State(state): State<AppState>,
     Member(who): Member,
     IdPath(id): IdPath<PostId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<PostAnswer>> {
     let post = state.app.delete_post(&who, id).await?;
-    Ok(Json(json!({"post": PostView::of(&post, &who)})))
+    Ok(Json(PostAnswer {
+        post: PostView::of(&post, &who),
+    }))
 }
 
 /// A report of a post to the moderators.
@@ -435,7 +460,7 @@ async fn report_post(
     Member(who): Member,
     IdPath(id): IdPath<PostId>,
     ApiJson(b): ApiJson<ReportBody>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<ReceivedAnswer>)> {
     let signpost = state
         .app
         .member_limited(
@@ -456,7 +481,11 @@ async fn report_post(
     }
     Ok((
         StatusCode::CREATED,
-        Json(json!({"status": "received", "message": message, "signpost": signpost})),
+        Json(ReceivedAnswer {
+            status: "received",
+            message,
+            signpost: signpost.into_iter().map(Into::into).collect(),
+        }),
     ))
 }
 
@@ -474,12 +503,13 @@ async fn report_post(
 async fn list_notifications(
     State(state): State<AppState>,
     Member(who): Member,
-) -> Result<Json<Value>> {
+) -> Result<Json<NotificationsAnswer>> {
     let list = state.app.notifications(&who, 100).await?;
     let unread = list.iter().filter(|n| n.read_at.is_none()).count();
-    Ok(Json(
-        json!({"notifications": list.iter().map(NotificationView::from).collect::<Vec<_>>(), "unread": unread}),
-    ))
+    Ok(Json(NotificationsAnswer {
+        notifications: list.iter().map(NotificationView::from).collect(),
+        unread,
+    }))
 }
 
 /// Marks all the member's notifications read.
@@ -496,7 +526,7 @@ async fn list_notifications(
 async fn read_notifications(
     State(state): State<AppState>,
     Member(who): Member,
-) -> Result<Json<Value>> {
+) -> Result<Json<MarkedReadAnswer>> {
     let n = state.app.mark_notifications_read(&who).await?;
-    Ok(Json(json!({"marked_read": n})))
+    Ok(Json(MarkedReadAnswer { marked_read: n }))
 }

@@ -2,15 +2,15 @@
 //! `hearth_app::crisis`. The lane itself is listed in the queue answer (`urgent`).
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use hearth_app::{CheckinMessageRecord, CheckinView, CrisisStep, CrisisView};
 use hearth_core::ids::MemberId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::Result;
 use crate::extract::{ApiJson, Member, Moderator};
@@ -21,16 +21,16 @@ use crate::routes::openapi::{
 use crate::state::AppState;
 
 /// Crisis and check-in routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/mod/crises/{id}/reach-out", post(reach_out))
-        .route("/api/mod/crises/{id}/resolve", post(resolve))
-        .route("/api/mod/crises/{id}/escalate", post(escalate))
-        .route("/api/mod/checkins", post(open_checkin))
-        .route("/api/mod/checkins/{id}/close", post(close_checkin))
-        .route("/api/checkins", get(list_checkins))
-        .route("/api/checkins/{id}", get(get_checkin))
-        .route("/api/checkins/{id}/messages", post(send_message))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(reach_out))
+        .routes(routes!(resolve))
+        .routes(routes!(escalate))
+        .routes(routes!(open_checkin))
+        .routes(routes!(close_checkin))
+        .routes(routes!(list_checkins))
+        .routes(routes!(get_checkin))
+        .routes(routes!(send_message))
 }
 
 /// A crisis in the urgent lane, as moderators see it.
@@ -405,13 +405,12 @@ pub(crate) struct CheckinMessageBody {
 }
 
 /// The answer to a check-in message.
-#[derive(ToSchema)]
-#[allow(dead_code)] // The document's shape; the handler builds the same JSON.
+#[derive(Serialize, ToSchema)]
 pub struct CheckinMessageAnswer {
     /// The message as stored.
     pub message: CheckinMessageItem,
     /// What moderation said (crisis support, if the rules saw a crisis).
-    pub moderation: crate::routes::openapi::Moderation,
+    pub moderation: crate::routes::rule_views::ModerationView,
 }
 
 /// Answers in a check-in: the member in their own, staff in any.
@@ -432,13 +431,13 @@ async fn send_message(
     Member(who): Member,
     IdPath(id): IdPath<uuid::Uuid>,
     ApiJson(b): ApiJson<CheckinMessageBody>,
-) -> Result<(StatusCode, Json<serde_json::Value>)> {
+) -> Result<(StatusCode, Json<CheckinMessageAnswer>)> {
     let (message, moderation) = state.app.send_checkin_message(&who, id, &b.body).await?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({
-            "message": CheckinMessageItem::from(&message),
-            "moderation": moderation,
-        })),
+        Json(CheckinMessageAnswer {
+            message: CheckinMessageItem::from(&message),
+            moderation: moderation.into(),
+        }),
     ))
 }

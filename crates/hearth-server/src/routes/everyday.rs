@@ -3,21 +3,21 @@
 //! reporting chat messages.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use chrono::{DateTime, Utc};
 use hearth_app::limits::Limit;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::http::StatusCode;
 use hearth_core::ids::MessageId;
-use serde_json::{Value, json};
 
 use crate::error::Result;
 use crate::extract::{ApiJson, ApiQuery, Member, Moderator};
 use crate::routes::IdPath;
+use crate::routes::answers::StatusMessageAnswer;
 use crate::routes::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, RateLimited, TooLarge,
     UnsupportedMediaType,
@@ -25,19 +25,13 @@ use crate::routes::openapi::{
 use crate::state::AppState;
 
 /// Board activity, mention completion and the welcome.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/boards/activity", get(board_activity))
-        .route("/api/mentions", get(mention_suggestions))
-        .route("/api/me/welcome", get(get_welcome).delete(dismiss_welcome))
-        .route(
-            "/api/messages/{id}/reports",
-            axum::routing::post(report_message),
-        )
-        .route(
-            "/api/mod/messages/{id}/report-decision",
-            axum::routing::post(decide_reported_message),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(board_activity))
+        .routes(routes!(mention_suggestions))
+        .routes(routes!(get_welcome, dismiss_welcome))
+        .routes(routes!(report_message))
+        .routes(routes!(decide_reported_message))
 }
 
 /// One board's activity as the reader sees it.
@@ -202,7 +196,7 @@ struct MessageReportBody {
     params(("id" = uuid::Uuid, Path, description = "The message's id.")),
     request_body = MessageReportBody,
     responses(
-        (status = 201, description = "Received (`status`: `received`).", body = crate::routes::openapi::StatusMessageAnswer),
+        (status = 201, description = "Received (`status`: `received`).", body = StatusMessageAnswer),
         BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType, RateLimited,
     )
 )]
@@ -211,7 +205,7 @@ async fn report_message(
     Member(who): Member,
     IdPath(id): IdPath<MessageId>,
     ApiJson(b): ApiJson<MessageReportBody>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<StatusMessageAnswer>)> {
     state
         .app
         .member_limited(
@@ -223,10 +217,10 @@ async fn report_message(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "status": "received",
-            "message": "Thank you. The moderators will look at this message. Its author will not be told who reported it.",
-        })),
+        Json(StatusMessageAnswer::new(
+            "received",
+            "Thank you. The moderators will look at this message. Its author will not be told who reported it.",
+        )),
     ))
 }
 
@@ -251,7 +245,7 @@ struct MessageReportDecision {
     params(("id" = uuid::Uuid, Path, description = "The message's id.")),
     request_body = MessageReportDecision,
     responses(
-        (status = 200, description = "Decided (`status`: `removed` or `kept`).", body = crate::routes::openapi::StatusMessageAnswer),
+        (status = 200, description = "Decided (`status`: `removed` or `kept`).", body = StatusMessageAnswer),
         BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType,
     )
 )]
@@ -260,7 +254,7 @@ async fn decide_reported_message(
     Moderator(who): Moderator,
     IdPath(id): IdPath<MessageId>,
     ApiJson(b): ApiJson<MessageReportDecision>,
-) -> Result<Json<Value>> {
+) -> Result<Json<StatusMessageAnswer>> {
     let remove = match b.decision.as_str() {
         "remove" => true,
         "keep" => false,
@@ -276,8 +270,12 @@ async fn decide_reported_message(
         .app
         .decide_reported_message(&who, id, remove, b.reason)
         .await?;
-    Ok(Json(json!({
-        "status": if remove { "removed" } else { "kept" },
-        "message": if remove { "The message was removed." } else { "The message stays." },
-    })))
+    Ok(Json(StatusMessageAnswer::new(
+        if remove { "removed" } else { "kept" },
+        if remove {
+            "The message was removed."
+        } else {
+            "The message stays."
+        },
+    )))
 }

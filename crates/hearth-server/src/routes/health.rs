@@ -1,20 +1,19 @@
 //! Liveness and readiness for operators and load balancers.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::routes::openapi::{ReadyAnswer, StatusAnswer};
+use crate::routes::answers::{ReadyAnswer, StatusAnswer};
 use crate::state::AppState;
 
 /// `/healthz` and `/readyz`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(get_health))
-        .route("/readyz", get(get_ready))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_health))
+        .routes(routes!(get_ready))
 }
 
 /// The process is up.
@@ -24,8 +23,8 @@ pub fn router() -> Router<AppState> {
     tag = "operator",
     responses((status = 200, description = "Alive (`status`: `ok`).", body = StatusAnswer))
 )]
-async fn get_health() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+async fn get_health() -> Json<StatusAnswer> {
+    Json(StatusAnswer { status: "ok" })
 }
 
 /// The process can serve: its database answers.
@@ -38,7 +37,7 @@ async fn get_health() -> Json<Value> {
         (status = 503, description = "The database does not answer, or the Redis bus is disconnected.", body = ReadyAnswer),
     )
 )]
-async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<ReadyAnswer>) {
     let readiness = state.app.readiness().await;
     let ready = readiness.ready();
     (
@@ -47,10 +46,14 @@ async fn get_ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         } else {
             StatusCode::SERVICE_UNAVAILABLE
         },
-        Json(json!({
-            "status": if ready { "ready" } else { "unavailable" },
-            "database": if readiness.database { "ok" } else { "unreachable" },
-            "bus": readiness.bus.label(),
-        })),
+        Json(ReadyAnswer {
+            status: if ready { "ready" } else { "unavailable" },
+            database: if readiness.database {
+                "ok"
+            } else {
+                "unreachable"
+            },
+            bus: readiness.bus.label(),
+        }),
     )
 }

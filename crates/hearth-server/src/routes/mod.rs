@@ -1,7 +1,10 @@
-//! The routes, one module per area; each has `pub fn router()`.
+//! The routes, one module per area; each has `pub fn router()`, which registers its `/api`
+//! handlers with `utoipa-axum` so each route and its documented operation are added together
+//! (see [`openapi::api_router`]).
 
 pub mod account;
 pub mod admin;
+pub mod answers;
 pub mod applications;
 pub mod comforts;
 pub mod content;
@@ -12,6 +15,7 @@ pub mod moderation;
 pub mod openapi;
 pub mod realtime;
 pub mod recovery;
+pub mod rule_views;
 pub mod safeguarding;
 pub mod setup;
 pub mod views;

@@ -1,78 +1,57 @@
 //! Moderators: for now, suspending members and reading the audit log.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use hearth_app::{AppError, QueueVerdict, ReasonInput, ThreadAction};
 use hearth_core::ids::{BoardId, MemberId, PostId, QueueItemId, ThreadId};
 use hearth_core::policy::Role;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::Result;
 use crate::extract::{ApiJson, ApiQuery, Moderator};
 use crate::routes::IdPath;
 use crate::routes::admin::SuspendBody;
-use crate::routes::openapi::{
-    AuditAnswer, BadRequest, BulkAnswer, Conflict, Forbidden, NotFound, NotSignedIn, QueueAnswer,
-    QueueItemAnswer, StatusAnswer, SuspendedAnswer, ThreadAnswer, TooLarge, UnsupportedMediaType,
+use crate::routes::answers::{
+    AuditAnswer, BulkAnswer, BulkResult, MessageDecidedAnswer, QueueAnswer, QueueItem,
+    QueueItemAnswer, StatusAnswer, SuspendedAnswer, SuspendedMember, ThreadAnswer,
     WaitingCountsAnswer,
 };
-use crate::routes::views::AuditView;
-use crate::routes::views::{MemberAdminView, MemberModView, ThreadView};
+use crate::routes::openapi::{
+    BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, TooLarge, UnsupportedMediaType,
+};
+use crate::routes::views::{AuditView, MemberAdminView, MemberModView, ThreadView};
 use crate::state::AppState;
 
 /// `/api/mod/...`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/mod/members/{id}/suspend", post(suspend_member))
-        .route("/api/mod/audit", get(list_audit))
-        .route("/api/mod/queue", get(list_queue))
-        .route("/api/mod/counts", get(waiting_counts))
-        .route("/api/mod/queue/bulk", post(decide_queue_bulk))
-        .route("/api/mod/messages/{id}/approve", post(approve_message))
-        .route("/api/mod/messages/{id}/reject", post(reject_message))
-        .route("/api/mod/queue/{id}/approve", post(approve_queue_item))
-        .route("/api/mod/queue/{id}/reject", post(reject_queue_item))
-        .route("/api/mod/queue/{id}/undo", post(undo_queue_item))
-        .route("/api/mod/posts/{id}/remove", post(remove_post))
-        .route("/api/mod/threads/{id}/lock", post(lock_thread))
-        .route("/api/mod/threads/{id}/unlock", post(unlock_thread))
-        .route("/api/mod/threads/{id}/pin", post(pin_thread))
-        .route("/api/mod/threads/{id}/unpin", post(unpin_thread))
-        .route("/api/mod/threads/{id}/move", post(move_thread))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(suspend_member))
+        .routes(routes!(list_audit))
+        .routes(routes!(list_queue))
+        .routes(routes!(waiting_counts))
+        .routes(routes!(decide_queue_bulk))
+        .routes(routes!(approve_message))
+        .routes(routes!(reject_message))
+        .routes(routes!(approve_queue_item))
+        .routes(routes!(reject_queue_item))
+        .routes(routes!(undo_queue_item))
+        .routes(routes!(remove_post))
+        .routes(routes!(lock_thread))
+        .routes(routes!(unlock_thread))
+        .routes(routes!(pin_thread))
+        .routes(routes!(unpin_thread))
+        .routes(routes!(move_thread))
 }
 
-/// A queue item as moderators see it: the post, where it is, what fired and where (so the
-/// client can highlight it), and how long it has waited. The reporter is never named.
-fn queue_view(state: &AppState, item: &hearth_app::QueueItemRecord) -> Value {
-    let verdict = hearth_app::App::stored_verdict(&item.post);
+/// A queue item as moderators see it, with how long it has waited by the server's clock.
+fn queue_view(state: &AppState, item: &hearth_app::QueueItemRecord) -> QueueItem {
     let (waited, overdue) = state.app.queue_wait(item);
-    json!({
-        "id": item.id.to_string(),
-        "kind": item.kind,
-        "state": item.state,
-        "created_at": item.created_at,
-        "waited_seconds": waited,
-        "overdue": overdue,
-        "post": {
-            "id": item.post.id.to_string(),
-            "author": item.post.author_handle,
-            "status": item.post.status.as_str(),
-            "is_first": item.post.is_first,
-            "body_source": item.post.body_source,
-            "body_html": item.post.body_html,
-            "content_warning": item.post.content_warning,
-            "created_at": item.post.created_at,
-        },
-        "thread": {"id": item.post.thread_id.to_string(), "title": item.thread_title, "board_id": item.board_id.to_string()},
-        "rules": verdict.as_ref().map(|v| v.hits.clone()).unwrap_or_default(),
-        "concern": verdict.as_ref().is_some_and(|v| v.concern),
-        "report": item.report.as_ref().map(|r| json!({"reason": r.reason, "note": r.note, "created_at": r.created_at})),
-    })
+    QueueItem::new(item, waited, overdue)
 }
 
 /// What is waiting, for the count in the navigation.
@@ -93,8 +72,8 @@ fn queue_view(state: &AppState, item: &hearth_app::QueueItemRecord) -> Value {
 async fn waiting_counts(
     State(state): State<AppState>,
     Moderator(who): Moderator,
-) -> Result<Json<Value>> {
-    Ok(Json(json!(state.app.waiting_counts(&who).await?)))
+) -> Result<Json<WaitingCountsAnswer>> {
+    Ok(Json(state.app.waiting_counts(&who).await?.into()))
 }
 
 /// The moderators' queue.
@@ -115,7 +94,7 @@ async fn waiting_counts(
 async fn list_queue(
     State(state): State<AppState>,
     Moderator(who): Moderator,
-) -> Result<Json<Value>> {
+) -> Result<Json<QueueAnswer>> {
     let items = state.app.queue(&who, 200).await?;
     let held_messages = state.app.held_chat_queue(&who).await?;
     let reported_messages = state.app.reported_messages(&who).await?;
@@ -127,13 +106,13 @@ async fn list_queue(
         .map(Into::into)
         .collect();
     let reasons = state.app.ready_reasons(&who)?;
-    Ok(Json(json!({
-        "urgent": urgent,
-        "items": items.iter().map(|i| queue_view(&state, i)).collect::<Vec<_>>(),
-        "held_messages": held_messages,
-        "reported_messages": reported_messages,
-        "ready_reasons": reasons,
-    })))
+    Ok(Json(QueueAnswer {
+        urgent,
+        items: items.iter().map(|i| queue_view(&state, i)).collect(),
+        held_messages,
+        reported_messages,
+        ready_reasons: reasons.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// Approving a queue item, optionally with an edited text.
@@ -192,7 +171,7 @@ async fn approve_queue_item(
     Moderator(who): Moderator,
     IdPath(id): IdPath<QueueItemId>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>> {
+) -> Result<Json<QueueItemAnswer>> {
     // The body is optional: empty means "approve as written".
     let approve = if body.iter().all(u8::is_ascii_whitespace) {
         ApproveBody::default()
@@ -212,7 +191,9 @@ async fn approve_queue_item(
         edit_reason: approve.reason,
     };
     let item = state.app.decide_queue_item(&who, id, verdict).await?;
-    Ok(Json(json!({"item": queue_view(&state, &item)})))
+    Ok(Json(QueueItemAnswer {
+        item: queue_view(&state, &item),
+    }))
 }
 
 /// Rejects a queue item with a reason shown to its author. Needs a moderator.
@@ -233,12 +214,14 @@ async fn reject_queue_item(
     Moderator(who): Moderator,
     IdPath(id): IdPath<QueueItemId>,
     ApiJson(body): ApiJson<ReasonBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<QueueItemAnswer>> {
     let item = state
         .app
         .decide_queue_item(&who, id, QueueVerdict::Reject(body.into_input()))
         .await?;
-    Ok(Json(json!({"item": queue_view(&state, &item)})))
+    Ok(Json(QueueItemAnswer {
+        item: queue_view(&state, &item),
+    }))
 }
 
 /// Undoes a rejection, putting the item back in the queue. Needs a moderator.
@@ -257,9 +240,11 @@ async fn undo_queue_item(
     State(state): State<AppState>,
     Moderator(who): Moderator,
     IdPath(id): IdPath<QueueItemId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<QueueItemAnswer>> {
     let item = state.app.undo_rejection(&who, id).await?;
-    Ok(Json(json!({"item": queue_view(&state, &item)})))
+    Ok(Json(QueueItemAnswer {
+        item: queue_view(&state, &item),
+    }))
 }
 
 /// One decision on several queue items.
@@ -298,7 +283,7 @@ async fn decide_queue_bulk(
     State(state): State<AppState>,
     Moderator(who): Moderator,
     ApiJson(body): ApiJson<BulkBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<BulkAnswer>> {
     let verdict = match body.action.as_str() {
         "approve" => QueueVerdict::Approve {
             edited_body: None,
@@ -310,17 +295,27 @@ async fn decide_queue_bulk(
         }),
         _ => return Err(AppError::invalid("action", "action must be approve or reject").into()),
     };
-    let results: Vec<Value> = state
+    let results: Vec<BulkResult> = state
         .app
         .decide_queue_items(&who, &body.ids, verdict)
         .await?
         .into_iter()
         .map(|(id, r)| match r {
-            Ok(item) => json!({"id": id.to_string(), "ok": true, "state": item.state}),
-            Err(e) => json!({"id": id.to_string(), "ok": false, "error": e.public_message()}),
+            Ok(item) => BulkResult {
+                id: id.to_string(),
+                ok: true,
+                state: Some(item.state),
+                error: None,
+            },
+            Err(e) => BulkResult {
+                id: id.to_string(),
+                ok: false,
+                state: None,
+                error: Some(e.public_message()),
+            },
         })
         .collect();
-    Ok(Json(json!({"results": results})))
+    Ok(Json(BulkAnswer { results }))
 }
 
 /// Removes a post, with a reason shown to its author. Needs a moderator.
@@ -341,9 +336,9 @@ async fn remove_post(
     Moderator(who): Moderator,
     IdPath(id): IdPath<PostId>,
     ApiJson(body): ApiJson<ReasonBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<StatusAnswer>> {
     state.app.remove_post(&who, id, body.into_input()).await?;
-    Ok(Json(json!({"status": "removed"})))
+    Ok(Json(StatusAnswer { status: "removed" }))
 }
 
 async fn thread_action(
@@ -351,9 +346,11 @@ async fn thread_action(
     who: &hearth_app::Identity,
     id: ThreadId,
     action: ThreadAction,
-) -> Result<Json<Value>> {
+) -> Result<Json<ThreadAnswer>> {
     let thread = state.app.thread_action(who, id, action).await?;
-    Ok(Json(json!({"thread": ThreadView::from(&thread)})))
+    Ok(Json(ThreadAnswer {
+        thread: ThreadView::from(&thread),
+    }))
 }
 
 /// Locks a thread: no more replies. Needs a moderator.
@@ -372,7 +369,7 @@ async fn lock_thread(
     State(s): State<AppState>,
     Moderator(w): Moderator,
     IdPath(id): IdPath<ThreadId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ThreadAnswer>> {
     thread_action(&s, &w, id, ThreadAction::Lock).await
 }
 /// Unlocks a thread. Needs a moderator.
@@ -391,7 +388,7 @@ async fn unlock_thread(
     State(s): State<AppState>,
     Moderator(w): Moderator,
     IdPath(id): IdPath<ThreadId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ThreadAnswer>> {
     thread_action(&s, &w, id, ThreadAction::Unlock).await
 }
 /// Pins a thread to the top of its board. Needs a moderator.
@@ -410,7 +407,7 @@ async fn pin_thread(
     State(s): State<AppState>,
     Moderator(w): Moderator,
     IdPath(id): IdPath<ThreadId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ThreadAnswer>> {
     thread_action(&s, &w, id, ThreadAction::Pin).await
 }
 /// Unpins a thread. Needs a moderator.
@@ -429,7 +426,7 @@ async fn unpin_thread(
     State(s): State<AppState>,
     Moderator(w): Moderator,
     IdPath(id): IdPath<ThreadId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ThreadAnswer>> {
     thread_action(&s, &w, id, ThreadAction::Unpin).await
 }
 
@@ -460,7 +457,7 @@ async fn move_thread(
     Moderator(w): Moderator,
     IdPath(id): IdPath<ThreadId>,
     ApiJson(body): ApiJson<MoveBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ThreadAnswer>> {
     thread_action(&s, &w, id, ThreadAction::Move(body.board_id)).await
 }
 
@@ -488,17 +485,17 @@ async fn suspend_member(
     Moderator(who): Moderator,
     IdPath(id): IdPath<MemberId>,
     ApiJson(body): ApiJson<SuspendBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<SuspendedAnswer>> {
     let sanction = body.into_sanction(state.app.now())?;
     let member = state.app.sanction(&who, id, sanction).await?;
     // A moderator is answered with the moderators' view; an admin (whose members page shows
     // the answer in place) with the admins'.
-    let view = if who.role >= Role::Admin {
-        json!(MemberAdminView::from(&member))
+    let member = if who.role >= Role::Admin {
+        SuspendedMember::Admin(MemberAdminView::from(&member))
     } else {
-        json!(MemberModView::from(&member))
+        SuspendedMember::Moderator(MemberModView::from(&member))
     };
-    Ok(Json(json!({"member": view})))
+    Ok(Json(SuspendedAnswer { member }))
 }
 
 /// Paging back through the audit log.
@@ -530,14 +527,17 @@ async fn list_audit(
     State(state): State<AppState>,
     Moderator(who): Moderator,
     ApiQuery(q): ApiQuery<AuditQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<AuditAnswer>> {
     let entries = state
         .app
         .audit_log(&who, q.before, q.limit.unwrap_or(50))
         .await?;
     let next = entries.last().map(|e| e.at);
     let views: Vec<_> = entries.iter().map(AuditView::from).collect();
-    Ok(Json(json!({"entries": views, "next_before": next})))
+    Ok(Json(AuditAnswer {
+        entries: views,
+        next_before: next,
+    }))
 }
 
 /// Publishes a held chat message to its room. Needs a moderator.
@@ -548,7 +548,7 @@ async fn list_audit(
     security(("session_cookie" = [])),
     params(("id" = uuid::Uuid, Path, description = "The message's id.")),
     responses(
-        (status = 200, description = "Published.", body = crate::routes::openapi::MessageDecidedAnswer),
+        (status = 200, description = "Published.", body = MessageDecidedAnswer),
         NotSignedIn, Forbidden, NotFound, Conflict,
     )
 )]
@@ -556,9 +556,11 @@ async fn approve_message(
     State(state): State<AppState>,
     Moderator(who): Moderator,
     IdPath(id): IdPath<hearth_core::ids::MessageId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<MessageDecidedAnswer>> {
     let m = state.app.decide_message(&who, id, true, None).await?;
-    Ok(Json(json!({"status": m.status.as_str()})))
+    Ok(Json(MessageDecidedAnswer {
+        status: m.status.as_str(),
+    }))
 }
 
 /// Why a held chat message is rejected (its author sees this).
@@ -578,7 +580,7 @@ pub(crate) struct MessageRejectBody {
     params(("id" = uuid::Uuid, Path, description = "The message's id.")),
     request_body = MessageRejectBody,
     responses(
-        (status = 200, description = "Rejected.", body = crate::routes::openapi::MessageDecidedAnswer),
+        (status = 200, description = "Rejected.", body = MessageDecidedAnswer),
         BadRequest, NotSignedIn, Forbidden, NotFound, Conflict, TooLarge, UnsupportedMediaType,
     )
 )]
@@ -587,10 +589,12 @@ async fn reject_message(
     Moderator(who): Moderator,
     IdPath(id): IdPath<hearth_core::ids::MessageId>,
     ApiJson(body): ApiJson<MessageRejectBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<MessageDecidedAnswer>> {
     let m = state
         .app
         .decide_message(&who, id, false, Some(body.reason))
         .await?;
-    Ok(Json(json!({"status": m.status.as_str()})))
+    Ok(Json(MessageDecidedAnswer {
+        status: m.status.as_str(),
+    }))
 }

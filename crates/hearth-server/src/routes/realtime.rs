@@ -3,37 +3,39 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use futures_util::{SinkExt, StreamExt};
 use hearth_app::{AppError, AppSocketHandler};
 use hearth_core::ids::{MessageId, RoomId};
 use hearth_realtime::{CloseReason, Incoming, Outgoing, SessionConfig, run_bound_session};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{ApiError, Result};
 use crate::extract::{Admin, ApiJson, ApiQuery, Member};
 use crate::routes::IdPath;
+use crate::routes::answers::{
+    MessagesAnswer, RoomCreated, RoomCreatedAnswer, RoomView, RoomsAnswer,
+};
 use crate::routes::openapi::{
-    BadRequest, Conflict, Forbidden, MessagesAnswer, NotFound, NotSignedIn, RoomCreatedAnswer,
-    RoomsAnswer, TooLarge, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, TooLarge, UnsupportedMediaType,
 };
 use crate::state::AppState;
 
 /// `/api/ws`, `/api/rooms`, `/api/admin/rooms`, `/metrics`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/ws", get(open_socket))
-        .route("/api/rooms", get(list_rooms))
-        .route("/api/rooms/{id}/messages", get(list_messages))
-        .route("/api/admin/rooms", post(create_room))
-        .route("/metrics", get(get_metrics))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(open_socket))
+        .routes(routes!(list_rooms))
+        .routes(routes!(list_messages))
+        .routes(routes!(create_room))
+        .routes(routes!(get_metrics))
 }
 
 /// Upgrades to the realtime socket.
@@ -161,24 +163,25 @@ fn refused(err: &axum::Error, limit: usize) -> Option<CloseReason> {
         NotSignedIn, Forbidden,
     )
 )]
-async fn list_rooms(State(state): State<AppState>, Member(who): Member) -> Result<Json<Value>> {
+async fn list_rooms(
+    State(state): State<AppState>,
+    Member(who): Member,
+) -> Result<Json<RoomsAnswer>> {
     let rooms = state.app.rooms(&who).await?;
     let views: Vec<_> = rooms
         .iter()
-        .map(|(r, s)| {
-            json!({
-                "id": r.id.to_string(),
-                "name": r.name,
-                "description": r.description,
-                "needs_moderator": r.needs_moderator,
-                "slow_mode_seconds": r.slow_mode_seconds,
-                "open": s.open,
-                "moderator_present": s.moderator_present,
-                "present": s.present,
-            })
+        .map(|(r, s)| RoomView {
+            id: r.id.to_string(),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            needs_moderator: r.needs_moderator,
+            slow_mode_seconds: r.slow_mode_seconds,
+            open: s.open,
+            moderator_present: s.moderator_present,
+            present: s.present.clone(),
         })
         .collect();
-    Ok(Json(json!({"rooms": views})))
+    Ok(Json(RoomsAnswer { rooms: views }))
 }
 
 /// Paging back through a room's history.
@@ -208,7 +211,7 @@ async fn list_messages(
     Member(who): Member,
     IdPath(room): IdPath<RoomId>,
     ApiQuery(q): ApiQuery<HistoryQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<MessagesAnswer>> {
     let before = match q.before.as_deref() {
         Some(b) => Some(
             b.parse::<MessageId>()
@@ -225,14 +228,17 @@ async fn list_messages(
         .iter()
         .map(|m| {
             let mut v = hearth_app::message_view(m);
-            v["mine"] = json!(m.author_id == Some(who.id));
+            v["mine"] = Value::Bool(m.author_id == Some(who.id));
             if let Some(o) = v.as_object_mut() {
                 o.extend(hearth_app::history_extras(m, &who));
             }
             v
         })
         .collect();
-    Ok(Json(json!({"messages": views, "next": next})))
+    Ok(Json(MessagesAnswer {
+        messages: views,
+        next,
+    }))
 }
 
 /// A new chat room.
@@ -275,7 +281,7 @@ async fn create_room(
     State(state): State<AppState>,
     Admin(who): Admin,
     ApiJson(b): ApiJson<RoomBody>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<RoomCreatedAnswer>)> {
     let room = state
         .app
         .create_room(
@@ -289,7 +295,12 @@ async fn create_room(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"room": {"id": room.id.to_string(), "name": room.name}})),
+        Json(RoomCreatedAnswer {
+            room: RoomCreated {
+                id: room.id.to_string(),
+                name: room.name,
+            },
+        }),
     ))
 }
 

@@ -3,40 +3,34 @@
 //! password.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use chrono::{DateTime, Utc};
 use hearth_app::limits::Limit;
 use hearth_core::ids::MemberId;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{ApiError, Result};
 use crate::extract::{Admin, ApiJson, ApiQuery};
 use crate::routes::IdPath;
+use crate::routes::answers::StatusMessageAnswer;
 use crate::routes::openapi::{
-    BadRequest, Forbidden, NotFound, NotSignedIn, RateLimited, StatusMessageAnswer, TooLarge,
-    UnsupportedMediaType,
+    BadRequest, Forbidden, NotFound, NotSignedIn, RateLimited, TooLarge, UnsupportedMediaType,
 };
 use crate::routes::setup::{escape, page};
 use crate::state::AppState;
 
 /// Reset routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/admin/members/{id}/reset-link",
-            post(create_reset_link),
-        )
-        .route(
-            "/api/password-reset",
-            get(get_recovery_options).post(request_reset),
-        )
-        .route("/api/password-reset/{token}", post(complete_reset))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_reset_link))
+        .routes(routes!(get_recovery_options, request_reset))
+        .routes(routes!(complete_reset))
         .route("/reset", get(get_reset_page).post(submit_reset_form))
 }
 
@@ -65,11 +59,11 @@ async fn create_reset_link(
     State(state): State<AppState>,
     Admin(who): Admin,
     IdPath(id): IdPath<MemberId>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<ResetLinkAnswer>)> {
     let (link, expires_at) = state.app.issue_reset_link(&who, id).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"link": link, "expires_at": expires_at})),
+        Json(ResetLinkAnswer { link, expires_at }),
     ))
 }
 
@@ -125,7 +119,7 @@ async fn request_reset(
     headers: axum::http::HeaderMap,
     crate::routes::account::Peer(peer): crate::routes::account::Peer,
     ApiJson(body): ApiJson<ResetRequestBody>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<StatusMessageAnswer>)> {
     // Each request sends an email and voids the last link: limited per address asked for
     // (whether or not it is a member's, so the limit tells nothing) and per client address.
     let address = crate::routes::account::client_address(&state, &headers, peer);
@@ -148,7 +142,7 @@ async fn request_reset(
     };
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({"status": "received", "message": message})),
+        Json(StatusMessageAnswer::new("received", message)),
     ))
 }
 
@@ -176,11 +170,12 @@ async fn complete_reset(
     State(state): State<AppState>,
     Path(token): Path<String>,
     ApiJson(body): ApiJson<ResetBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<StatusMessageAnswer>> {
     state.app.complete_reset(&token, &body.new_password).await?;
-    Ok(Json(
-        json!({"status": "changed", "message": "Your password was changed. Please sign in with it."}),
-    ))
+    Ok(Json(StatusMessageAnswer::new(
+        "changed",
+        "Your password was changed. Please sign in with it.",
+    )))
 }
 
 #[derive(Deserialize)]

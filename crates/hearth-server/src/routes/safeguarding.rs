@@ -1,35 +1,32 @@
 //! The safeguarding lane: raising a concern about a post, and the leads' restricted queue.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use hearth_app::limits::Limit;
 use hearth_core::ids::PostId;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::Result;
 use crate::extract::{ApiJson, Member};
 use crate::routes::IdPath;
+use crate::routes::answers::{ReceivedAnswer, StatusMessageAnswer};
 use crate::routes::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, RateLimited, ReceivedAnswer,
-    StatusMessageAnswer, TooLarge, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, RateLimited, TooLarge,
+    UnsupportedMediaType,
 };
 use crate::state::AppState;
 
 /// Safeguarding routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/posts/{id}/concerns", post(raise_concern))
-        .route("/api/safeguarding/concerns", get(list_concerns))
-        .route(
-            "/api/safeguarding/concerns/{id}/decision",
-            post(decide_concern),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(raise_concern))
+        .routes(routes!(list_concerns))
+        .routes(routes!(decide_concern))
 }
 
 /// A safeguarding concern about a post.
@@ -63,7 +60,7 @@ async fn raise_concern(
     Member(who): Member,
     IdPath(id): IdPath<PostId>,
     ApiJson(body): ApiJson<ConcernBody>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<ReceivedAnswer>)> {
     let signpost = state
         .app
         .member_limited(
@@ -84,7 +81,11 @@ async fn raise_concern(
     }
     Ok((
         StatusCode::CREATED,
-        Json(json!({"status": "received", "message": message, "signpost": signpost})),
+        Json(ReceivedAnswer {
+            status: "received",
+            message,
+            signpost: signpost.into_iter().map(Into::into).collect(),
+        }),
     ))
 }
 
@@ -148,7 +149,10 @@ pub struct ConcernsAnswer {
         NotSignedIn, Forbidden,
     )
 )]
-async fn list_concerns(State(state): State<AppState>, Member(who): Member) -> Result<Json<Value>> {
+async fn list_concerns(
+    State(state): State<AppState>,
+    Member(who): Member,
+) -> Result<Json<ConcernsAnswer>> {
     let now = state.app.now();
     let list = state.app.concerns(&who).await?;
     let views: Vec<_> = list
@@ -174,7 +178,7 @@ async fn list_concerns(State(state): State<AppState>, Member(who): Member) -> Re
             decision_reason: c.decision_reason,
         })
         .collect();
-    Ok(Json(json!({"concerns": views})))
+    Ok(Json(ConcernsAnswer { concerns: views }))
 }
 
 /// A lead's decision on a concern.
@@ -208,7 +212,7 @@ async fn decide_concern(
     Member(who): Member,
     IdPath(id): IdPath<uuid::Uuid>,
     ApiJson(body): ApiJson<DecisionBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<StatusMessageAnswer>> {
     state
         .app
         .decide_concern(
@@ -219,7 +223,8 @@ async fn decide_concern(
             &body.reason,
         )
         .await?;
-    Ok(Json(
-        json!({"status": "decided", "message": "The decision is recorded."}),
-    ))
+    Ok(Json(StatusMessageAnswer::new(
+        "decided",
+        "The decision is recorded.",
+    )))
 }

@@ -3,29 +3,30 @@
 //! (`POST /api/setup`).
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{ApiError, Result};
 use crate::extract::ApiJson;
+use crate::routes::answers::SelfAnswer;
 use crate::routes::openapi::{
-    BadRequest, Conflict, Forbidden, HandleIdentifies, SelfAnswer, TooLarge, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, HandleIdentifies, TooLarge, UnsupportedMediaType,
 };
 use crate::state::AppState;
 
 /// `/setup` and `/api/setup`.
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/setup", get(get_setup_page).post(submit_setup_form))
         .route("/plain.css", get(get_plain_css))
         .route("/plain.js", get(get_plain_js))
-        .route("/api/setup", post(create_first_admin))
+        .routes(routes!(create_first_admin))
 }
 
 /// The first admin, with the one-time token from the setup link.
@@ -56,14 +57,16 @@ struct SetupBody {
 async fn create_first_admin(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SetupBody>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<SelfAnswer>)> {
     let admin = state
         .app
         .complete_setup(&body.token, &body.handle, &body.email, &body.password)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"member": crate::routes::views::SelfView::from(&admin)})),
+        Json(SelfAnswer {
+            member: crate::routes::views::SelfView::from(&admin),
+        }),
     ))
 }
 
