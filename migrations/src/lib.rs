@@ -24,6 +24,7 @@ mod m20261213_000014_scrub_event_text;
 mod m20261214_000015_moderator_edits;
 mod m20261215_000016_member_comforts;
 mod m20261215_000017_staff_comforts;
+mod m20261216_000018_second_factors;
 
 /// The list of migrations, oldest first.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000015_moderator_edits::Migration),
             Box::new(m20261215_000016_member_comforts::Migration),
             Box::new(m20261215_000017_staff_comforts::Migration),
+            Box::new(m20261216_000018_second_factors::Migration),
         ]
     }
 }

@@ -33,6 +33,7 @@ mod multi_instance;
 mod openapi;
 mod realtime;
 mod safeguarding;
+mod second_factors;
 mod security_headers;
 mod staff_bounds;
 mod staff_comforts;

@@ -188,6 +188,8 @@ export interface Identity {
   role: Role;
   /** An admin made them a safeguarding lead: they see the safeguarding concerns. */
   safeguarding_lead?: boolean;
+  /** Staff without a second factor: signed in as a member until they set one up. */
+  second_factor_required?: boolean;
 }
 
 export type Role = 'member' | 'moderator' | 'admin';

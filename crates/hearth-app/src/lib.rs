@@ -13,6 +13,7 @@ mod content;
 mod crisis;
 mod error;
 mod everyday;
+pub mod factors;
 mod held_chat;
 pub mod limits;
 mod moderation;
@@ -103,6 +104,9 @@ pub struct AppConfig {
     pub session_max_hours: i64,
     /// Minutes a sign-in session lasts without use (HTTP requests and socket actions slide it).
     pub session_idle_minutes: i64,
+    /// Whether moderators, admins and safeguarding leads must have a second factor before they
+    /// can act as staff (`HEARTH_STAFF_SECOND_FACTOR`).
+    pub staff_second_factor: factors::StaffSecondFactor,
 }
 
 impl Default for AppConfig {
@@ -122,6 +126,7 @@ impl Default for AppConfig {
             crisis_retention_days: 90,
             session_max_hours: 24 * 7,
             session_idle_minutes: 120,
+            staff_second_factor: factors::StaffSecondFactor::Required,
         }
     }
 }
@@ -139,6 +144,13 @@ pub struct Identity {
     pub standing: Standing,
     /// Whether they are a safeguarding lead.
     pub safeguarding_lead: bool,
+    /// Staff who must have a second factor and have none: signed in as a member only (`role`
+    /// is `Member` and `safeguarding_lead` false for this request), and every staff action
+    /// answers 403 `second_factor_required` until they enrol.
+    pub second_factor_missing: bool,
+    /// When this session last confirmed its person (a second factor, or the password for
+    /// members without one), seconds since the epoch; sensitive actions ask for one recently.
+    pub confirmed_at: Option<i64>,
 }
 
 impl Identity {
@@ -152,6 +164,9 @@ impl Identity {
 
     /// Checks the policy, turning a refusal into an [`AppError`].
     pub fn require(&self, action: Action) -> Result<()> {
+        if self.second_factor_missing && policy::required_role(action) > Role::Member {
+            return Err(factors::second_factor_required());
+        }
         policy::authorize(self.actor(), action).map_err(AppError::from)
     }
 }
@@ -233,11 +248,13 @@ impl App {
     /// Loads the person behind a session. A member who is no longer active (suspended, banned,
     /// erased) gets `Unauthenticated`, so their session stops working at once.
     pub async fn identify(&self, id: MemberId) -> Result<Identity> {
-        match self.store.member(id).await {
-            Ok(m) => self.identity_of(m),
-            Err(hearth_store::StoreError::NotFound) => Err(AppError::Unauthenticated),
-            Err(e) => Err(e.into()),
-        }
+        let mut who = match self.store.member(id).await {
+            Ok(m) => self.identity_of(m)?,
+            Err(hearth_store::StoreError::NotFound) => return Err(AppError::Unauthenticated),
+            Err(e) => return Err(e.into()),
+        };
+        self.hold_back_staff_without_factor(&mut who).await?;
+        Ok(who)
     }
 
     /// The person behind a member row just read (with their session, in one query): as
@@ -255,6 +272,8 @@ impl App {
             role: member.role,
             standing,
             safeguarding_lead: member.safeguarding_lead,
+            second_factor_missing: false,
+            confirmed_at: None,
         })
     }
 

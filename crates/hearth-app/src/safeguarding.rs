@@ -23,6 +23,9 @@ pub const CONCERN_DECISIONS: [&str; 3] = ["no_action", "support_offered", "refer
 impl App {
     fn require_lead(&self, who: &Identity) -> Result<()> {
         who.require(Action::ReadForum)?;
+        if who.second_factor_missing {
+            return Err(crate::factors::second_factor_required());
+        }
         if who.safeguarding_lead {
             Ok(())
         } else {

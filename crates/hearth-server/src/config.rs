@@ -65,6 +65,10 @@ pub struct Config {
     pub crisis_deadline_minutes: i64,
     /// Days a handled crisis and a closed check-in are kept (`HEARTH_CRISIS_RETENTION_DAYS`).
     pub crisis_retention_days: i64,
+    /// Whether moderators, admins and safeguarding leads must enrol a second factor before they
+    /// can use anything of staff: `required` (the default) or `optional`
+    /// (`HEARTH_STAFF_SECOND_FACTOR`).
+    pub staff_second_factor: hearth_app::factors::StaffSecondFactor,
     /// SMTP server for password-reset emails, e.g. `smtps://user:pass@mail.example.org` or
     /// `smtp://127.0.0.1:2525` (`HEARTH_SMTP_URL`). Unset: no email; admins issue reset links.
     pub smtp_url: Option<String>,
@@ -105,6 +109,7 @@ impl Default for Config {
             concern_retention_days: app.concern_retention_days,
             crisis_deadline_minutes: app.crisis_deadline_minutes,
             crisis_retention_days: app.crisis_retention_days,
+            staff_second_factor: app.staff_second_factor,
             smtp_url: None,
             smtp_from: "Notes <no-reply@localhost>".to_owned(),
             metrics_token: None,
@@ -305,6 +310,9 @@ impl Config {
         }
         if let Some(v) = get("HEARTH_CRISIS_DEADLINE_MINUTES") {
             self.crisis_deadline_minutes = parse("HEARTH_CRISIS_DEADLINE_MINUTES", &v)?;
+        }
+        if let Some(v) = get("HEARTH_STAFF_SECOND_FACTOR") {
+            self.staff_second_factor = parse("HEARTH_STAFF_SECOND_FACTOR", &v)?;
         }
         if let Some(v) = get("HEARTH_CRISIS_RETENTION_DAYS") {
             self.crisis_retention_days = parse("HEARTH_CRISIS_RETENTION_DAYS", &v)?;

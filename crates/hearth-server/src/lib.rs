@@ -113,6 +113,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
             concern_retention_days: config.concern_retention_days,
             session_max_hours: config.session_max_hours,
             session_idle_minutes: config.session_idle_minutes,
+            staff_second_factor: config.staff_second_factor,
         },
         rules,
         bus,
@@ -211,6 +212,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::safeguarding::router())
         .merge(routes::crisis::router())
         .merge(routes::account::router())
+        .merge(routes::factors::router())
         .merge(routes::admin::router())
         .merge(routes::moderation::router())
         .merge(routes::setup::router())

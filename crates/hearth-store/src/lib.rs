@@ -27,6 +27,7 @@ pub use repo::crisis::{
     NewCheckinMessage, NewCrisis,
 };
 pub use repo::everyday::{BoardActivity, ReportedMessage, UNREAD_WINDOW};
+pub use repo::factors::FactorRecord;
 pub use repo::members::StandingChange;
 pub use repo::realtime::NewEvent;
 pub use repo::rights::{ErasePosts, MemberContent};

@@ -7,6 +7,7 @@ pub mod comforts;
 pub mod content;
 pub mod crisis;
 pub mod everyday;
+pub mod factors;
 pub mod health;
 pub mod moderation;
 pub mod openapi;

@@ -7,6 +7,7 @@ pub mod concerns;
 pub mod content;
 pub mod crisis;
 pub mod everyday;
+pub mod factors;
 pub mod invites;
 pub mod members;
 pub mod notifications;
