@@ -345,7 +345,97 @@ async fn the_command_line_resets_factors(app: TestApp) {
     assert!(audit.to_string().contains("factors_reset"), "{audit}");
 }
 
+/// Step-up: sensitive actions need a confirmation in the last ten minutes (by the app's
+/// clock): a second factor, or the password for members without one. Signing in counts.
+async fn sensitive_actions_need_a_fresh_confirmation(app: TestApp) {
+    let admin = app.admin().await;
+    let (m, _) = app.member(&admin, "careful_member").await;
+    let m = m.strict();
+    let (status, body) = m.get("/api/me/export").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "signing in is a confirmation: {body}"
+    );
+    app.clock.advance(chrono::Duration::minutes(11));
+    let (status, body) = m.get("/api/me/export").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "reauth_required"),
+        "{body}"
+    );
+    // Everyday things go on without asking.
+    let (status, _) = m.get("/api/boards").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = m
+        .post("/api/me/confirm", json!({"password": "not my password"}))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "invalid_password"),
+        "{body}"
+    );
+    let (status, body) = m
+        .post(
+            "/api/me/confirm",
+            json!({"password": password_of("careful_member")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = m.get("/api/me/export").await;
+    assert_eq!(status, StatusCode::OK);
+    // Ten minutes later it asks again.
+    app.clock
+        .advance(chrono::Duration::minutes(10) + chrono::Duration::seconds(5));
+    let (status, body) = m.get("/api/me/export").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "reauth_required"),
+        "{body}"
+    );
+
+    // Staff (with a factor): the password is not enough; a code is.
+    let a = admin.strict();
+    let (_, target) = app.member(&admin, "to_be_suspended").await;
+    app.clock.advance(chrono::Duration::minutes(11));
+    let suspend = format!("/api/mod/members/{target}/suspend");
+    let why = json!({"hours": 24, "reason": "A pause to cool down."});
+    let (status, body) = a.post(&suspend, why.clone()).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "reauth_required"),
+        "{body}"
+    );
+    let (status, body) = a.post("/api/admin/rules/reload", json!({})).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "reauth_required"),
+        "{body}"
+    );
+    let (status, body) = a
+        .post("/api/me/confirm", json!({"password": "admin-password-1"}))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "factor_needed"),
+        "{body}"
+    );
+    let code_now = common::factors::next_code(&app.base, "first_admin").unwrap();
+    let (status, body) = a.post("/api/me/confirm", json!({"code": code_now})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = a.post(&suspend, why).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The same code cannot confirm twice.
+    let (status, body) = a.post("/api/me/confirm", json!({"code": code_now})).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "invalid_code"),
+        "{body}"
+    );
+}
+
 on_both_backends!(
+    sensitive_actions_need_a_fresh_confirmation,
     the_command_line_resets_factors,
     member_signs_in_with_totp_and_recovery_codes,
     wrong_codes_count_against_the_sign_in_limits,

@@ -27,6 +27,7 @@ import { Following } from './screens/Following';
 import { ProfileScreen } from './screens/Profile';
 import { Search } from './screens/Search';
 import { Security } from './screens/Security';
+import { StepUpDialog } from './stepup';
 import { ConcernScreen, Safeguarding } from './screens/Safeguarding';
 import { forgetMutes } from './mutes';
 import { Queue } from './screens/mod/Queue';
@@ -300,6 +301,7 @@ function Frame(props: { ended: boolean }) {
       <main id="main" tabIndex={-1} key={`${whose}#${path}#${key}`}>
         {screen}
       </main>
+      <StepUpDialog />
       <footer class="footer">
         <p>
           In danger now? Call 999. To leave this site quickly, press <kbd>Esc</kbd> twice.

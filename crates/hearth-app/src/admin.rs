@@ -183,6 +183,10 @@ impl App {
         patch: MemberPatch,
     ) -> Result<MemberRecord> {
         who.require(Action::ManageMembers)?;
+        // A role change is sensitive: a fresh confirmation of who is asking (step-up).
+        if patch.role.is_some() {
+            self.require_recent_confirmation(who)?;
+        }
         let now = self.now();
         let target = self.target(id).await?.as_of(now);
         let mut member = target.clone();
@@ -243,6 +247,7 @@ impl App {
             Sanction::Reinstate => StaffAction::Reinstate,
         };
         who.require(action.permission())?;
+        self.require_recent_confirmation(who)?;
         let target = self.target(id).await?;
         let now = self.now();
         let from_standing = self.may_act_on(who, action, &target, now)?;

@@ -27,6 +27,7 @@ mod safeguarding;
 mod secrets;
 pub mod sessions;
 mod setup;
+pub mod stepup;
 
 use std::sync::Arc;
 

@@ -56,6 +56,7 @@ impl App {
     pub async fn reload_rules(&self, who: Option<&Identity>) -> Result<usize, RulesReloadError> {
         if let Some(w) = who {
             w.require(Action::ManageRules)?;
+            self.require_recent_confirmation(w)?;
         }
         let path = &self.config.rules_path;
         let text = tokio::fs::read_to_string(path).await.map_err(|e| {

@@ -27,6 +27,7 @@ impl App {
     /// moderator decided anything (decisions are the moderators', as a team).
     pub async fn export(&self, who: &Identity) -> Result<Value> {
         who.require(Action::ExerciseDataRights)?;
+        self.require_recent_confirmation(who)?;
         let me = self.store.member(who.id).await?;
         let application = self.store.application_for_member(who.id).await?;
         let content = self.store.member_content(who.id).await?;
@@ -142,6 +143,7 @@ impl App {
         posts: ErasePosts,
     ) -> Result<()> {
         who.require(Action::ExerciseDataRights)?;
+        self.require_recent_confirmation(who)?;
         let me = self.store.member(who.id).await?;
         if !self
             .passwords
@@ -174,6 +176,7 @@ impl App {
         posts: ErasePosts,
     ) -> Result<()> {
         who.require(Action::ManageMembers)?;
+        self.require_recent_confirmation(who)?;
         let target = match self.store.member(id).await {
             Err(StoreError::NotFound) => return Err(AppError::NotFound("member")),
             other => other?,

@@ -169,6 +169,7 @@ impl App {
     /// The concerns, for safeguarding leads only; every read is audited.
     pub async fn concerns(&self, who: &Identity) -> Result<Vec<ConcernRecord>> {
         self.require_lead(who)?;
+        self.require_recent_confirmation(who)?;
         let list = self.store.list_concerns(500).await?;
         self.audit(
             Some(who.id),
@@ -249,6 +250,7 @@ impl App {
         lead: bool,
     ) -> Result<()> {
         who.require(Action::ManageMembers)?;
+        self.require_recent_confirmation(who)?;
         match self.store.set_safeguarding_lead(id, lead).await {
             Err(StoreError::NotFound) => return Err(AppError::NotFound("member")),
             other => other?,

@@ -518,8 +518,11 @@ pub struct Client {
     origin: bool,
     jar: Arc<reqwest::cookie::Jar>,
     /// Whether a 403 `second_factor_required` makes this client enrol an authenticator app
-    /// and try again (as staff promoted mid-test would, before using the staff pages).
+    /// and try again (as staff promoted mid-test would, before using the staff pages), and a
+    /// 403 `reauth_required` makes it confirm who it is (a code, or the password) and try again.
     auto_enrol: bool,
+    /// The login and password this client last signed in with, for step-up confirmations.
+    creds: Arc<std::sync::Mutex<Option<(String, String)>>>,
 }
 
 impl Client {
@@ -535,7 +538,24 @@ impl Client {
             origin,
             jar,
             auto_enrol: true,
+            creds: Arc::default(),
         }
+    }
+
+    /// Confirms who this client's member is (step-up), with a code from the app the harness
+    /// enrolled for them, or with the password they signed in with.
+    pub async fn confirm(&self) -> (StatusCode, Value) {
+        let (login, password) = self
+            .creds
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("a client asked to confirm who it is signed in through Client::sign_in");
+        let body = match factors::next_code(&self.base, &login) {
+            Some(code) => json!({ "code": code }),
+            None => json!({ "password": password }),
+        };
+        self.post_plain("/api/me/confirm", body).await
     }
 
     /// This client (same cookies) without enrolling on a 403 `second_factor_required`, for
@@ -565,6 +585,15 @@ impl Client {
         let (status, answer) = Self::send(build()).await;
         if self.auto_enrol && factors::is_factor_refusal(status, &answer) {
             factors::enrol(self).await;
+            return Self::send(build()).await;
+        }
+        if self.auto_enrol
+            && status == StatusCode::FORBIDDEN
+            && answer["error"]["code"] == "reauth_required"
+            && self.creds.lock().unwrap().is_some()
+        {
+            let (status, body) = self.confirm().await;
+            assert_eq!(status, StatusCode::OK, "step-up confirmation: {body}");
             return Self::send(build()).await;
         }
         // An admin made someone staff: they set up their authenticator app at once (signing in
@@ -660,6 +689,7 @@ impl Client {
     /// Signs in and asserts it worked; with a second factor the harness enrolled, gives a
     /// code from it at the second step.
     pub async fn sign_in(&self, login: &str, password: &str) -> Value {
+        *self.creds.lock().unwrap() = Some((login.to_owned(), password.to_owned()));
         let (status, body) = self
             .post_plain(
                 "/api/session",

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/me/factors", get(list_factors))
         .route("/api/me/factors/totp", post(begin_totp))
         .route("/api/me/factors/totp/confirm", post(confirm_totp))
+        .route("/api/me/confirm", post(confirm_person))
 }
 
 fn session_error(e: impl std::fmt::Display) -> ApiError {
@@ -351,4 +352,76 @@ async fn confirm_totp(
             recovery_codes: codes,
         }),
     ))
+}
+
+/// Confirming who one is before a sensitive action (step-up).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ConfirmBody {
+    /// A code from the authenticator app (for accounts with one).
+    #[serde(default)]
+    code: Option<String>,
+    /// Or a recovery code.
+    #[serde(default)]
+    recovery_code: Option<String>,
+    /// Or the password (only for accounts without a second factor).
+    #[serde(default)]
+    password: Option<String>,
+}
+
+/// A fresh confirmation.
+#[derive(Serialize, ToSchema)]
+pub struct ConfirmedAnswer {
+    /// Until when sensitive actions go ahead without asking again.
+    pub confirmed_until: chrono::DateTime<chrono::Utc>,
+}
+
+/// Confirms who one is, for sensitive actions (step-up).
+///
+/// Data export, erasure, role, lead and standing changes, rules reload and reading the
+/// safeguarding concerns answer 403 `reauth_required` unless the person confirmed who they are
+/// in the last ten minutes: with a code from their authenticator app (or a recovery code), or
+/// with their password if they have no second factor. Wrong answers count against the sign-in
+/// limits.
+#[utoipa::path(
+    post,
+    path = "/api/me/confirm",
+    tag = "account",
+    security(("session_cookie" = [])),
+    request_body = ConfirmBody,
+    responses(
+        (status = 200, description = "Confirmed for ten minutes.", body = ConfirmedAnswer),
+        BadRequest, NotSignedIn, Forbidden, TooLarge, UnsupportedMediaType, RateLimited,
+    )
+)]
+async fn confirm_person(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Peer(peer): Peer,
+    Member(who): Member,
+    ApiJson(body): ApiJson<ConfirmBody>,
+) -> Result<Json<ConfirmedAnswer>> {
+    use hearth_app::stepup::Confirmation;
+    let proof = match (body.password, body.code, body.recovery_code) {
+        (Some(p), None, None) => Confirmation::Password(p),
+        (None, code, recovery) => Confirmation::Factor(proof_of(code, recovery)?),
+        _ => {
+            return Err(AppError::invalid(
+                "password",
+                "send one of `code`, `recovery_code` or `password`",
+            )
+            .into());
+        }
+    };
+    let address = client_address(&state, &headers, peer);
+    state.app.confirm_person(&who, &proof, &address).await?;
+    let now = state.app.now();
+    session
+        .insert(SESSION_CONFIRMED_AT, now.timestamp())
+        .await
+        .map_err(session_error)?;
+    Ok(Json(ConfirmedAnswer {
+        confirmed_until: now + chrono::Duration::seconds(hearth_app::stepup::STEP_UP_SECS),
+    }))
 }

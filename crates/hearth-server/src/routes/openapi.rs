@@ -63,6 +63,7 @@ pub const SESSION: &str = "session_cookie";
         crate::routes::factors::list_factors,
         crate::routes::factors::begin_totp,
         crate::routes::factors::confirm_totp,
+        crate::routes::factors::confirm_person,
         crate::routes::content::list_boards,
         crate::routes::content::get_board,
         crate::routes::content::list_threads,
