@@ -39,9 +39,31 @@ pub fn register_clock(base: &str, clock: &TestClock) {
         .insert(base.to_owned(), clock.clone());
 }
 
+/// Another instance's address -> the first instance's (same database, same members).
+static ALIASES: LazyLock<Mutex<HashMap<String, String>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Registers `other` as another instance of the deployment at `base`.
+pub fn register_instance(other: &str, base: &str) {
+    ALIASES
+        .lock()
+        .unwrap()
+        .insert(other.to_owned(), base.to_owned());
+}
+
+/// The first instance's address for any instance's.
+fn canonical(base: &str) -> String {
+    ALIASES
+        .lock()
+        .unwrap()
+        .get(base)
+        .cloned()
+        .unwrap_or_else(|| base.to_owned())
+}
+
 /// The clock of the server at `base`.
 fn clock_of(base: &str) -> Option<TestClock> {
-    CLOCKS.lock().unwrap().get(base).cloned()
+    CLOCKS.lock().unwrap().get(&canonical(base)).cloned()
 }
 
 /// Remembers `secret` for each of `logins` on the server at `base`.
@@ -52,7 +74,7 @@ pub fn register(base: &str, logins: &[&str], secret: &str) {
     }));
     let mut map = ENROLLED.lock().unwrap();
     for login in logins {
-        map.insert((base.to_owned(), login.to_lowercase()), Arc::clone(&shared));
+        map.insert((canonical(base), login.to_lowercase()), Arc::clone(&shared));
     }
 }
 
@@ -61,7 +83,7 @@ pub fn secret_of(base: &str, login: &str) -> Option<String> {
     ENROLLED
         .lock()
         .unwrap()
-        .get(&(base.to_owned(), login.to_lowercase()))
+        .get(&(canonical(base), login.to_lowercase()))
         .map(|e| e.lock().unwrap().secret.clone())
 }
 
@@ -88,7 +110,7 @@ pub fn next_code(base: &str, login: &str) -> Option<String> {
     let shared = ENROLLED
         .lock()
         .unwrap()
-        .get(&(base.to_owned(), login.to_lowercase()))
+        .get(&(canonical(base), login.to_lowercase()))
         .cloned()?;
     let mut e = shared.lock().unwrap();
     Some(fresh_code(base, &mut e))

@@ -354,9 +354,11 @@ impl TestApp {
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.public_url = None;
         assert!(config.redis_url.is_some(), "a second instance needs Redis");
-        hearth_server::start(config, self.clock.as_clock())
+        let running = hearth_server::start(config, self.clock.as_clock())
             .await
-            .unwrap()
+            .unwrap();
+        factors::register_instance(&format!("http://{}", running.addr), &self.base);
+        running
     }
 
     /// As [`TestApp::spawn`], with the configuration adjusted first.
