@@ -25,6 +25,7 @@ mod m20261214_000015_moderator_edits;
 mod m20261215_000016_member_comforts;
 mod m20261215_000017_staff_comforts;
 mod m20261216_000018_second_factors;
+mod m20261216_000019_access_log;
 
 /// The list of migrations, oldest first.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000016_member_comforts::Migration),
             Box::new(m20261215_000017_staff_comforts::Migration),
             Box::new(m20261216_000018_second_factors::Migration),
+            Box::new(m20261216_000019_access_log::Migration),
         ]
     }
 }

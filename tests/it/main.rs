@@ -7,6 +7,7 @@
 #[macro_use]
 mod common;
 
+mod access_log;
 mod account_recovery;
 mod attacks;
 mod authorization_matrix;

@@ -67,7 +67,14 @@ impl App {
     /// Applications waiting for a decision, oldest first.
     pub async fn pending_applications(&self, who: &Identity) -> Result<Vec<ApplicationRecord>> {
         who.require(Action::DecideApplications)?;
-        Ok(self.store.list_applications("pending", 500).await?)
+        let list = self.store.list_applications("pending", 500).await?;
+        self.record_reads(
+            who,
+            "application",
+            list.iter().map(|a| Some(a.id.to_string())).collect(),
+        )
+        .await?;
+        Ok(list)
     }
 
     /// Approves an application. `confirm_adult` must be true: the admin confirms that, as far
@@ -166,13 +173,20 @@ impl App {
     ) -> Result<Vec<MemberRecord>> {
         who.require(Action::ManageMembers)?;
         let now = self.now();
-        Ok(self
+        let list: Vec<MemberRecord> = self
             .store
             .list_members(after, limit.clamp(1, 200))
             .await?
             .into_iter()
             .map(|m| m.as_of(now))
-            .collect())
+            .collect();
+        self.record_reads(
+            who,
+            "member",
+            list.iter().map(|m| Some(m.id.to_string())).collect(),
+        )
+        .await?;
+        Ok(list)
     }
 
     /// Changes a member's role.

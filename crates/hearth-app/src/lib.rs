@@ -6,6 +6,7 @@
 //! in one place. It reads the time only through its [`Clock`], so tests can fix or move time.
 #![forbid(unsafe_code)]
 
+pub mod access;
 mod accounts;
 mod admin;
 mod comforts;
@@ -53,6 +54,7 @@ pub use hearth_store::records::{
     PostRecord, QueueItemRecord, ThreadRecord,
 };
 pub use hearth_store::records::{MessageRecord, RoomRecord};
+pub use hearth_store::{AccessFilter, AccessRecord};
 pub use hearth_store::{CheckinMessageRecord, CheckinRecord, CrisisRecord};
 pub use hearth_store::{FollowedThread, PostReactions, ProfileRecord, SearchHit};
 pub use held_chat::{held_message_view, history_extras};
@@ -108,6 +110,8 @@ pub struct AppConfig {
     /// Whether moderators, admins and safeguarding leads must have a second factor before they
     /// can act as staff (`HEARTH_STAFF_SECOND_FACTOR`).
     pub staff_second_factor: factors::StaffSecondFactor,
+    /// Days the access log (staff reads of restricted records) is kept.
+    pub access_log_retention_days: i64,
 }
 
 impl Default for AppConfig {
@@ -128,6 +132,7 @@ impl Default for AppConfig {
             session_max_hours: 24 * 7,
             session_idle_minutes: 120,
             staff_second_factor: factors::StaffSecondFactor::Required,
+            access_log_retention_days: 365,
         }
     }
 }

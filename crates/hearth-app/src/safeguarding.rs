@@ -171,6 +171,12 @@ impl App {
         self.require_lead(who)?;
         self.require_recent_confirmation(who)?;
         let list = self.store.list_concerns(500).await?;
+        self.record_reads(
+            who,
+            "concern",
+            list.iter().map(|c| Some(c.id.to_string())).collect(),
+        )
+        .await?;
         self.audit(
             Some(who.id),
             "concerns_viewed",

@@ -69,6 +69,9 @@ pub struct Config {
     /// can use anything of staff: `required` (the default) or `optional`
     /// (`HEARTH_STAFF_SECOND_FACTOR`).
     pub staff_second_factor: hearth_app::factors::StaffSecondFactor,
+    /// Days the access log (staff reads of held items, concerns, members, applications and
+    /// exports) is kept (`HEARTH_ACCESS_LOG_RETENTION_DAYS`).
+    pub access_log_retention_days: i64,
     /// SMTP server for password-reset emails, e.g. `smtps://user:pass@mail.example.org` or
     /// `smtp://127.0.0.1:2525` (`HEARTH_SMTP_URL`). Unset: no email; admins issue reset links.
     pub smtp_url: Option<String>,
@@ -110,6 +113,7 @@ impl Default for Config {
             crisis_deadline_minutes: app.crisis_deadline_minutes,
             crisis_retention_days: app.crisis_retention_days,
             staff_second_factor: app.staff_second_factor,
+            access_log_retention_days: app.access_log_retention_days,
             smtp_url: None,
             smtp_from: "Notes <no-reply@localhost>".to_owned(),
             metrics_token: None,
@@ -311,6 +315,9 @@ impl Config {
         if let Some(v) = get("HEARTH_CRISIS_DEADLINE_MINUTES") {
             self.crisis_deadline_minutes = parse("HEARTH_CRISIS_DEADLINE_MINUTES", &v)?;
         }
+        if let Some(v) = get("HEARTH_ACCESS_LOG_RETENTION_DAYS") {
+            self.access_log_retention_days = parse("HEARTH_ACCESS_LOG_RETENTION_DAYS", &v)?;
+        }
         if let Some(v) = get("HEARTH_STAFF_SECOND_FACTOR") {
             self.staff_second_factor = parse("HEARTH_STAFF_SECOND_FACTOR", &v)?;
         }
@@ -384,6 +391,7 @@ impl Config {
             ("concern_retention_days", self.concern_retention_days),
             ("crisis_deadline_minutes", self.crisis_deadline_minutes),
             ("crisis_retention_days", self.crisis_retention_days),
+            ("access_log_retention_days", self.access_log_retention_days),
         ] {
             if v <= 0 {
                 return Err(bad(key, "must be a positive number"));

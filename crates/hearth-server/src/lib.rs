@@ -114,6 +114,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
             session_max_hours: config.session_max_hours,
             session_idle_minutes: config.session_idle_minutes,
             staff_second_factor: config.staff_second_factor,
+            access_log_retention_days: config.access_log_retention_days,
         },
         rules,
         bus,
@@ -213,6 +214,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::crisis::router())
         .merge(routes::account::router())
         .merge(routes::factors::router())
+        .merge(routes::access_log::router())
         .merge(routes::admin::router())
         .merge(routes::moderation::router())
         .merge(routes::setup::router())

@@ -18,6 +18,7 @@ use std::time::Duration;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
 pub use error::StoreError;
+pub use repo::access_log::{AccessFilter, AccessRecord};
 pub use repo::applications::ApplicationDecision;
 pub use repo::comforts::{FollowedThread, PostReactions, ProfileRecord, SearchHit, SearchQuery};
 pub use repo::concerns::{ConcernDecision, ConcernRecord, NewConcern};

@@ -1,5 +1,6 @@
 //! The routes, one module per area; each has `pub fn router()`.
 
+pub mod access_log;
 pub mod account;
 pub mod admin;
 pub mod applications;

@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table. Kept private to the crate: callers use the repository
 //! methods on [`crate::Store`] and the record types they return, never `DbErr` or models.
 
+pub mod access_log;
 pub mod age_refusal;
 pub mod application;
 pub mod audit;

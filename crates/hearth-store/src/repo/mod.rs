@@ -1,5 +1,6 @@
 //! Repository methods on [`crate::Store`], one module per concern.
 
+pub mod access_log;
 pub mod applications;
 pub mod audit;
 pub mod comforts;
