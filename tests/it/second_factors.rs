@@ -442,6 +442,52 @@ on_both_backends!(
     staff_without_a_factor_reach_only_enrolment,
 );
 
+/// Staff sessions can be shorter than members' (`staff_session_idle_minutes`,
+/// `staff_session_max_hours`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_sessions_can_be_shorter() {
+    let Some(app) = TestApp::spawn_with(common::Backend::Sqlite, |c| {
+        c.staff_session_idle_minutes = Some(30);
+        c.staff_session_max_hours = Some(2);
+    })
+    .await
+    else {
+        return;
+    };
+    let admin = app.admin().await;
+    let (member, _) = app.member(&admin, "unhurried_member").await;
+    app.clock.advance(chrono::Duration::minutes(29));
+    assert_eq!(admin.get("/api/session").await.0, StatusCode::OK);
+    app.clock.advance(chrono::Duration::minutes(29));
+    assert_eq!(
+        admin.get("/api/session").await.0,
+        StatusCode::OK,
+        "used: slid on"
+    );
+    app.clock.advance(chrono::Duration::minutes(31));
+    assert_eq!(
+        admin.get_plain("/api/session").await.0,
+        StatusCode::UNAUTHORIZED,
+        "31 minutes unused ends a staff session"
+    );
+    assert_eq!(
+        member.get("/api/session").await.0,
+        StatusCode::OK,
+        "a member's lasts session_idle_minutes (120)"
+    );
+    // However active, a staff session ends after staff_session_max_hours.
+    admin.sign_in("first_admin", "admin-password-1").await;
+    for _ in 0..4 {
+        app.clock.advance(chrono::Duration::minutes(25));
+        assert_eq!(admin.get("/api/session").await.0, StatusCode::OK);
+    }
+    app.clock.advance(chrono::Duration::minutes(25));
+    assert_eq!(
+        admin.get_plain("/api/session").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn optional_setting() {
     if let Some(app) = TestApp::spawn(common::Backend::Sqlite).await {

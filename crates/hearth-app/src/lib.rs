@@ -112,6 +112,11 @@ pub struct AppConfig {
     pub staff_second_factor: factors::StaffSecondFactor,
     /// Days the access log (staff reads of restricted records) is kept.
     pub access_log_retention_days: i64,
+    /// Minutes a moderator's, admin's or lead's session lasts unused, if shorter than
+    /// `session_idle_minutes` (`None`: the same as everyone's).
+    pub staff_session_idle_minutes: Option<i64>,
+    /// Hours a staff session lasts however active, if shorter than `session_max_hours`.
+    pub staff_session_max_hours: Option<i64>,
 }
 
 impl Default for AppConfig {
@@ -133,6 +138,8 @@ impl Default for AppConfig {
             session_idle_minutes: 120,
             staff_second_factor: factors::StaffSecondFactor::Required,
             access_log_retention_days: 365,
+            staff_session_idle_minutes: None,
+            staff_session_max_hours: None,
         }
     }
 }

@@ -99,6 +99,26 @@ impl App {
             // is gone: look the member up as the data names them.
             _ => self.identify(member).await,
         };
+        // Staff sessions may be shorter (`staff_session_idle_minutes`, `staff_session_max_hours`):
+        // judged on the account's real role, before any holding back for want of a factor.
+        if let Ok(w) = &who
+            && crate::factors::is_staff(w.role, w.safeguarding_lead)
+        {
+            let now_s = now.timestamp();
+            if let Some(hours) = self.config.staff_session_max_hours
+                && now_s.saturating_sub(signed_in_at) > hours.saturating_mul(3600)
+            {
+                return Ok(SessionCheck::Ended);
+            }
+            if let Some(minutes) = self.config.staff_session_idle_minutes {
+                // The row's expiry is its last use plus the general idle limit.
+                let last_used =
+                    row.expires_at - chrono::Duration::minutes(self.config.session_idle_minutes);
+                if now - last_used > chrono::Duration::minutes(minutes) {
+                    return Ok(SessionCheck::Ended);
+                }
+            }
+        }
         let who = match who {
             Ok(mut who) => {
                 who.confirmed_at = data.get(SESSION_CONFIRMED_AT).and_then(|v| v.as_i64());

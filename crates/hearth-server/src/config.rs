@@ -72,6 +72,12 @@ pub struct Config {
     /// Days the access log (staff reads of held items, concerns, members, applications and
     /// exports) is kept (`HEARTH_ACCESS_LOG_RETENTION_DAYS`).
     pub access_log_retention_days: i64,
+    /// Minutes a staff session (moderator, admin, safeguarding lead) lasts unused, when shorter
+    /// than `session_idle_minutes` (`HEARTH_STAFF_SESSION_IDLE_MINUTES`; unset: the same).
+    pub staff_session_idle_minutes: Option<i64>,
+    /// Hours a staff session lasts however active, when shorter than `session_max_hours`
+    /// (`HEARTH_STAFF_SESSION_MAX_HOURS`; unset: the same).
+    pub staff_session_max_hours: Option<i64>,
     /// SMTP server for password-reset emails, e.g. `smtps://user:pass@mail.example.org` or
     /// `smtp://127.0.0.1:2525` (`HEARTH_SMTP_URL`). Unset: no email; admins issue reset links.
     pub smtp_url: Option<String>,
@@ -114,6 +120,8 @@ impl Default for Config {
             crisis_retention_days: app.crisis_retention_days,
             staff_second_factor: app.staff_second_factor,
             access_log_retention_days: app.access_log_retention_days,
+            staff_session_idle_minutes: app.staff_session_idle_minutes,
+            staff_session_max_hours: app.staff_session_max_hours,
             smtp_url: None,
             smtp_from: "Notes <no-reply@localhost>".to_owned(),
             metrics_token: None,
@@ -315,6 +323,12 @@ impl Config {
         if let Some(v) = get("HEARTH_CRISIS_DEADLINE_MINUTES") {
             self.crisis_deadline_minutes = parse("HEARTH_CRISIS_DEADLINE_MINUTES", &v)?;
         }
+        if let Some(v) = get("HEARTH_STAFF_SESSION_IDLE_MINUTES") {
+            self.staff_session_idle_minutes = Some(parse("HEARTH_STAFF_SESSION_IDLE_MINUTES", &v)?);
+        }
+        if let Some(v) = get("HEARTH_STAFF_SESSION_MAX_HOURS") {
+            self.staff_session_max_hours = Some(parse("HEARTH_STAFF_SESSION_MAX_HOURS", &v)?);
+        }
         if let Some(v) = get("HEARTH_ACCESS_LOG_RETENTION_DAYS") {
             self.access_log_retention_days = parse("HEARTH_ACCESS_LOG_RETENTION_DAYS", &v)?;
         }
@@ -392,6 +406,14 @@ impl Config {
             ("crisis_deadline_minutes", self.crisis_deadline_minutes),
             ("crisis_retention_days", self.crisis_retention_days),
             ("access_log_retention_days", self.access_log_retention_days),
+            (
+                "staff_session_idle_minutes",
+                self.staff_session_idle_minutes.unwrap_or(1),
+            ),
+            (
+                "staff_session_max_hours",
+                self.staff_session_max_hours.unwrap_or(1),
+            ),
         ] {
             if v <= 0 {
                 return Err(bad(key, "must be a positive number"));

@@ -115,6 +115,8 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
             session_idle_minutes: config.session_idle_minutes,
             staff_second_factor: config.staff_second_factor,
             access_log_retention_days: config.access_log_retention_days,
+            staff_session_idle_minutes: config.staff_session_idle_minutes,
+            staff_session_max_hours: config.staff_session_max_hours,
         },
         rules,
         bus,
