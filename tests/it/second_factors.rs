@@ -434,7 +434,63 @@ async fn sensitive_actions_need_a_fresh_confirmation(app: TestApp) {
     );
 }
 
+/// An admin resets a staff member's factors: with their own step-up, never their own, audited,
+/// and the person is notified and signed out.
+async fn an_admin_resets_anothers_factors_with_step_up(app: TestApp) {
+    let admin = app.admin().await;
+    let (_, id) = app.member(&admin, "careless_mod").await;
+    admin
+        .patch(
+            &format!("/api/admin/members/{id}"),
+            json!({"role": "moderator"}),
+        )
+        .await;
+    let moderator = app.client();
+    moderator
+        .sign_in("careless_mod", &password_of("careless_mod"))
+        .await;
+    let a = admin.strict();
+    app.clock.advance(chrono::Duration::minutes(11));
+    let reset = format!("/api/admin/members/{id}/reset-factors");
+    let (status, body) = a.post(&reset, json!({})).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "reauth_required"),
+        "{body}"
+    );
+    let (status, body) = a.confirm().await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = a.post(&reset, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["removed"], 1);
+    // Not one's own; not for a moderator.
+    let me = a.get("/api/session").await.1["member"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = a
+        .post(&format!("/api/admin/members/{me}/reset-factors"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The moderator was signed out; signing in asks for no code now, and staff pages wait.
+    let (status, _) = moderator.get_plain("/api/session").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let again = app.client().strict();
+    let (status, _) = password_step(&again, "careless_mod").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = again.get("/api/mod/queue").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "second_factor_required")
+    );
+    let (_, notes) = again.get("/api/notifications").await;
+    assert!(notes.to_string().contains("factors_reset"), "{notes}");
+    let (_, audit) = admin.get("/api/mod/audit").await;
+    assert!(audit.to_string().contains("factors_reset"), "{audit}");
+}
+
 on_both_backends!(
+    an_admin_resets_anothers_factors_with_step_up,
     sensitive_actions_need_a_fresh_confirmation,
     the_command_line_resets_factors,
     member_signs_in_with_totp_and_recovery_codes,

@@ -365,6 +365,52 @@ impl App {
         }
     }
 
+    /// An admin removes every second factor and recovery code of another account (a staff
+    /// member who lost their phone and their codes). Needs the admin's own fresh confirmation
+    /// (step-up); never one's own account; the person's sessions end, they are notified, and it
+    /// is audited. Answers how many factors went.
+    pub async fn reset_member_factors(&self, who: &Identity, id: MemberId) -> Result<u64> {
+        who.require(hearth_core::policy::Action::ManageMembers)?;
+        if who.id == id {
+            return Err(AppError::Forbidden(
+                "nobody resets their own second factors this way: use a recovery code, or ask \
+                 another admin"
+                    .to_owned(),
+            ));
+        }
+        self.require_recent_confirmation(who)?;
+        match self.store.member(id).await {
+            Err(hearth_store::StoreError::NotFound) => return Err(AppError::NotFound("member")),
+            other => other?,
+        };
+        let removed = self.store.reset_factors(id).await?;
+        self.store.delete_member_sessions(id, None).await?;
+        self.disconnect_member(id, "your second factors were reset")
+            .await;
+        self.notify(hearth_store::records::NewNotification {
+            member_id: id,
+            kind: "factors_reset",
+            thread_id: None,
+            post_id: None,
+            message: Some(
+                "An admin reset your sign-in second factors. Set up your authenticator app again \
+                 under Account, Sign-in security. If you did not ask for this, tell the admins."
+                    .to_owned(),
+            ),
+            at: self.now(),
+        })
+        .await;
+        self.audit(
+            Some(who.id),
+            "factors_reset",
+            "member",
+            Some(id.to_string()),
+            Some(format!("{removed} factor(s)")),
+        )
+        .await?;
+        Ok(removed)
+    }
+
     /// Removes every factor and recovery code of the account `handle`, from the server's
     /// command line (`hearth admin reset-factors`): the way back for staff who lost their
     /// factor with no admin left to reset it. Their sessions end; it is audited. Answers how

@@ -17,10 +17,12 @@ use tower_sessions::Session;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Result};
-use crate::extract::{ApiJson, Member, SESSION_MEMBER, SESSION_SIGNED_IN_AT};
+use crate::extract::{Admin, ApiJson, Member, SESSION_MEMBER, SESSION_SIGNED_IN_AT};
+use crate::routes::IdPath;
 use crate::routes::account::{Peer, client_address};
 use crate::routes::openapi::{
-    BadRequest, Conflict, Forbidden, NotSignedIn, RateLimited, TooLarge, UnsupportedMediaType,
+    BadRequest, Conflict, Forbidden, NotFound, NotSignedIn, RateLimited, TooLarge,
+    UnsupportedMediaType,
 };
 use crate::routes::views::SelfView;
 use crate::state::AppState;
@@ -33,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/me/factors/totp", post(begin_totp))
         .route("/api/me/factors/totp/confirm", post(confirm_totp))
         .route("/api/me/confirm", post(confirm_person))
+        .route("/api/admin/members/{id}/reset-factors", post(reset_factors))
 }
 
 fn session_error(e: impl std::fmt::Display) -> ApiError {
@@ -424,4 +427,36 @@ async fn confirm_person(
     Ok(Json(ConfirmedAnswer {
         confirmed_until: now + chrono::Duration::seconds(hearth_app::stepup::STEP_UP_SECS),
     }))
+}
+
+/// Factors removed.
+#[derive(Serialize, ToSchema)]
+pub struct FactorsResetAnswer {
+    /// How many second factors went (every recovery code went too).
+    pub removed: u64,
+}
+
+/// Resets another member's second factors. Needs an admin.
+///
+/// For a staff member who lost their phone and recovery codes: every factor and recovery code
+/// of theirs goes, their sessions end, they are notified, and it is audited. Needs the admin's
+/// own confirmation in the last ten minutes (403 `reauth_required`); never one's own account.
+#[utoipa::path(
+    post,
+    path = "/api/admin/members/{id}/reset-factors",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    params(("id" = String, Path, description = "The member's id.")),
+    responses(
+        (status = 200, description = "Reset.", body = FactorsResetAnswer),
+        NotSignedIn, Forbidden, NotFound,
+    )
+)]
+async fn reset_factors(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    IdPath(id): IdPath<MemberId>,
+) -> Result<Json<FactorsResetAnswer>> {
+    let removed = state.app.reset_member_factors(&who, id).await?;
+    Ok(Json(FactorsResetAnswer { removed }))
 }

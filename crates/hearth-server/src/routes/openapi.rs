@@ -64,6 +64,7 @@ pub const SESSION: &str = "session_cookie";
         crate::routes::factors::begin_totp,
         crate::routes::factors::confirm_totp,
         crate::routes::factors::confirm_person,
+        crate::routes::factors::reset_factors,
         crate::routes::access_log::list_access_log,
         crate::routes::content::list_boards,
         crate::routes::content::get_board,
