@@ -62,6 +62,13 @@ enum AdminCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Remove every second factor and recovery code of an account (for staff who lost theirs
+    /// with no admin left to reset them). They enrol again at their next sign-in.
+    ResetFactors {
+        /// The account's handle.
+        #[arg(long)]
+        handle: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -137,6 +144,9 @@ fn main() -> ExitCode {
                         password_stdin,
                     },
             } => create_admin(config, &handle, &email, password_stdin).await,
+            Command::Admin {
+                command: AdminCommand::ResetFactors { handle },
+            } => reset_factors(config, &handle).await,
             Command::Rules { .. } | Command::Openapi => Ok(()),
         }
     });
@@ -181,6 +191,20 @@ async fn create_admin(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("admin {} created (id {})", admin.handle, admin.id);
+    Ok(())
+}
+
+async fn reset_factors(config: Config, handle: &str) -> anyhow::Result<()> {
+    let state = hearth_server::build_state(config, hearth_app::system_clock()).await?;
+    let removed = state
+        .app
+        .reset_factors_from_command_line(handle)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "{handle}: {removed} second factor(s) and every recovery code removed; their sessions \
+         ended. They set up a new authenticator app at their next sign-in."
+    );
     Ok(())
 }
 

@@ -24,6 +24,8 @@ mod m20261213_000014_scrub_event_text;
 mod m20261214_000015_moderator_edits;
 mod m20261215_000016_member_comforts;
 mod m20261215_000017_staff_comforts;
+mod m20261216_000018_second_factors;
+mod m20261216_000019_access_log;
 mod m20261216_000021_shared_emails;
 
 /// The list of migrations, oldest first.
@@ -50,6 +52,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000015_moderator_edits::Migration),
             Box::new(m20261215_000016_member_comforts::Migration),
             Box::new(m20261215_000017_staff_comforts::Migration),
+            Box::new(m20261216_000018_second_factors::Migration),
+            Box::new(m20261216_000019_access_log::Migration),
             Box::new(m20261216_000021_shared_emails::Migration),
         ]
     }

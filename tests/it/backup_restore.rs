@@ -117,11 +117,14 @@ async fn write_after_backup(app: &TestApp) {
 }
 
 /// Starts a server on the restored database and checks what is (and is not) there.
-async fn check_restored(database_url: &str, clock: &common::TestClock) {
+async fn check_restored(database_url: &str, clock: &common::TestClock, original: &str) {
     let running = hearth_server::start(common::test_config(database_url), clock.as_clock())
         .await
         .unwrap();
-    let restored = common::Client::new(&format!("http://{}", running.addr), true);
+    let base = format!("http://{}", running.addr);
+    // The same members (and the admin's authenticator app) as the server backed up.
+    common::factors::register_instance(&base, original);
+    let restored = common::Client::new(&base, true);
     restored.sign_in("first_admin", "admin-password-1").await;
     let (status, body) = restored.get("/api/admin/applications").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -181,7 +184,7 @@ async fn sqlite_backup_while_running_then_restore() {
         .arg(data_dir.join("hearth.db")));
     assert!(!data_dir.join("hearth.db-wal").exists());
 
-    check_restored(&target.url, &app.clock).await;
+    check_restored(&target.url, &app.clock, &app.base).await;
     let _ = std::fs::remove_dir_all(&backups);
 }
 
@@ -209,7 +212,7 @@ async fn postgres_backup_while_running_then_restore_into_a_fresh_database() {
         .arg(&target.url)
         .arg(&dump));
 
-    check_restored(&target.url, &app.clock).await;
+    check_restored(&target.url, &app.clock, &app.base).await;
     let _ = std::fs::remove_dir_all(&backups);
 }
 

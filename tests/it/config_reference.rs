@@ -214,6 +214,7 @@ fn the_environment_variables_named_are_the_ones_hearth_reads() {
                     "Notes <no-reply@example.org>",
                     "smtp://127.0.0.1:2525",
                     "1/1s",
+                    "optional",
                 ]
                 .map(str::to_owned),
             ),

@@ -206,9 +206,11 @@ impl Drop for Postgres {
 async fn instance(db_url: &str, redis: &OwnRedis, clock: &TestClock) -> hearth_server::Running {
     let mut config = test_config(db_url);
     config.redis_url = Some(redis.url());
-    hearth_server::start(config, clock.as_clock())
+    let running = hearth_server::start(config, clock.as_clock())
         .await
-        .unwrap()
+        .unwrap();
+    common::factors::register_clock(&base(&running), clock);
+    running
 }
 
 fn base(r: &hearth_server::Running) -> String {
@@ -234,21 +236,8 @@ async fn first_admin(running: &hearth_server::Running) -> Client {
 }
 
 async fn cookie_for(base: &str, login: &str, password: &str) -> String {
-    let resp = http()
-        .post(format!("{base}/api/session"))
-        .header("Origin", base)
-        .json(&json!({"login": login, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    resp.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
+    // With the second step when the account has a factor (staff do).
+    common::session_cookie(base, login, password).await
 }
 
 /// What a subscriber received: post bodies by sequence number, and how many arrived twice.
@@ -843,6 +832,8 @@ async fn a_redis_outage_under_traffic_on_both_instances_loses_nothing() {
     let a = instance(&pg.url(), &redis, &clock).await;
     let b = instance(&pg.url(), &redis, &clock).await;
     let (ba, bb) = (base(&a), base(&b));
+    // One deployment: the admin's authenticator app is the same on both instances.
+    common::factors::register_instance(&bb, &ba);
     let admin = first_admin(&a).await;
     let (_, bd) = admin
         .post("/api/admin/boards", json!({"name": "Redis away"}))

@@ -7,6 +7,7 @@
 #[macro_use]
 mod common;
 
+mod access_log;
 mod account_recovery;
 mod attacks;
 mod authorization_matrix;
@@ -33,6 +34,7 @@ mod multi_instance;
 mod openapi;
 mod realtime;
 mod safeguarding;
+mod second_factors;
 mod security_headers;
 mod staff_bounds;
 mod staff_comforts;

@@ -15,9 +15,11 @@ use serde_json::json;
 async fn instance(db: &TestDb, redis: &OwnRedis, clock: &TestClock) -> hearth_server::Running {
     let mut config = test_config(&db.url);
     config.redis_url = Some(redis.url());
-    hearth_server::start(config, clock.as_clock())
+    let running = hearth_server::start(config, clock.as_clock())
         .await
-        .unwrap()
+        .unwrap();
+    common::factors::register_clock(&base(&running), clock);
+    running
 }
 
 fn base(r: &hearth_server::Running) -> String {
@@ -61,6 +63,8 @@ async fn two_instances_share_posts_queue_chat_and_sanctions_through_redis() {
     let a = instance(&db, &redis, &clock).await;
     let b = instance(&db, &redis, &clock).await;
     let (ba, bb) = (base(&a), base(&b));
+    // One deployment: staff's authenticator apps are the same on both instances.
+    common::factors::register_instance(&bb, &ba);
 
     // The first admin, through instance A.
     let link = a.state.app.first_run_link().await.unwrap().unwrap();
@@ -224,6 +228,8 @@ async fn a_redis_outage_loses_nothing_and_duplicates_nothing() {
     let a = instance(&db, &redis, &clock).await;
     let b = instance(&db, &redis, &clock).await;
     let (ba, bb) = (base(&a), base(&b));
+    // One deployment: staff's authenticator apps are the same on both instances.
+    common::factors::register_instance(&bb, &ba);
     let link = a.state.app.first_run_link().await.unwrap().unwrap();
     let token = link.split("token=").nth(1).unwrap();
     let admin = Client::new(&ba, true);

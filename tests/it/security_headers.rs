@@ -208,11 +208,26 @@ async fn every_kind_of_answer_carries_the_headers(app: TestApp) {
         Some(json!({"login": "first_admin", "password": "admin-password-1"})),
     )
     .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    // 202: the password is right and the admin's second factor is asked next.
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
     assert_security_headers("POST /api/session", resp.headers(), false);
     assert_no_store("POST /api/session", resp.headers());
     let set_cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(set_cookie.starts_with("hearth_session="), "{set_cookie}");
+    let pending = cookie_pair(&set_cookie);
+    let code = common::factors::next_code(&base, "first_admin").unwrap();
+    let resp = raw(
+        Method::POST,
+        &format!("{base}/api/session/second-factor"),
+        site,
+        Some(pending.as_str()),
+        Some(json!({ "code": code })),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_security_headers("POST /api/session/second-factor", resp.headers(), false);
+    assert_no_store("POST /api/session/second-factor", resp.headers());
+    let set_cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
     let cookie = cookie_pair(&set_cookie);
 
     // A JSON 404 under /api, and one outside it.

@@ -26,6 +26,8 @@ import { Rooms, RoomScreen } from './screens/Chat';
 import { Following } from './screens/Following';
 import { ProfileScreen } from './screens/Profile';
 import { Search } from './screens/Search';
+import { Security } from './screens/Security';
+import { StepUpDialog } from './stepup';
 import { ConcernScreen, Safeguarding } from './screens/Safeguarding';
 import { forgetMutes } from './mutes';
 import { Queue } from './screens/mod/Queue';
@@ -61,6 +63,7 @@ const ROUTES: Route[] = [
   { path: '/goodbye', access: 'anyone', view: () => <Goodbye /> },
   { path: '/apply', access: 'guest', view: () => <Apply /> },
   { path: '/account', access: 'member', view: () => <Account /> },
+  { path: '/account/security', access: 'member', view: () => <Security /> },
   { path: '/admin/applications', access: 'admin', view: () => <Applications /> },
   { path: '/admin/members', access: 'admin', view: () => <Members /> },
   { path: '/admin/invites', access: 'admin', view: () => <Invites /> },
@@ -286,10 +289,19 @@ function Frame(props: { ended: boolean }) {
       {!loading && <Nav path={path} />}
       {!loading && <ToolsNav path={path} />}
       <ConnectionBanner />
+      {!loading && member?.second_factor_required && path !== '/account/security' && (
+        <div class="notice notice--warning" role="status" data-testid="factor-needed">
+          <p>
+            Your staff account needs a second factor before the staff pages open.{' '}
+            <Link href="/account/security">Set one up now</Link>
+          </p>
+        </div>
+      )}
       {!loading && <CrisisAlert path={path} />}
       <main id="main" tabIndex={-1} key={`${whose}#${path}#${key}`}>
         {screen}
       </main>
+      <StepUpDialog />
       <footer class="footer">
         <p>
           In danger now? Call 999. To leave this site quickly, press <kbd>Esc</kbd> twice.

@@ -64,6 +64,24 @@ export const SESSION_ENDED = 'hearth:session-ended';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/**
+ * Asks the person to confirm who they are (the step-up dialog), resolving true once they did.
+ * Set by the app; a sensitive action answered 403 `reauth_required` waits for it and is sent
+ * again, so nothing the person was doing is lost.
+ */
+let confirmWho: (() => Promise<boolean>) | null = null;
+
+/** Sets (or clears) the step-up dialog's opener. */
+export function setConfirmWho(open: (() => Promise<boolean>) | null): void {
+  confirmWho = open;
+}
+
+/** Whether an answer asks for a fresh confirmation, and the app can ask for one. */
+async function confirmedAfter(status: number, parsed: unknown): Promise<boolean> {
+  const code = (parsed as { error?: { code?: string } } | null)?.error?.code;
+  return status === 403 && code === 'reauth_required' && confirmWho !== null && (await confirmWho());
+}
+
 /** Calls the API. Resolves with the parsed JSON body (or null for 204); rejects with ApiError. */
 export async function api<T = unknown>(
   method: Method,
@@ -71,7 +89,9 @@ export async function api<T = unknown>(
   body?: unknown,
   extraHeaders?: Record<string, string>,
 ): Promise<T> {
-  const headers: Record<string, string> = { ...extraHeaders, Accept: 'application/json' };
+  // `x-step-up-retry` marks the one retry after a step-up; it is not sent.
+  const { 'x-step-up-retry': retried, ...sent } = extraHeaders ?? {};
+  const headers: Record<string, string> = { ...sent, Accept: 'application/json' };
   const init: RequestInit = {
     method,
     headers,
@@ -108,6 +128,9 @@ export async function api<T = unknown>(
   if (response.ok) {
     return parsed as T;
   }
+  if (!retried && (await confirmedAfter(response.status, parsed))) {
+    return api<T>(method, path, body, { ...extraHeaders, 'x-step-up-retry': '1' });
+  }
   throw failureOf(response.status, parsed, path);
 }
 
@@ -116,7 +139,7 @@ export async function api<T = unknown>(
  * fetched first, so an answer that is not the file (a 401 once the session has ended) is never
  * saved as one: it rejects with the ApiError instead, and a 401 shows the signed-out state.
  */
-export async function download(path: string, name: string): Promise<void> {
+export async function download(path: string, name: string, retried = false): Promise<void> {
   let response: Response;
   try {
     response = await fetch(path, { credentials: 'same-origin', cache: 'no-store', redirect: 'error', headers: { Accept: 'application/json' } });
@@ -131,6 +154,7 @@ export async function download(path: string, name: string): Promise<void> {
     } catch {
       parsed = null;
     }
+    if (!retried && (await confirmedAfter(response.status, parsed))) return download(path, name, true);
     throw failureOf(response.status, parsed, path);
   }
   const url = URL.createObjectURL(await response.blob());

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { PASSWORD, apiCall, launchBrowser, newContext, screenshot, startServer, watchPage } from './harness.mjs';
+import { PASSWORD, apiCall, launchBrowser, newContext, screenshot, startServer, totpCode, watchPage } from './harness.mjs';
 
 let server;
 let browser;
@@ -36,6 +36,58 @@ test('the printed setup link creates the first admin in the browser', async () =
   // The admin exists: signing in works.
   const r = await apiCall(server.origin, 'POST', '/api/session', { login: 'coordinator', password: PASSWORD });
   assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(problems(), []);
+  await context.close();
+});
+
+test('the first admin signs in and sets up an authenticator app before anything of staff', async () => {
+  const context = await newContext(browser, server);
+  const page = await context.newPage();
+  const problems = watchPage(page);
+  // The setup page's last link leads here.
+  await page.goto('/account/security');
+  await page.getByLabel('Handle or email address').fill('coordinator');
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Sign-in security' }).waitFor();
+  await page.getByText('Your staff account needs a second factor').waitFor();
+  // Nothing of staff works yet.
+  const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+  const refused = await apiCall(server.origin, 'GET', '/api/admin/applications', undefined, cookie);
+  assert.equal(refused.status, 403);
+  assert.equal(refused.body.error.code, 'second_factor_required');
+  await page.getByTestId('totp-begin').click();
+  await page.locator('.qr-code svg').waitFor();
+  const secret = (await page.getByTestId('totp-secret').innerText()).replace(/\s/g, '');
+  assert.match(secret, /^[A-Z2-7]{32}$/);
+  await screenshot(page, 'totp-enrol');
+  await page.getByLabel('The six-digit code your app shows').fill(totpCode(secret, Math.floor(Date.now() / 30_000)));
+  await page.getByRole('button', { name: 'Finish setting up' }).click();
+  const codes = page.getByTestId('recovery-codes');
+  await codes.waitFor();
+  assert.equal(await codes.locator('li').count(), 10);
+  await screenshot(page, 'recovery-codes');
+  await page.getByRole('button', { name: 'I have saved them' }).click();
+  await page.getByTestId('totp-enrolled').waitFor();
+  const allowed = await apiCall(server.origin, 'GET', '/api/admin/applications', undefined, cookie);
+  assert.equal(allowed.status, 200, JSON.stringify(allowed.body));
+
+  // Signing in again asks for the second step; a code from the app finishes it.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.goto('/sign-in');
+  await page.getByLabel('Handle or email address').fill('coordinator');
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('second-step').waitFor();
+  await page.getByLabel('The six-digit code your authenticator app shows').fill('000000' === totpCode(secret, Math.floor(Date.now() / 30_000) + 1) ? '111111' : '000000');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('That code did not work').waitFor();
+  await screenshot(page, 'second-step-wrong');
+  await page.getByLabel('The six-digit code your authenticator app shows').fill(totpCode(secret, Math.floor(Date.now() / 30_000) + 1));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Account' }).first().waitFor();
+  const who = await page.evaluate(async () => (await fetch('/api/session')).json());
+  assert.equal(who.member.role, 'admin');
   assert.deepEqual(problems(), []);
   await context.close();
 });

@@ -8,6 +8,7 @@
 //   HEARTH_TEST_LOG  set to 1 to echo the server's log
 
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { createServer } from 'node:net';
 import { copyFileSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -126,7 +127,8 @@ export async function apiCall(origin, method, path, body, cookie) {
   return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
 }
 
-/** Creates the first admin through `POST /api/setup`. */
+/** Creates the first admin through `POST /api/setup`, who enrols an authenticator app at once
+ * (staff need a second factor by default); the harness keeps its secret for later sign-ins. */
 export async function createAdmin(server, handle = 'coordinator') {
   const { status, body } = await apiCall(server.origin, 'POST', '/api/setup', {
     token: server.setupToken,
@@ -135,7 +137,78 @@ export async function createAdmin(server, handle = 'coordinator') {
     password: PASSWORD,
   });
   if (status !== 201) throw new Error(`setup failed: ${status} ${JSON.stringify(body)}`);
+  const first = await signInApi(server.origin, handle);
+  await enrolTotp(server.origin, first.cookie, [handle, `${handle}@example.org`]);
   return { handle, password: PASSWORD };
+}
+
+// Second factors: the harness enrols an authenticator app for the staff it makes and computes
+// codes (RFC 6238: HMAC-SHA-1, 30-second steps, six digits) when they sign in. A step's code is
+// accepted once by the server, so a second sign-in in one step uses the next step's code (one
+// step of drift is allowed), and past that waits for the next step.
+
+/** (origin|login) -> { secret, lastStep }, shared by a member's handle and email. */
+const FACTORS = new Map();
+
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of text.replace(/=+$/, '').toUpperCase()) {
+    const i = alphabet.indexOf(ch);
+    if (i < 0) continue;
+    value = (value << 5) | i;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The six-digit code of `secret` (base32) for 30-second step `step`. */
+export function totpCode(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 15;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, '0');
+}
+
+/** A code for `login` never used before by the harness (waiting for the next step if need be). */
+export async function nextTotpCode(origin, login) {
+  const entry = FACTORS.get(`${origin}|${login.toLowerCase()}`);
+  if (!entry) return null;
+  let here = Math.floor(Date.now() / 30_000);
+  if (entry.lastStep > here) {
+    await new Promise((r) => setTimeout(r, (here + 1) * 30_000 - Date.now() + 50));
+    here = Math.floor(Date.now() / 30_000);
+  }
+  const step = Math.max(here, entry.lastStep + 1);
+  entry.lastStep = step;
+  return totpCode(entry.secret, step);
+}
+
+/** Enrols an authenticator app for the session `cookie`; `logins` name it for later sign-ins. */
+export async function enrolTotp(origin, cookie, logins) {
+  const begun = await apiCall(origin, 'POST', '/api/me/factors/totp', {}, cookie);
+  if (begun.status !== 201) throw new Error(`enrol: ${begun.status} ${JSON.stringify(begun.body)}`);
+  const entry = { secret: begun.body.secret, lastStep: 0 };
+  for (const login of logins) FACTORS.set(`${origin}|${login.toLowerCase()}`, entry);
+  const code = await nextTotpCode(origin, logins[0]);
+  const done = await apiCall(origin, 'POST', '/api/me/factors/totp/confirm', { code }, cookie);
+  if (done.status !== 200) throw new Error(`confirm: ${done.status} ${JSON.stringify(done.body)}`);
+  return { secret: entry.secret, recoveryCodes: done.body.recovery_codes };
+}
+
+/** Makes the member signed in on `session` (from signInApi) staff-ready: enrols their app. */
+export async function enrolStaff(server, session) {
+  const handle = session.member.handle;
+  await enrolTotp(server.origin, session.cookie, [handle, `${handle.toLowerCase()}@example.org`]);
+  return session;
 }
 
 /** Launches Debian's Chromium headless. Playwright gives it a fresh, temporary profile. */
@@ -247,7 +320,8 @@ export function bornYearsAgo(years, days = 0) {
   return { day: String(d.getDate()), month: String(d.getMonth() + 1), year: String(d.getFullYear()) };
 }
 
-/** Signs in over HTTP; answers { cookie, member } (cookie as `name=value`). */
+/** Signs in over HTTP; answers { cookie, member } (cookie as `name=value`). With a second factor
+ * the harness enrolled, gives a code from it at the second step. */
 export async function signInApi(origin, login, password = PASSWORD) {
   const res = await fetch(`${origin}/api/session`, {
     method: 'POST',
@@ -255,8 +329,15 @@ export async function signInApi(origin, login, password = PASSWORD) {
     body: JSON.stringify({ login, password }),
   });
   const body = await res.json();
-  if (res.status !== 200) throw new Error(`sign-in of ${login} failed: ${res.status} ${JSON.stringify(body)}`);
   const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0];
+  if (res.status === 202) {
+    const code = await nextTotpCode(origin, login);
+    if (!code) throw new Error(`${login} has a second factor the harness does not know`);
+    const done = await apiCall(origin, 'POST', '/api/session/second-factor', { code }, cookie);
+    if (done.status !== 200) throw new Error(`second step of ${login}: ${done.status} ${JSON.stringify(done.body)}`);
+    return { cookie: (done.headers.get('set-cookie') ?? '').split(';')[0], member: done.body.member };
+  }
+  if (res.status !== 200) throw new Error(`sign-in of ${login} failed: ${res.status} ${JSON.stringify(body)}`);
   return { cookie, member: body.member };
 }
 
@@ -279,7 +360,8 @@ export async function makeMember(server, adminCookie, handle, { role } = {}) {
   if (role) {
     const r = await apiCall(server.origin, 'PATCH', `/api/admin/members/${session.member.id}`, { role }, adminCookie);
     if (r.status !== 200) throw new Error(`role ${handle}: ${r.status} ${JSON.stringify(r.body)}`);
-    return signInApi(server.origin, handle);
+    // Staff need a second factor (the default): the new moderator or admin enrols at once.
+    return enrolStaff(server, await signInApi(server.origin, handle));
   }
   return session;
 }

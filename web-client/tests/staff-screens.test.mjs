@@ -15,6 +15,7 @@ import {
   apiCall,
   checkScreen,
   createAdmin,
+  enrolStaff,
   launchBrowser,
   makeMember,
   signInApi,
@@ -50,6 +51,8 @@ describe('staff screens and the journeys left over', () => {
     lead = await makeMember(server, admin.cookie, 'lead_lou');
     const r = await apiCall(server.origin, 'PATCH', `/api/admin/members/${lead.member.id}`, { safeguarding_lead: true }, admin.cookie);
     assert.equal(r.status, 200, JSON.stringify(r.body));
+    // Safeguarding leads need a second factor (the default): the new lead enrols at once.
+    await enrolStaff(server, lead);
   });
 
   after(async () => {

@@ -317,7 +317,7 @@ impl App {
             self.passwords.verify(password, None).await?;
             return Err(AppError::BadCredentials);
         }
-        let Some(member) = self.check_password(login, password).await? else {
+        let Some(member) = self.check_login_password(login, password).await? else {
             return Err(AppError::BadCredentials);
         };
         let now = self.now();
@@ -380,7 +380,7 @@ impl App {
     /// made only by admins' invites, so there are seldom more than one.
     ///
     /// [`Store::submit_application`]: hearth_store::Store::submit_application
-    pub(crate) async fn check_password(
+    pub(crate) async fn check_login_password(
         &self,
         login: &str,
         password: &str,

@@ -67,7 +67,14 @@ impl App {
     /// Applications waiting for a decision, oldest first.
     pub async fn pending_applications(&self, who: &Identity) -> Result<Vec<ApplicationRecord>> {
         who.require(Action::DecideApplications)?;
-        Ok(self.store.list_applications("pending", 500).await?)
+        let list = self.store.list_applications("pending", 500).await?;
+        self.record_reads(
+            who,
+            "application",
+            list.iter().map(|a| Some(a.id.to_string())).collect(),
+        )
+        .await?;
+        Ok(list)
     }
 
     /// Approves an application. `confirm_adult` must be true: the admin confirms that, as far
@@ -166,13 +173,20 @@ impl App {
     ) -> Result<Vec<MemberRecord>> {
         who.require(Action::ManageMembers)?;
         let now = self.now();
-        Ok(self
+        let list: Vec<MemberRecord> = self
             .store
             .list_members(after, limit.clamp(1, 200))
             .await?
             .into_iter()
             .map(|m| m.as_of(now))
-            .collect())
+            .collect();
+        self.record_reads(
+            who,
+            "member",
+            list.iter().map(|m| Some(m.id.to_string())).collect(),
+        )
+        .await?;
+        Ok(list)
     }
 
     /// Changes a member's role.
@@ -183,6 +197,10 @@ impl App {
         patch: MemberPatch,
     ) -> Result<MemberRecord> {
         who.require(Action::ManageMembers)?;
+        // A role change is sensitive: a fresh confirmation of who is asking (step-up).
+        if patch.role.is_some() {
+            self.require_recent_confirmation(who)?;
+        }
         let now = self.now();
         let target = self.target(id).await?.as_of(now);
         let mut member = target.clone();
@@ -243,6 +261,7 @@ impl App {
             Sanction::Reinstate => StaffAction::Reinstate,
         };
         who.require(action.permission())?;
+        self.require_recent_confirmation(who)?;
         let target = self.target(id).await?;
         let now = self.now();
         let from_standing = self.may_act_on(who, action, &target, now)?;

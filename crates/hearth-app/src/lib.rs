@@ -6,6 +6,7 @@
 //! in one place. It reads the time only through its [`Clock`], so tests can fix or move time.
 #![forbid(unsafe_code)]
 
+pub mod access;
 mod accounts;
 mod admin;
 mod comforts;
@@ -13,6 +14,7 @@ mod content;
 mod crisis;
 mod error;
 mod everyday;
+pub mod factors;
 mod held_chat;
 pub mod limits;
 mod moderation;
@@ -26,6 +28,7 @@ mod safeguarding;
 mod secrets;
 pub mod sessions;
 mod setup;
+pub mod stepup;
 
 use std::sync::Arc;
 
@@ -51,6 +54,7 @@ pub use hearth_store::records::{
     PostRecord, QueueItemRecord, ThreadRecord,
 };
 pub use hearth_store::records::{MessageRecord, RoomRecord};
+pub use hearth_store::{AccessFilter, AccessRecord};
 pub use hearth_store::{CheckinMessageRecord, CheckinRecord, CrisisRecord};
 pub use hearth_store::{FollowedThread, PostReactions, ProfileRecord, SearchHit};
 pub use held_chat::{held_message_view, history_extras};
@@ -103,6 +107,16 @@ pub struct AppConfig {
     pub session_max_hours: i64,
     /// Minutes a sign-in session lasts without use (HTTP requests and socket actions slide it).
     pub session_idle_minutes: i64,
+    /// Whether moderators, admins and safeguarding leads must have a second factor before they
+    /// can act as staff (`HEARTH_STAFF_SECOND_FACTOR`).
+    pub staff_second_factor: factors::StaffSecondFactor,
+    /// Days the access log (staff reads of restricted records) is kept.
+    pub access_log_retention_days: i64,
+    /// Minutes a moderator's, admin's or lead's session lasts unused, if shorter than
+    /// `session_idle_minutes` (`None`: the same as everyone's).
+    pub staff_session_idle_minutes: Option<i64>,
+    /// Hours a staff session lasts however active, if shorter than `session_max_hours`.
+    pub staff_session_max_hours: Option<i64>,
 }
 
 impl Default for AppConfig {
@@ -122,6 +136,10 @@ impl Default for AppConfig {
             crisis_retention_days: 90,
             session_max_hours: 24 * 7,
             session_idle_minutes: 120,
+            staff_second_factor: factors::StaffSecondFactor::Required,
+            access_log_retention_days: 365,
+            staff_session_idle_minutes: None,
+            staff_session_max_hours: None,
         }
     }
 }
@@ -139,6 +157,13 @@ pub struct Identity {
     pub standing: Standing,
     /// Whether they are a safeguarding lead.
     pub safeguarding_lead: bool,
+    /// Staff who must have a second factor and have none: signed in as a member only (`role`
+    /// is `Member` and `safeguarding_lead` false for this request), and every staff action
+    /// answers 403 `second_factor_required` until they enrol.
+    pub second_factor_missing: bool,
+    /// When this session last confirmed its person (a second factor, or the password for
+    /// members without one), seconds since the epoch; sensitive actions ask for one recently.
+    pub confirmed_at: Option<i64>,
 }
 
 impl Identity {
@@ -152,6 +177,9 @@ impl Identity {
 
     /// Checks the policy, turning a refusal into an [`AppError`].
     pub fn require(&self, action: Action) -> Result<()> {
+        if self.second_factor_missing && policy::required_role(action) > Role::Member {
+            return Err(factors::second_factor_required());
+        }
         policy::authorize(self.actor(), action).map_err(AppError::from)
     }
 }
@@ -233,11 +261,13 @@ impl App {
     /// Loads the person behind a session. A member who is no longer active (suspended, banned,
     /// erased) gets `Unauthenticated`, so their session stops working at once.
     pub async fn identify(&self, id: MemberId) -> Result<Identity> {
-        match self.store.member(id).await {
-            Ok(m) => self.identity_of(m),
-            Err(hearth_store::StoreError::NotFound) => Err(AppError::Unauthenticated),
-            Err(e) => Err(e.into()),
-        }
+        let mut who = match self.store.member(id).await {
+            Ok(m) => self.identity_of(m)?,
+            Err(hearth_store::StoreError::NotFound) => return Err(AppError::Unauthenticated),
+            Err(e) => return Err(e.into()),
+        };
+        self.hold_back_staff_without_factor(&mut who).await?;
+        Ok(who)
     }
 
     /// The person behind a member row just read (with their session, in one query): as
@@ -255,6 +285,8 @@ impl App {
             role: member.role,
             standing,
             safeguarding_lead: member.safeguarding_lead,
+            second_factor_missing: false,
+            confirmed_at: None,
         })
     }
 

@@ -963,7 +963,7 @@ impl App {
     /// was right, so concurrent guesses can never get more checks than the limit.
     ///
     /// The account is the one the login names (for an email, its owner). An invitee signing
-    /// in with an address they share with that owner ([`App::check_password`]) proves only
+    /// in with an address they share with that owner ([`App::check_login_password`]) proves only
     /// their own account: the owner's address memory and slow-down are left as they were, so
     /// the invitee's wrong passwords for the address count against the owner like anyone's.
     pub async fn sign_in_limited(

@@ -56,6 +56,7 @@ impl App {
     pub async fn reload_rules(&self, who: Option<&Identity>) -> Result<usize, RulesReloadError> {
         if let Some(w) = who {
             w.require(Action::ManageRules)?;
+            self.require_recent_confirmation(w)?;
         }
         let path = &self.config.rules_path;
         let text = tokio::fs::read_to_string(path).await.map_err(|e| {
@@ -120,7 +121,14 @@ impl App {
     /// Open queue items, oldest first.
     pub async fn queue(&self, who: &Identity, limit: u64) -> Result<Vec<QueueItemRecord>> {
         who.require(Action::ModerateQueue)?;
-        Ok(self.store.open_queue(limit.clamp(1, 500)).await?)
+        let items = self.store.open_queue(limit.clamp(1, 500)).await?;
+        self.record_reads(
+            who,
+            "held_item",
+            items.iter().map(|i| Some(i.id.to_string())).collect(),
+        )
+        .await?;
+        Ok(items)
     }
 
     fn reason_text(&self, r: &ReasonInput) -> Result<String> {

@@ -888,7 +888,13 @@ impl SocketHandler for AppSocketHandler {
         };
         policy::authorize(who.actor(), Action::ReadForum)
             .map_err(|_| ProtocolError::Forbidden { topic })?;
-        may_hold(&self.app.store, member, who.role, topic).await
+        match may_hold(&self.app.store, member, who.role, topic).await {
+            // Staff held back for want of a second factor are told why.
+            Err(ProtocolError::Forbidden { topic }) if who.second_factor_missing => {
+                Err(ProtocolError::SecondFactorRequired { topic })
+            }
+            other => other,
+        }
     }
 
     async fn say(&self, member: MemberId, room: RoomId, body: String, client_id: Uuid) -> Ack {

@@ -27,6 +27,11 @@ impl App {
     /// moderator decided anything (decisions are the moderators', as a team).
     pub async fn export(&self, who: &Identity) -> Result<Value> {
         who.require(Action::ExerciseDataRights)?;
+        self.require_recent_confirmation(who)?;
+        if crate::factors::is_staff(who.role, who.safeguarding_lead) {
+            self.record_reads(who, "export", vec![Some(who.id.to_string())])
+                .await?;
+        }
         let me = self.store.member(who.id).await?;
         let application = self.store.application_for_member(who.id).await?;
         let content = self.store.member_content(who.id).await?;
@@ -142,6 +147,7 @@ impl App {
         posts: ErasePosts,
     ) -> Result<()> {
         who.require(Action::ExerciseDataRights)?;
+        self.require_recent_confirmation(who)?;
         let me = self.store.member(who.id).await?;
         if !self
             .passwords
@@ -174,6 +180,7 @@ impl App {
         posts: ErasePosts,
     ) -> Result<()> {
         who.require(Action::ManageMembers)?;
+        self.require_recent_confirmation(who)?;
         let target = match self.store.member(id).await {
             Err(StoreError::NotFound) => return Err(AppError::NotFound("member")),
             other => other?,
@@ -240,6 +247,10 @@ impl App {
                 .await?
             + s.purge_events(now - chrono::Duration::days(self.config.event_retention_days))
                 .await?
+            + s.purge_access_log(
+                now - chrono::Duration::days(self.config.access_log_retention_days),
+            )
+            .await?
             + s.purge_notifications(
                 now - chrono::Duration::days(self.config.notification_retention_days),
             )

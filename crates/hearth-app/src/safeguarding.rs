@@ -23,6 +23,9 @@ pub const CONCERN_DECISIONS: [&str; 3] = ["no_action", "support_offered", "refer
 impl App {
     fn require_lead(&self, who: &Identity) -> Result<()> {
         who.require(Action::ReadForum)?;
+        if who.second_factor_missing {
+            return Err(crate::factors::second_factor_required());
+        }
         if who.safeguarding_lead {
             Ok(())
         } else {
@@ -166,7 +169,14 @@ impl App {
     /// The concerns, for safeguarding leads only; every read is audited.
     pub async fn concerns(&self, who: &Identity) -> Result<Vec<ConcernRecord>> {
         self.require_lead(who)?;
+        self.require_recent_confirmation(who)?;
         let list = self.store.list_concerns(500).await?;
+        self.record_reads(
+            who,
+            "concern",
+            list.iter().map(|c| Some(c.id.to_string())).collect(),
+        )
+        .await?;
         self.audit(
             Some(who.id),
             "concerns_viewed",
@@ -246,6 +256,7 @@ impl App {
         lead: bool,
     ) -> Result<()> {
         who.require(Action::ManageMembers)?;
+        self.require_recent_confirmation(who)?;
         match self.store.set_safeguarding_lead(id, lead).await {
             Err(StoreError::NotFound) => return Err(AppError::NotFound("member")),
             other => other?,

@@ -23,6 +23,15 @@ pub const SESSION_MEMBER: &str = "member_id";
 /// absolute lifetime.
 pub const SESSION_SIGNED_IN_AT: &str = "signed_in_at";
 
+/// The session data key naming a member whose password was right but whose second factor is
+/// still to come: a pending sign-in, which reaches nothing but the second step.
+pub const SESSION_PENDING: &str = "pending_member_id";
+/// The session data key holding when the pending sign-in began (seconds since the epoch).
+pub const SESSION_PENDING_AT: &str = "pending_at";
+/// The session data key holding when the session last confirmed its person (seconds since the
+/// epoch): at sign-in, and at each step-up confirmation.
+pub const SESSION_CONFIRMED_AT: &str = "confirmed_at";
+
 /// How long before its idle expiry a session used on a socket is slid on, in seconds.
 const SLIDE_AHEAD_SECS: i64 = 60;
 
@@ -90,6 +99,34 @@ impl App {
             // is gone: look the member up as the data names them.
             _ => self.identify(member).await,
         };
+        // Staff sessions may be shorter (`staff_session_idle_minutes`, `staff_session_max_hours`):
+        // judged on the account's real role, before any holding back for want of a factor.
+        if let Ok(w) = &who
+            && crate::factors::is_staff(w.role, w.safeguarding_lead)
+        {
+            let now_s = now.timestamp();
+            if let Some(hours) = self.config.staff_session_max_hours
+                && now_s.saturating_sub(signed_in_at) > hours.saturating_mul(3600)
+            {
+                return Ok(SessionCheck::Ended);
+            }
+            if let Some(minutes) = self.config.staff_session_idle_minutes {
+                // The row's expiry is its last use plus the general idle limit.
+                let last_used =
+                    row.expires_at - chrono::Duration::minutes(self.config.session_idle_minutes);
+                if now - last_used > chrono::Duration::minutes(minutes) {
+                    return Ok(SessionCheck::Ended);
+                }
+            }
+        }
+        let who = match who {
+            Ok(mut who) => {
+                who.confirmed_at = data.get(SESSION_CONFIRMED_AT).and_then(|v| v.as_i64());
+                self.hold_back_staff_without_factor(&mut who).await?;
+                Ok(who)
+            }
+            Err(e) => Err(e),
+        };
         match who {
             Ok(who) => Ok(SessionCheck::Live {
                 who,
@@ -99,6 +136,19 @@ impl App {
             Err(AppError::Unauthenticated) => Ok(SessionCheck::Ended),
             Err(e) => Err(e),
         }
+    }
+
+    /// Staff who must have a second factor and have none are signed in as a member only, until
+    /// they enrol: their role and lead flag are held back for this request.
+    pub(crate) async fn hold_back_staff_without_factor(&self, who: &mut Identity) -> Result<()> {
+        if self.factor_required_for(who.role, who.safeguarding_lead)
+            && !self.store.has_factor(who.id).await?
+        {
+            who.role = hearth_core::policy::Role::Member;
+            who.safeguarding_lead = false;
+            who.second_factor_missing = true;
+        }
+        Ok(())
     }
 
     /// The person signed in to `session_id` and when to look again, if the session stands.

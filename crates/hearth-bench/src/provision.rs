@@ -2,6 +2,10 @@
 //! makes rooms (no slow mode for new members), members apply and are approved, the senders are
 //! promoted to moderator (so the new-member rules never hold their chat), and everyone signs in
 //! once; their session cookies are then used for as many sockets as the run needs.
+//!
+//! Staff need a second factor (`HEARTH_STAFF_SECOND_FACTOR=required`, the default): the admin
+//! and the senders enrol an authenticator app as they are made staff, and codes are computed
+//! here (RFC 6238) when the admin signs in again.
 
 use anyhow::{Context, bail};
 use futures_util::{StreamExt, TryStreamExt};
@@ -73,15 +77,99 @@ impl Site {
         Ok(v)
     }
 
-    /// Signs in; answers the response body.
+    /// Signs in; answers the response body. With a second factor enrolled by this process,
+    /// gives a code from it; staff without one enrol one at once.
     pub async fn sign_in(&self, login: &str, password: &str) -> anyhow::Result<Value> {
-        self.post_ok(
-            "/api/session",
-            json!({"login": login, "password": password}),
-        )
-        .await
-        .with_context(|| format!("sign-in of {login}"))
+        let (status, v) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/session",
+                Some(json!({"login": login, "password": password})),
+            )
+            .await?;
+        if status == reqwest::StatusCode::ACCEPTED {
+            let secret = secret_of(&self.base, login)
+                .with_context(|| format!("{login} has a second factor this run did not enrol"))?;
+            return self
+                .post_ok(
+                    "/api/session/second-factor",
+                    json!({"code": fresh_code(&self.base, login, &secret)?}),
+                )
+                .await
+                .with_context(|| format!("second step of {login}"));
+        }
+        if !status.is_success() {
+            bail!("sign-in of {login}: {status}: {v}");
+        }
+        let (_, session) = self
+            .call(reqwest::Method::GET, "/api/session", None)
+            .await?;
+        if session["member"]["second_factor_required"] == true {
+            self.enrol_totp(login).await?;
+        }
+        Ok(v)
     }
+
+    /// Enrols an authenticator app for the member signed in here (named `login` for later
+    /// sign-ins by this process).
+    pub async fn enrol_totp(&self, login: &str) -> anyhow::Result<()> {
+        let begun = self.post_ok("/api/me/factors/totp", json!({})).await?;
+        let secret = begun["secret"]
+            .as_str()
+            .context("enrolment answered no secret")?
+            .to_owned();
+        remember_secret(&self.base, login, &secret);
+        let code = fresh_code(&self.base, login, &secret)?;
+        self.post_ok("/api/me/factors/totp/confirm", json!({ "code": code }))
+            .await
+            .with_context(|| format!("confirming {login}'s authenticator app"))?;
+        Ok(())
+    }
+}
+
+/// (server, login) -> (secret, last step used): the authenticator apps this process enrolled.
+type Enrolled = std::collections::HashMap<(String, String), (String, i64)>;
+static ENROLLED: std::sync::LazyLock<std::sync::Mutex<Enrolled>> =
+    std::sync::LazyLock::new(|| std::sync::Mutex::new(Enrolled::new()));
+
+fn remember_secret(base: &str, login: &str, secret: &str) {
+    if let Ok(mut m) = ENROLLED.lock() {
+        m.insert((base.to_owned(), login.to_owned()), (secret.to_owned(), 0));
+    }
+}
+
+fn secret_of(base: &str, login: &str) -> Option<String> {
+    ENROLLED
+        .lock()
+        .ok()?
+        .get(&(base.to_owned(), login.to_owned()))
+        .map(|(s, _)| s.clone())
+}
+
+/// A code never used before by this process: a step's code is accepted once, so a second use
+/// within a step takes the next step's code (the server allows one step of drift).
+fn fresh_code(base: &str, login: &str, secret: &str) -> anyhow::Result<String> {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .map_err(|e| anyhow::anyhow!("secret: {e:?}"))?;
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
+        .map_err(|e| anyhow::anyhow!("TOTP: {e}"))?;
+    let here = chrono::Utc::now().timestamp().div_euclid(30);
+    let mut m = ENROLLED
+        .lock()
+        .map_err(|_| anyhow::anyhow!("enrolment registry poisoned"))?;
+    let last = m
+        .get(&(base.to_owned(), login.to_owned()))
+        .map_or(0, |(_, l)| *l);
+    let step = here.max(last + 1);
+    if step > here + 1 {
+        bail!("{login} signed in too often for one 30-second step");
+    }
+    m.insert(
+        (base.to_owned(), login.to_owned()),
+        (secret.to_owned(), step),
+    );
+    Ok(totp.generate(u64::try_from(step * 30)?))
 }
 
 /// Signs in without a cookie jar; answers the session cookie (`name=value`) and member id.
@@ -112,6 +200,34 @@ pub async fn session_cookie(
         .context("sign-in answered no member id")?
         .to_owned();
     Ok((cookie, id))
+}
+
+/// Enrols an authenticator app for the session `cookie` (of `login`).
+async fn enrol_with_cookie(base: &str, cookie: &str, login: &str) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let call = |path: &str, body: Value| {
+        http.post(format!("{base}{path}"))
+            .header("Origin", base)
+            .header("Cookie", cookie)
+            .json(&body)
+            .send()
+    };
+    let begun: Value = call("/api/me/factors/totp", json!({}))
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let secret = begun["secret"]
+        .as_str()
+        .context("enrolment answered no secret")?
+        .to_owned();
+    remember_secret(base, login, &secret);
+    let code = fresh_code(base, login, &secret)?;
+    call("/api/me/factors/totp/confirm", json!({ "code": code }))
+        .await?
+        .error_for_status()
+        .with_context(|| format!("confirming {login}'s authenticator app"))?;
+    Ok(())
 }
 
 /// What a run needs: rooms, and session cookies for receivers and senders.
@@ -228,6 +344,11 @@ pub async fn provision(
         if !status.is_success() {
             bail!("promoting a sender: {status}: {v}");
         }
+    }
+    // The senders are staff now, and staff need a second factor: each enrols an authenticator
+    // app on the session it already has (which then counts as a moderator's).
+    for (i, (cookie, _)) in signed.iter().enumerate().take(senders) {
+        enrol_with_cookie(base, cookie, &member_handle(i)).await?;
     }
     let member_cookies: Vec<String> = signed.into_iter().map(|(c, _)| c).collect();
     Ok(Provisioned {

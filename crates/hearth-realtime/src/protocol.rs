@@ -290,6 +290,12 @@ pub enum ProtocolError {
         /// The topic refused.
         topic: Topic,
     },
+    /// A staff topic asked by staff who must have a second factor and have none yet.
+    #[error("{topic} is for staff with a second factor: please set one up first")]
+    SecondFactorRequired {
+        /// The topic refused.
+        topic: Topic,
+    },
     /// The topic names something that does not exist (or that the member may not know exists).
     #[error("no such topic: {topic}")]
     NotFound {
@@ -331,6 +337,7 @@ impl ProtocolError {
             ProtocolError::TooManyTopics { .. } => "too_many_topics",
             ProtocolError::TooManySubscriptions { .. } => "too_many_subscriptions",
             ProtocolError::Forbidden { .. } => "forbidden",
+            ProtocolError::SecondFactorRequired { .. } => "second_factor_required",
             ProtocolError::NotFound { .. } => "not_found",
             ProtocolError::RateLimited | ProtocolError::LimitReached { .. } => "rate_limited",
             ProtocolError::CatchUpFailed { .. } => "catch_up_failed",

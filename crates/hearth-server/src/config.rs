@@ -65,6 +65,19 @@ pub struct Config {
     pub crisis_deadline_minutes: i64,
     /// Days a handled crisis and a closed check-in are kept (`HEARTH_CRISIS_RETENTION_DAYS`).
     pub crisis_retention_days: i64,
+    /// Whether moderators, admins and safeguarding leads must enrol a second factor before they
+    /// can use anything of staff: `required` (the default) or `optional`
+    /// (`HEARTH_STAFF_SECOND_FACTOR`).
+    pub staff_second_factor: hearth_app::factors::StaffSecondFactor,
+    /// Days the access log (staff reads of held items, concerns, members, applications and
+    /// exports) is kept (`HEARTH_ACCESS_LOG_RETENTION_DAYS`).
+    pub access_log_retention_days: i64,
+    /// Minutes a staff session (moderator, admin, safeguarding lead) lasts unused, when shorter
+    /// than `session_idle_minutes` (`HEARTH_STAFF_SESSION_IDLE_MINUTES`; unset: the same).
+    pub staff_session_idle_minutes: Option<i64>,
+    /// Hours a staff session lasts however active, when shorter than `session_max_hours`
+    /// (`HEARTH_STAFF_SESSION_MAX_HOURS`; unset: the same).
+    pub staff_session_max_hours: Option<i64>,
     /// SMTP server for password-reset emails, e.g. `smtps://user:pass@mail.example.org` or
     /// `smtp://127.0.0.1:2525` (`HEARTH_SMTP_URL`). Unset: no email; admins issue reset links.
     pub smtp_url: Option<String>,
@@ -105,6 +118,10 @@ impl Default for Config {
             concern_retention_days: app.concern_retention_days,
             crisis_deadline_minutes: app.crisis_deadline_minutes,
             crisis_retention_days: app.crisis_retention_days,
+            staff_second_factor: app.staff_second_factor,
+            access_log_retention_days: app.access_log_retention_days,
+            staff_session_idle_minutes: app.staff_session_idle_minutes,
+            staff_session_max_hours: app.staff_session_max_hours,
             smtp_url: None,
             smtp_from: "Notes <no-reply@localhost>".to_owned(),
             metrics_token: None,
@@ -306,6 +323,18 @@ impl Config {
         if let Some(v) = get("HEARTH_CRISIS_DEADLINE_MINUTES") {
             self.crisis_deadline_minutes = parse("HEARTH_CRISIS_DEADLINE_MINUTES", &v)?;
         }
+        if let Some(v) = get("HEARTH_STAFF_SESSION_IDLE_MINUTES") {
+            self.staff_session_idle_minutes = Some(parse("HEARTH_STAFF_SESSION_IDLE_MINUTES", &v)?);
+        }
+        if let Some(v) = get("HEARTH_STAFF_SESSION_MAX_HOURS") {
+            self.staff_session_max_hours = Some(parse("HEARTH_STAFF_SESSION_MAX_HOURS", &v)?);
+        }
+        if let Some(v) = get("HEARTH_ACCESS_LOG_RETENTION_DAYS") {
+            self.access_log_retention_days = parse("HEARTH_ACCESS_LOG_RETENTION_DAYS", &v)?;
+        }
+        if let Some(v) = get("HEARTH_STAFF_SECOND_FACTOR") {
+            self.staff_second_factor = parse("HEARTH_STAFF_SECOND_FACTOR", &v)?;
+        }
         if let Some(v) = get("HEARTH_CRISIS_RETENTION_DAYS") {
             self.crisis_retention_days = parse("HEARTH_CRISIS_RETENTION_DAYS", &v)?;
         }
@@ -376,6 +405,15 @@ impl Config {
             ("concern_retention_days", self.concern_retention_days),
             ("crisis_deadline_minutes", self.crisis_deadline_minutes),
             ("crisis_retention_days", self.crisis_retention_days),
+            ("access_log_retention_days", self.access_log_retention_days),
+            (
+                "staff_session_idle_minutes",
+                self.staff_session_idle_minutes.unwrap_or(1),
+            ),
+            (
+                "staff_session_max_hours",
+                self.staff_session_max_hours.unwrap_or(1),
+            ),
         ] {
             if v <= 0 {
                 return Err(bad(key, "must be a positive number"));

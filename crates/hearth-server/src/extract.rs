@@ -222,6 +222,10 @@ where
 }
 
 fn at_least(who: Identity, role: Role) -> Result<Identity, ApiError> {
+    // Staff held back for want of a second factor reach nothing of staff until they enrol.
+    if who.second_factor_missing {
+        return Err(hearth_app::factors::second_factor_required().into());
+    }
     if who.role >= role {
         Ok(who)
     } else {

@@ -18,6 +18,7 @@ use std::time::Duration;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
 pub use error::StoreError;
+pub use repo::access_log::{AccessFilter, AccessRecord};
 pub use repo::applications::ApplicationDecision;
 pub use repo::comforts::{FollowedThread, PostReactions, ProfileRecord, SearchHit, SearchQuery};
 pub use repo::concerns::{ConcernDecision, ConcernRecord, NewConcern};
@@ -27,6 +28,7 @@ pub use repo::crisis::{
     NewCheckinMessage, NewCrisis,
 };
 pub use repo::everyday::{BoardActivity, ReportedMessage, UNREAD_WINDOW};
+pub use repo::factors::FactorRecord;
 pub use repo::members::StandingChange;
 pub use repo::realtime::NewEvent;
 pub use repo::rights::{ErasePosts, MemberContent};

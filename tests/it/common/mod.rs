@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+pub mod factors;
 pub mod own_redis;
 pub mod smtp;
 pub mod ws;
@@ -353,9 +354,11 @@ impl TestApp {
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.public_url = None;
         assert!(config.redis_url.is_some(), "a second instance needs Redis");
-        hearth_server::start(config, self.clock.as_clock())
+        let running = hearth_server::start(config, self.clock.as_clock())
             .await
-            .unwrap()
+            .unwrap();
+        factors::register_instance(&format!("http://{}", running.addr), &self.base);
+        running
     }
 
     /// As [`TestApp::spawn`], with the configuration adjusted first.
@@ -371,6 +374,7 @@ impl TestApp {
             .await
             .unwrap();
         let base = format!("http://{}", running.addr);
+        factors::register_clock(&base, &clock);
         Some(TestApp {
             backend,
             base,
@@ -418,6 +422,9 @@ impl TestApp {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         c.sign_in("first_admin", "admin-password-1").await;
+        // Staff need a second factor (the default): the first admin enrols at once, as the
+        // setup page leads them to.
+        factors::enrol(&c).await;
         c
     }
 
@@ -512,6 +519,12 @@ pub struct Client {
     pub http: reqwest::Client,
     origin: bool,
     jar: Arc<reqwest::cookie::Jar>,
+    /// Whether a 403 `second_factor_required` makes this client enrol an authenticator app
+    /// and try again (as staff promoted mid-test would, before using the staff pages), and a
+    /// 403 `reauth_required` makes it confirm who it is (a code, or the password) and try again.
+    auto_enrol: bool,
+    /// The login and password this client last signed in with, for step-up confirmations.
+    creds: Arc<std::sync::Mutex<Option<(String, String)>>>,
 }
 
 impl Client {
@@ -526,7 +539,99 @@ impl Client {
             http,
             origin,
             jar,
+            auto_enrol: true,
+            creds: Arc::default(),
         }
+    }
+
+    /// Confirms who this client's member is (step-up), with a code from the app the harness
+    /// enrolled for them, or with the password they signed in with.
+    pub async fn confirm(&self) -> (StatusCode, Value) {
+        let (login, password) = self
+            .creds
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("a client asked to confirm who it is signed in through Client::sign_in");
+        let body = match factors::next_code(&self.base, &login) {
+            Some(code) => json!({ "code": code }),
+            None => json!({ "password": password }),
+        };
+        self.post_plain("/api/me/confirm", body).await
+    }
+
+    /// This client (same cookies) without enrolling on a 403 `second_factor_required`, for
+    /// tests of that refusal.
+    pub fn strict(&self) -> Client {
+        Client {
+            auto_enrol: false,
+            ..self.clone()
+        }
+    }
+
+    /// Sends, and on a 403 `second_factor_required` enrols an authenticator app and sends
+    /// again (unless the client is [`Client::strict`]).
+    async fn send_enrolling(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let build = || {
+            let rb = self.request(method.clone(), path);
+            match body {
+                Some(b) => rb.json(b),
+                None => rb,
+            }
+        };
+        let (status, answer) = Self::send(build()).await;
+        if self.auto_enrol && factors::is_factor_refusal(status, &answer) {
+            factors::enrol(self).await;
+            return Self::send(build()).await;
+        }
+        if self.auto_enrol
+            && status == StatusCode::FORBIDDEN
+            && answer["error"]["code"] == "reauth_required"
+            && self.creds.lock().unwrap().is_some()
+        {
+            let (status, body) = self.confirm().await;
+            assert_eq!(status, StatusCode::OK, "step-up confirmation: {body}");
+            return Self::send(build()).await;
+        }
+        // An admin made someone staff: they set up their authenticator app at once (signing in
+        // with the harness's password for their handle), as they are told to.
+        if self.auto_enrol
+            && method == reqwest::Method::PATCH
+            && path.starts_with("/api/admin/members/")
+            && status == StatusCode::OK
+            && body.is_some_and(|b| {
+                b["role"] == "moderator" || b["role"] == "admin" || b["safeguarding_lead"] == true
+            })
+            && let Some(handle) = answer["member"]["handle"].as_str()
+            && factors::secret_of(&self.base, handle).is_none()
+        {
+            let them = Client::new(&self.base, true);
+            let (signed_in, _) = them
+                .post_plain(
+                    "/api/session",
+                    json!({"login": handle, "password": password_of(handle)}),
+                )
+                .await;
+            if signed_in == StatusCode::OK {
+                factors::enrol(&them).await;
+            }
+        }
+        (status, answer)
+    }
+
+    /// GET without enrolling on a refusal.
+    pub async fn get_plain(&self, path: &str) -> (StatusCode, Value) {
+        Self::send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    /// POST without enrolling on a refusal.
+    pub async fn post_plain(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        Self::send(self.request(reqwest::Method::POST, path).json(&body)).await
     }
 
     /// The `Cookie` header this client sends (its session), if any.
@@ -564,29 +669,44 @@ impl Client {
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        Self::send(self.request(reqwest::Method::GET, path)).await
+        self.send_enrolling(reqwest::Method::GET, path, None).await
     }
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        Self::send(self.request(reqwest::Method::DELETE, path)).await
+        self.send_enrolling(reqwest::Method::DELETE, path, None)
+            .await
     }
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        Self::send(self.request(reqwest::Method::POST, path).json(&body)).await
+        self.send_enrolling(reqwest::Method::POST, path, Some(&body))
+            .await
     }
     pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        Self::send(self.request(reqwest::Method::PUT, path).json(&body)).await
+        self.send_enrolling(reqwest::Method::PUT, path, Some(&body))
+            .await
     }
     pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        Self::send(self.request(reqwest::Method::PATCH, path).json(&body)).await
+        self.send_enrolling(reqwest::Method::PATCH, path, Some(&body))
+            .await
     }
 
-    /// Signs in and asserts it worked.
+    /// Signs in and asserts it worked; with a second factor the harness enrolled, gives a
+    /// code from it at the second step.
     pub async fn sign_in(&self, login: &str, password: &str) -> Value {
+        *self.creds.lock().unwrap() = Some((login.to_owned(), password.to_owned()));
         let (status, body) = self
-            .post(
+            .post_plain(
                 "/api/session",
                 json!({"login": login, "password": password}),
             )
             .await;
+        if status == StatusCode::ACCEPTED {
+            let code = factors::next_code(&self.base, login)
+                .unwrap_or_else(|| panic!("{login} has a second factor the harness does not know"));
+            let (status, body) = self
+                .post_plain("/api/session/second-factor", json!({ "code": code }))
+                .await;
+            assert_eq!(status, StatusCode::OK, "second step of {login}: {body}");
+            return body;
+        }
         assert_eq!(status, StatusCode::OK, "sign-in of {login}: {body}");
         body
     }
@@ -677,7 +797,29 @@ pub async fn session_cookie(base: &str, login: &str, password: &str) -> String {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK, "signing {login} in");
+    let status = resp.status();
+    let cookie = set_cookie_of(&resp);
+    if status == StatusCode::ACCEPTED {
+        // A second factor: the harness's code for it, on the pending session.
+        let code = factors::next_code(base, login)
+            .unwrap_or_else(|| panic!("{login} has a second factor the harness does not know"));
+        let resp = reqwest::Client::new()
+            .post(format!("{base}/api/session/second-factor"))
+            .header("Origin", base)
+            .header("Cookie", &cookie)
+            .json(&json!({ "code": code }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "second step of {login}");
+        return set_cookie_of(&resp);
+    }
+    assert_eq!(status, StatusCode::OK, "signing {login} in");
+    cookie
+}
+
+/// The `name=value` of a response's `Set-Cookie`.
+fn set_cookie_of(resp: &reqwest::Response) -> String {
     resp.headers()
         .get("set-cookie")
         .unwrap()

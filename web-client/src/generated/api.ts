@@ -5,6 +5,14 @@
 
 
 export interface paths {
+  "/api/admin/access-log": {
+    /**
+     * Lists staff reads of restricted records. Needs an admin.
+     * @description Every read of a held item (the queue), a safeguarding concern, a member's admin view, an
+     * application or an export by staff: who, what kind, which id, when; never the content.
+     */
+    get: operations["list_access_log"];
+  };
   "/api/admin/applications": {
     /** Applications waiting for a decision. Needs an admin. */
     get: operations["list_applications"];
@@ -80,6 +88,15 @@ export interface paths {
   "/api/admin/members/{id}/reinstate": {
     /** Lifts a suspension or ban. Needs an admin. */
     post: operations["reinstate_member"];
+  };
+  "/api/admin/members/{id}/reset-factors": {
+    /**
+     * Resets another member's second factors. Needs an admin.
+     * @description For a staff member who lost their phone and recovery codes: every factor and recovery code
+     * of theirs goes, their sessions end, they are notified, and it is audited. Needs the admin's
+     * own confirmation in the last ten minutes (403 `reauth_required`); never one's own account.
+     */
+    post: operations["reset_factors"];
   };
   "/api/admin/members/{id}/reset-link": {
     /** Issues a one-time password-reset link for a member (audited). Needs an admin. */
@@ -164,9 +181,40 @@ export interface paths {
      */
     delete: operations["erase_me"];
   };
+  "/api/me/confirm": {
+    /**
+     * Confirms who one is, for sensitive actions (step-up).
+     * @description Data export, erasure, role, lead and standing changes, rules reload and reading the
+     * safeguarding concerns answer 403 `reauth_required` unless the person confirmed who they are
+     * in the last ten minutes: with a code from their authenticator app (or a recovery code), or
+     * with their password if they have no second factor. Wrong answers count against the sign-in
+     * limits.
+     */
+    post: operations["confirm_person"];
+  };
   "/api/me/export": {
     /** A copy of everything Hearth holds about the signed-in member (UK GDPR right of access). */
     get: operations["export_me"];
+  };
+  "/api/me/factors": {
+    /** The signed-in member's second factors. */
+    get: operations["list_factors"];
+  };
+  "/api/me/factors/totp": {
+    /**
+     * Begins adding an authenticator app.
+     * @description Answers a new secret (text, `otpauth://` URI and QR code) shown this once; it counts for
+     * nothing until confirmed with a code from the app (`POST /api/me/factors/totp/confirm`).
+     */
+    post: operations["begin_totp"];
+  };
+  "/api/me/factors/totp/confirm": {
+    /**
+     * Finishes adding an authenticator app.
+     * @description With a code the app shows; answers ten recovery codes, shown this once. Replaces an earlier
+     * app, and counts as a fresh confirmation of the person for sensitive actions.
+     */
+    post: operations["confirm_totp"];
   };
   "/api/me/following": {
     /** The threads the member follows, with how many posts in each they have not read. */
@@ -445,6 +493,16 @@ export interface paths {
     /** Signs out: ends the session, if any (signed out already is fine too). */
     delete: operations["delete_session"];
   };
+  "/api/session/second-factor": {
+    /**
+     * Finishes signing in with a second factor.
+     * @description After `POST /api/session` answered 202 `second_factor_required`: a code from the
+     * authenticator app, or a recovery code. Wrong codes count against the sign-in limits; a code
+     * once accepted is refused after (`invalid_code`). The pending sign-in lasts five minutes;
+     * without one the answer is 403 `no_pending_sign_in`.
+     */
+    post: operations["complete_sign_in"];
+  };
   "/api/setup": {
     /** Creates the first admin with the one-time token printed to the log; works once. */
     post: operations["create_first_admin"];
@@ -507,6 +565,28 @@ export interface components {
        * the group's rules; anything that might identify someone is refused.
        */
       about?: string | null;
+    };
+    /** @description One read. */
+    AccessEntryView: {
+      /**
+       * Format: uuid
+       * @description Who read it (null once their account was erased).
+       */
+      actor_id?: string | null;
+      /**
+       * Format: date-time
+       * @description When.
+       */
+      at: string;
+      /** @description What kind of record. */
+      kind: string;
+      /** @description Which one. */
+      target_id?: string | null;
+    };
+    /** @description The access log, newest first. */
+    AccessLogAnswer: {
+      /** @description The reads. */
+      entries: components["schemas"]["AccessEntryView"][];
     };
     /** @description How an admin erases a member's account: what to do with their posts. */
     AdminEraseBody: {
@@ -897,6 +977,28 @@ export interface components {
       /** @description Open ones first, by deadline. */
       concerns: components["schemas"]["ConcernView"][];
     };
+    /** @description Confirming who one is before a sensitive action (step-up). */
+    ConfirmBody: {
+      /** @description A code from the authenticator app (for accounts with one). */
+      code?: string | null;
+      /** @description Or the password (only for accounts without a second factor). */
+      password?: string | null;
+      /** @description Or a recovery code. */
+      recovery_code?: string | null;
+    };
+    /** @description A code from the app being added. */
+    ConfirmTotpBody: {
+      /** @description The six-digit code the app shows now. */
+      code: string;
+    };
+    /** @description A fresh confirmation. */
+    ConfirmedAnswer: {
+      /**
+       * Format: date-time
+       * @description Until when sensitive actions go ahead without asking again.
+       */
+      confirmed_until: string;
+    };
     /** @description One crisis after an action. */
     CrisisAnswer: {
       /** @description The crisis as it now stands. */
@@ -1006,6 +1108,48 @@ export interface components {
       /** @description With `rules_invalid`: the problems in the rules file. */
       problems?: components["schemas"]["RuleProblem"][];
     };
+    /** @description One of the member's factors (never its secret). */
+    FactorView: {
+      /**
+       * Format: date-time
+       * @description When it was added.
+       */
+      created_at: string;
+      /**
+       * Format: uuid
+       * @description Its id.
+       */
+      id: string;
+      /** @description `totp`. */
+      kind: string;
+      /** @description The member's name for it. */
+      label: string;
+      /**
+       * Format: date-time
+       * @description When it last let its member in.
+       */
+      last_used_at?: string | null;
+    };
+    /** @description The member's second factors. */
+    FactorsAnswer: {
+      /** @description Enrolled factors. */
+      factors: components["schemas"]["FactorView"][];
+      /**
+       * Format: int64
+       * @description Unused recovery codes left.
+       */
+      recovery_codes_left: number;
+      /** @description Whether this account must have a factor (staff, when the server requires it). */
+      required: boolean;
+    };
+    /** @description Factors removed. */
+    FactorsResetAnswer: {
+      /**
+       * Format: int64
+       * @description How many second factors went (every recovery code went too).
+       */
+      removed: number;
+    };
     /** @description A member's follow state for a thread. */
     FollowBody: {
       /**
@@ -1089,6 +1233,11 @@ export interface components {
       role: string;
       /** @description Whether they are a safeguarding lead. */
       safeguarding_lead: boolean;
+      /**
+       * @description Staff who must set up a second factor before they can use anything of staff: until
+       * then `role` shows `member` and staff pages answer 403 `second_factor_required`.
+       */
+      second_factor_required: boolean;
     };
     /** @description A new invite. */
     InviteAnswer: {
@@ -1700,6 +1849,11 @@ export interface components {
       /** @description `received`. */
       status: string;
     };
+    /** @description Ten new recovery codes, shown this once. */
+    RecoveryCodesAnswer: {
+      /** @description Each works once, in place of a code from the app; any earlier ones no longer work. */
+      recovery_codes: string[];
+    };
     /** @description How a member who forgot their password can get back in here. */
     RecoveryOptionsAnswer: {
       /** @description Whether this server sends reset links by email. False: only an admin can make one. */
@@ -1983,6 +2137,23 @@ export interface components {
       /** @description The title as HTML with the matched words in `<mark>` (escaped; only `<mark>` is markup). */
       title_html: string;
     };
+    /** @description The sign-in's second step. */
+    SecondFactorBody: {
+      /** @description The six-digit code the authenticator app shows now. */
+      code?: string | null;
+      /** @description Or one of the recovery codes (each works once). */
+      recovery_code?: string | null;
+    };
+    /** @description The answer to a right password when a second factor is still to come (202). */
+    SecondFactorNeeded: {
+      /**
+       * @description What the second step accepts: `totp` (a code from the authenticator app) and
+       * `recovery_code`.
+       */
+      methods: string[];
+      /** @description `second_factor_required`. */
+      status: string;
+    };
     /** @description The member, as they see themselves. */
     SelfAnswer: {
       /** @description The member. */
@@ -2034,6 +2205,11 @@ export interface components {
       login: string;
       /** @description The password. */
       password: string;
+    };
+    /** @description Signed in. */
+    SignedInAnswer: {
+      /** @description The member. */
+      member: components["schemas"]["SelfView"];
     };
     /** @description A support resource shown to an author (a crisis line and the like). */
     Signpost: {
@@ -2152,6 +2328,15 @@ export interface components {
       /** @description The threads. */
       threads: components["schemas"]["ThreadView"][];
     };
+    /** @description A new authenticator-app secret, shown this once. */
+    TotpEnrolmentAnswer: {
+      /** @description The `otpauth://` URI the QR code holds. */
+      otpauth_url: string;
+      /** @description The QR code, an SVG document to show inline. */
+      qr_svg: string;
+      /** @description The secret as base32 text, to type into the app by hand. */
+      secret: string;
+    };
     /** @description What is waiting for moderators (and, for admins, applications). */
     WaitingCountsAnswer: {
       /**
@@ -2189,6 +2374,64 @@ export type external = Record<string, never>;
 
 export interface operations {
 
+  /**
+   * Lists staff reads of restricted records. Needs an admin.
+   * @description Every read of a held item (the queue), a safeguarding concern, a member's admin view, an
+   * application or an export by staff: who, what kind, which id, when; never the content.
+   */
+  list_access_log: {
+    parameters: {
+      query?: {
+        /** @description Reads by this member (their id). */
+        actor?: string;
+        /** @description `held_item`, `concern`, `member`, `application` or `export`. */
+        kind?: string;
+        /** @description Reads of this record (its id). */
+        target?: string;
+        /** @description At or after this time. */
+        since?: string;
+        /** @description Before this time. */
+        until?: string;
+        /** @description At most this many (1 to 1000, default 200), newest first. */
+        limit?: number;
+      };
+    };
+    responses: {
+      /** @description The reads, newest first. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["AccessLogAnswer"];
+        };
+      };
+      /**
+       * @description The body is not the JSON expected (`bad_request`) or a value is not valid (`invalid`,
+       * naming the `field`).
+       */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /**
+       * @description Not signed in, or the session has ended (`not_signed_in`); on sign-in, wrong
+       * credentials (`invalid_credentials`).
+       */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /**
+       * @description The member's role does not allow this (`forbidden`), the request came from another
+       * site (`cross_origin`), or the action was refused (a specific code).
+       */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
   /** Applications waiting for a decision. Needs an admin. */
   list_applications: {
     responses: {
@@ -3068,6 +3311,52 @@ export interface operations {
       };
     };
   };
+  /**
+   * Resets another member's second factors. Needs an admin.
+   * @description For a staff member who lost their phone and recovery codes: every factor and recovery code
+   * of theirs goes, their sessions end, they are notified, and it is audited. Needs the admin's
+   * own confirmation in the last ten minutes (403 `reauth_required`); never one's own account.
+   */
+  reset_factors: {
+    parameters: {
+      path: {
+        /** @description The member's id. */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Reset. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["FactorsResetAnswer"];
+        };
+      };
+      /**
+       * @description Not signed in, or the session has ended (`not_signed_in`); on sign-in, wrong
+       * credentials (`invalid_credentials`).
+       */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /**
+       * @description The member's role does not allow this (`forbidden`), the request came from another
+       * site (`cross_origin`), or the action was refused (a specific code).
+       */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such record (`not_found`). */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
   /** Issues a one-time password-reset link for a member (audited). Needs an admin. */
   create_reset_link: {
     parameters: {
@@ -3834,6 +4123,78 @@ export interface operations {
       };
     };
   };
+  /**
+   * Confirms who one is, for sensitive actions (step-up).
+   * @description Data export, erasure, role, lead and standing changes, rules reload and reading the
+   * safeguarding concerns answer 403 `reauth_required` unless the person confirmed who they are
+   * in the last ten minutes: with a code from their authenticator app (or a recovery code), or
+   * with their password if they have no second factor. Wrong answers count against the sign-in
+   * limits.
+   */
+  confirm_person: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ConfirmBody"];
+      };
+    };
+    responses: {
+      /** @description Confirmed for ten minutes. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ConfirmedAnswer"];
+        };
+      };
+      /**
+       * @description The body is not the JSON expected (`bad_request`) or a value is not valid (`invalid`,
+       * naming the `field`).
+       */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /**
+       * @description Not signed in, or the session has ended (`not_signed_in`); on sign-in, wrong
+       * credentials (`invalid_credentials`).
+       */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /**
+       * @description The member's role does not allow this (`forbidden`), the request came from another
+       * site (`cross_origin`), or the action was refused (a specific code).
+       */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The body is larger than allowed (`too_large`). */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The body was not sent as `application/json` (`unsupported_media_type`). */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Too many attempts (`rate_limited`); `Retry-After` says how many seconds to wait. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
   /** A copy of everything Hearth holds about the signed-in member (UK GDPR right of access). */
   export_me: {
     responses: {
@@ -3848,6 +4209,127 @@ export interface operations {
        * credentials (`invalid_credentials`).
        */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The signed-in member's second factors. */
+  list_factors: {
+    responses: {
+      /** @description Factors (never their secrets) and recovery codes left. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["FactorsAnswer"];
+        };
+      };
+      /**
+       * @description Not signed in, or the session has ended (`not_signed_in`); on sign-in, wrong
+       * credentials (`invalid_credentials`).
+       */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Begins adding an authenticator app.
+   * @description Answers a new secret (text, `otpauth://` URI and QR code) shown this once; it counts for
+   * nothing until confirmed with a code from the app (`POST /api/me/factors/totp/confirm`).
+   */
+  begin_totp: {
+    responses: {
+      /** @description A secret to enter into the app. */
+      201: {
+        content: {
+          "application/json": components["schemas"]["TotpEnrolmentAnswer"];
+        };
+      };
+      /**
+       * @description Not signed in, or the session has ended (`not_signed_in`); on sign-in, wrong
+       * credentials (`invalid_credentials`).
+       */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /**
+       * @description The member's role does not allow this (`forbidden`), the request came from another
+       * site (`cross_origin`), or the action was refused (a specific code).
+       */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Finishes adding an authenticator app.
+   * @description With a code the app shows; answers ten recovery codes, shown this once. Replaces an earlier
+   * app, and counts as a fresh confirmation of the person for sensitive actions.
+   */
+  confirm_totp: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ConfirmTotpBody"];
+      };
+    };
+    responses: {
+      /** @description Added; the recovery codes. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["RecoveryCodesAnswer"];
+        };
+      };
+      /**
+       * @description The body is not the JSON expected (`bad_request`) or a value is not valid (`invalid`,
+       * naming the `field`).
+       */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /**
+       * @description Not signed in, or the session has ended (`not_signed_in`); on sign-in, wrong
+       * credentials (`invalid_credentials`).
+       */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /**
+       * @description The member's role does not allow this (`forbidden`), the request came from another
+       * site (`cross_origin`), or the action was refused (a specific code).
+       */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /**
+       * @description The request conflicts with the current state (a specific code, such as a handle
+       * already taken or an item already decided).
+       */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The body is larger than allowed (`too_large`). */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The body was not sent as `application/json` (`unsupported_media_type`). */
+      415: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -6623,6 +7105,12 @@ export interface operations {
           "application/json": components["schemas"]["SelfAnswer"];
         };
       };
+      /** @description The password is right and the account has a second factor: finish at `POST /api/session/second-factor`. */
+      202: {
+        content: {
+          "application/json": components["schemas"]["SecondFactorNeeded"];
+        };
+      };
       /**
        * @description The body is not the JSON expected (`bad_request`) or a value is not valid (`invalid`,
        * naming the `field`).
@@ -6686,6 +7174,77 @@ export interface operations {
        * site (`cross_origin`), or the action was refused (a specific code).
        */
       403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /**
+   * Finishes signing in with a second factor.
+   * @description After `POST /api/session` answered 202 `second_factor_required`: a code from the
+   * authenticator app, or a recovery code. Wrong codes count against the sign-in limits; a code
+   * once accepted is refused after (`invalid_code`). The pending sign-in lasts five minutes;
+   * without one the answer is 403 `no_pending_sign_in`.
+   */
+  complete_sign_in: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SecondFactorBody"];
+      };
+    };
+    responses: {
+      /** @description Signed in; the session cookie is set. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["SignedInAnswer"];
+        };
+      };
+      /**
+       * @description The body is not the JSON expected (`bad_request`) or a value is not valid (`invalid`,
+       * naming the `field`).
+       */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /**
+       * @description Not signed in, or the session has ended (`not_signed_in`); on sign-in, wrong
+       * credentials (`invalid_credentials`).
+       */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /**
+       * @description The member's role does not allow this (`forbidden`), the request came from another
+       * site (`cross_origin`), or the action was refused (a specific code).
+       */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The body is larger than allowed (`too_large`). */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The body was not sent as `application/json` (`unsupported_media_type`). */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Too many attempts (`rate_limited`); `Retry-After` says how many seconds to wait. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+        };
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };

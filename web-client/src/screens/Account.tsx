@@ -36,6 +36,10 @@ export function Account() {
     <>
       <PageHeading>Your account</PageHeading>
       <ErrorSummary error={loadError} />
+      <p>
+        <Link href="/account/security">Sign-in security</Link>: an authenticator app and recovery codes, so a
+        password alone cannot open your account.
+      </p>
       {!me && !loadError && <Loading what="your account" />}
       {me && (
         <dl class="summary-list">

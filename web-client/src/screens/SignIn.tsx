@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { api, ApiError, formatDate, type SelfView } from '../api';
 import { ErrorSummary, Link, Notice, PageHeading, SubmitButton, TextField, asApiError, errorFor } from '../components';
 import { navigate, useLocation } from '../router';
-import { useSession } from '../session';
+import { useSession, whoIsSignedIn } from '../session';
 
 /** Headings for the refusals the server can give; anything else is "There is a problem". */
 const TITLES: Record<string, string> = {
@@ -15,6 +15,8 @@ const TITLES: Record<string, string> = {
   suspended: 'Your account is suspended',
   banned: 'This account is closed',
   rate_limited: 'Please wait a little',
+  invalid_code: 'That code did not work',
+  no_pending_sign_in: 'Please start again',
 };
 
 /** `/sign-in`, and in place of any members' page for someone signed out. */
@@ -25,6 +27,10 @@ export function SignIn(props: { ended?: boolean }) {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
+  /** The password was right and a second factor is asked for. */
+  const [second, setSecond] = useState(false);
+  const [useRecovery, setUseRecovery] = useState(false);
+  const [code, setCode] = useState('');
   const signedOut = search.get('signed-out') === '1';
   const ended = props.ended ?? sessionEnded;
 
@@ -38,17 +44,95 @@ export function SignIn(props: { ended?: boolean }) {
     setBusy(true);
     setError(null);
     try {
-      const body = await api<{ member: SelfView }>('POST', '/api/session', { login: login.trim(), password });
+      const body = await api<{ member?: SelfView; status?: string }>('POST', '/api/session', {
+        login: login.trim(),
+        password,
+      });
       setPassword('');
-      setMember({ id: body.member.id, handle: body.member.handle, role: body.member.role });
-      // Shown in place of a members' page, stay there; from /sign-in, go to the start.
-      if (location.pathname === '/sign-in') navigate('/');
+      if (body.status === 'second_factor_required' || !body.member) {
+        setSecond(true);
+        setCode('');
+        return;
+      }
+      await signedIn();
     } catch (err) {
       setPassword('');
       setError(asApiError(err));
     } finally {
       setBusy(false);
     }
+  }
+
+  /** Signed in: who the server says (staff without a factor are members until they enrol). */
+  async function signedIn() {
+    const who = await whoIsSignedIn();
+    if (!who) throw new ApiError(401, 'not_signed_in', 'please sign in');
+    setMember(who);
+    if (who.second_factor_required) navigate('/account/security');
+    // Shown in place of a members' page, stay there; from /sign-in, go to the start.
+    else if (location.pathname === '/sign-in') navigate('/');
+  }
+
+  async function submitCode(e: Event) {
+    e.preventDefault();
+    if (busy) return;
+    const typed = code.trim();
+    if (!typed) {
+      setError(new ApiError(400, 'invalid', useRecovery ? 'enter one of your recovery codes' : 'enter the six-digit code your app shows', 'code'));
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await api('POST', '/api/session/second-factor', useRecovery ? { recovery_code: typed } : { code: typed.replace(/\s/g, '') });
+      setCode('');
+      await signedIn();
+    } catch (err) {
+      setCode('');
+      const e2 = asApiError(err);
+      if (e2.code === 'no_pending_sign_in') setSecond(false);
+      setError(e2);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (second) {
+    return (
+      <>
+        <PageHeading>Sign in: second step</PageHeading>
+        <form onSubmit={submitCode} noValidate class="form" data-testid="second-step">
+          <ErrorSummary error={error} title={error ? TITLES[error.code] : undefined} />
+          <TextField
+            name="code"
+            label={useRecovery ? 'A recovery code' : 'The six-digit code your authenticator app shows'}
+            autocomplete="one-time-code"
+            inputMode={useRecovery ? 'text' : 'numeric'}
+            autocapitalize="none"
+            spellcheck={false}
+            value={code}
+            onValue={setCode}
+            error={errorFor(error, 'code')}
+          />
+          <SubmitButton busy={busy} busyText="Checking…">
+            Sign in
+          </SubmitButton>
+        </form>
+        <p>
+          <button
+            type="button"
+            class="button button--quiet"
+            onClick={() => {
+              setUseRecovery(!useRecovery);
+              setCode('');
+              setError(null);
+            }}
+          >
+            {useRecovery ? 'Use a code from the app instead' : 'Lost your phone? Use a recovery code'}
+          </button>
+        </p>
+      </>
+    );
   }
 
   return (

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, Result};
-use crate::extract::{ApiJson, Member, SESSION_MEMBER, SESSION_SIGNED_IN_AT};
+use crate::extract::{ApiJson, Member};
 use crate::routes::answers::{PasswordChangedAnswer, SelfAnswer, SessionAnswer};
 use crate::routes::openapi::{
     BadRequest, Conflict, Forbidden, NotSignedIn, RateLimited, TooLarge, UnsupportedMediaType,
@@ -90,6 +90,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
     request_body = SignInBody,
     responses(
         (status = 200, description = "Signed in; the session cookie is set.", body = SelfAnswer),
+        (status = 202, description = "The password is right and the account has a second factor: finish at `POST /api/session/second-factor`.", body = crate::routes::factors::SecondFactorNeeded),
         BadRequest, NotSignedIn, Forbidden, TooLarge, UnsupportedMediaType, RateLimited,
     )
 )]
@@ -99,35 +100,27 @@ async fn create_session(
     headers: HeaderMap,
     Peer(peer): Peer,
     ApiJson(body): ApiJson<SignInBody>,
-) -> Result<Json<SelfAnswer>> {
-    let now = state.app.now();
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
     let address = client_address(&state, &headers, peer);
     let member = state
         .app
         .sign_in_limited(&body.login, &body.password, &address)
         .await?;
-    // Signing in over a session that was someone's (a shared device) ends that session: its
-    // open sockets close on every instance, as at sign-out.
-    if let Some(old) = session.id().map(|id| id.to_string()) {
-        state.app.end_socket_session(&old, "signed out").await;
+    // With a second factor, the password alone signs in nobody: the session holds a pending
+    // sign-in, finished at `POST /api/session/second-factor` (routes/factors.rs).
+    if state.app.has_second_factor(member.id).await? {
+        return Ok(
+            crate::routes::factors::begin_pending(&state, &session, member.id)
+                .await?
+                .into_response(),
+        );
     }
-    // A new session id at every sign-in, so a session id planted before sign-in is worthless.
-    session
-        .cycle_id()
-        .await
-        .map_err(|e| AppError::Internal(format!("session cycle: {e}")))?;
-    session
-        .insert(SESSION_MEMBER, member.id)
-        .await
-        .map_err(|e| AppError::Internal(format!("session insert: {e}")))?;
-    session
-        .insert(SESSION_SIGNED_IN_AT, now.timestamp())
-        .await
-        .map_err(|e| AppError::Internal(format!("session insert: {e}")))?;
-    tracing::info!(member = %member.id, "signed in");
+    crate::routes::factors::begin_signed_in(&state, &session, member.id).await?;
     Ok(Json(SelfAnswer {
         member: SelfView::from(&member),
-    }))
+    })
+    .into_response())
 }
 
 /// Who is signed in.

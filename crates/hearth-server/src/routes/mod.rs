@@ -2,6 +2,7 @@
 //! handlers with `utoipa-axum` so each route and its documented operation are added together
 //! (see [`openapi::api_router`]).
 
+pub mod access_log;
 pub mod account;
 pub mod admin;
 pub mod answers;
@@ -10,6 +11,7 @@ pub mod comforts;
 pub mod content;
 pub mod crisis;
 pub mod everyday;
+pub mod factors;
 pub mod health;
 pub mod moderation;
 pub mod openapi;

@@ -93,8 +93,8 @@ impl Modify for SessionCookie {
 /// the router half ([`crate::router`]); [`document`] is the other half.
 pub fn api_router() -> OpenApiRouter<AppState> {
     use crate::routes::{
-        account, admin, applications, comforts, content, crisis, everyday, health, moderation,
-        realtime, recovery, safeguarding, setup,
+        access_log, account, admin, applications, comforts, content, crisis, everyday, factors,
+        health, moderation, realtime, recovery, safeguarding, setup,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
@@ -107,6 +107,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(safeguarding::router())
         .merge(crisis::router())
         .merge(account::router())
+        .merge(factors::router())
+        .merge(access_log::router())
         .merge(admin::router())
         .merge(moderation::router())
         .merge(setup::router())

@@ -159,7 +159,9 @@ async fn submit_setup_form(
     {
         Ok(admin) => page(&format!(
             "<h1>Done</h1><p>The admin <strong>{}</strong> was created. This setup link no longer \
-             works. <a href=\"/\">Go to the forum and sign in</a>.</p>",
+             works.</p><p>Staff need a second factor: next, sign in and set up an authenticator \
+             app (a phone app or password manager that shows six-digit codes). \
+             <a href=\"/account/security\">Sign in and set it up</a>.</p>",
             escape(&admin.handle)
         ))
         .into_response(),

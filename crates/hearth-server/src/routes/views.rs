@@ -50,6 +50,9 @@ pub struct IdentityView {
     pub role: &'static str,
     /// Whether they are a safeguarding lead.
     pub safeguarding_lead: bool,
+    /// Staff who must set up a second factor before they can use anything of staff: until
+    /// then `role` shows `member` and staff pages answer 403 `second_factor_required`.
+    pub second_factor_required: bool,
 }
 
 impl From<&Identity> for IdentityView {
@@ -59,6 +62,7 @@ impl From<&Identity> for IdentityView {
             handle: i.handle.clone(),
             role: i.role.as_str(),
             safeguarding_lead: i.safeguarding_lead,
+            second_factor_required: i.second_factor_missing,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Repository methods on [`crate::Store`], one module per concern.
 
+pub mod access_log;
 pub mod applications;
 pub mod audit;
 pub mod comforts;
@@ -7,6 +8,7 @@ pub mod concerns;
 pub mod content;
 pub mod crisis;
 pub mod everyday;
+pub mod factors;
 pub mod invites;
 pub mod members;
 pub mod notifications;
