@@ -1,0 +1,316 @@
+//! Attacks on the staff second factors (issue 16), as an outsider with a phished password, a
+//! thief holding a signed-in session cookie, a shoulder-surfer replaying a code and a racer
+//! sending two requests at once would try them. Each test states the rule it expects; the ones
+//! that fail are breaks to fix in the production code (see the report on branch `attack`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::common;
+
+use common::factors::{code_at, now_at};
+use common::{Client, TestApp, code, password_of};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// The password step only: answers its status (202 when a second factor is to come).
+async fn password_step(c: &Client, login: &str, password: &str) -> StatusCode {
+    let (status, _) = c
+        .post_plain("/api/session", json!({"login": login, "password": password}))
+        .await;
+    status
+}
+
+/// A pending sign-in (the password of a staff member with a factor, and nothing more) reaches
+/// no documented operation that needs a session: every one answers 401. Generated from the
+/// OpenAPI document, so a new route cannot escape it.
+async fn a_pending_sign_in_reaches_no_documented_operation(app: TestApp) {
+    let http = reqwest::Client::new();
+    let doc: Value = http
+        .get(format!("{}/api/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let _admin = app.admin().await;
+    let thief = app.client().strict();
+    assert_eq!(
+        password_step(&thief, "first_admin", "admin-password-1").await,
+        StatusCode::ACCEPTED
+    );
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let secured = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("session_cookie").is_some()));
+            if !secured {
+                continue;
+            }
+            // Every `{param}` gets a fresh id: the session check comes before any lookup.
+            let mut filled = String::new();
+            let mut rest = path.as_str();
+            while let Some(open) = rest.find('{') {
+                filled.push_str(&rest[..open]);
+                let close = rest[open..].find('}').unwrap() + open;
+                filled.push_str(&uuid::Uuid::new_v4().to_string());
+                rest = &rest[close + 1..];
+            }
+            filled.push_str(rest);
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let mut rb = thief.request(m, &filled);
+            if op.get("requestBody").is_some() {
+                rb = rb.json(&json!({}));
+            }
+            let (status, body) = Client::send(rb).await;
+            checked += 1;
+            if status != StatusCode::UNAUTHORIZED {
+                failures.push(format!("{method} {path}: {status} {body}"));
+            }
+        }
+    }
+    // Nor does it open the socket (so no staff topic).
+    let socket = common::ws::Ws::try_open(&app.base, thief.cookie().as_deref()).await;
+    if socket.is_ok() {
+        failures.push("the realtime socket opened on a pending sign-in".to_owned());
+    }
+    assert!(checked >= 40, "only {checked} secured operations documented");
+    assert!(
+        failures.is_empty(),
+        "a pending sign-in reached {} of {checked} operations:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// BREAK: a thief with a staff member's signed-in session cookie (no password, no factor) can,
+/// once the sign-in's confirmation is older than ten minutes, add an authenticator app of their
+/// own without any step-up. `confirm_totp` replaces the staff member's app, issues new recovery
+/// codes (the old ones stop working), and marks the session freshly confirmed, so every
+/// step-up action (export, erasure, role changes, bans, concerns) then goes ahead, and the real
+/// staff member is locked out of their own account at the next sign-in.
+///
+/// Expected: adding or replacing a factor is itself a step-up action (403 `reauth_required`
+/// without a confirmation in the last ten minutes, made with the existing factor), and
+/// confirming a new app is not a confirmation of the person.
+async fn a_stolen_staff_cookie_cannot_replace_the_factor_without_step_up(app: TestApp) {
+    let admin = app.admin().await;
+    let thief = admin.strict();
+    app.clock.advance(chrono::Duration::minutes(11));
+    let (status, body) = thief.get("/api/me/export").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "reauth_required"),
+        "{body}"
+    );
+    let mut breaks = Vec::new();
+    let (status, begun) = thief.post("/api/me/factors/totp", json!({})).await;
+    if status != StatusCode::FORBIDDEN || code(&begun) != "reauth_required" {
+        breaks.push(format!(
+            "POST /api/me/factors/totp without step-up answered {status} (the secret went to the \
+             cookie's holder)"
+        ));
+    }
+    if status == StatusCode::CREATED {
+        let secret = begun["secret"].as_str().unwrap().to_owned();
+        let (status, done) = thief
+            .post(
+                "/api/me/factors/totp/confirm",
+                json!({"code": code_at(&secret, now_at(&app.base))}),
+            )
+            .await;
+        if status == StatusCode::OK {
+            breaks.push(format!(
+                "the thief's app replaced the admin's, with {} new recovery codes",
+                done["recovery_codes"].as_array().map_or(0, Vec::len)
+            ));
+        }
+        let (status, _) = thief.get("/api/me/export").await;
+        if status == StatusCode::OK {
+            breaks.push("then GET /api/me/export answered 200 with no step-up".to_owned());
+        }
+        let (status, _) = thief
+            .post("/api/admin/rules/reload", json!({}))
+            .await;
+        if status == StatusCode::OK {
+            breaks.push("then POST /api/admin/rules/reload answered 200 with no step-up".to_owned());
+        }
+        // The real admin, with the app they enrolled, at their next sign-in.
+        let owner = app.client().strict();
+        assert_eq!(
+            password_step(&owner, "first_admin", "admin-password-1").await,
+            StatusCode::ACCEPTED
+        );
+        let own = common::factors::next_code(&app.base, "first_admin").unwrap();
+        let (status, body) = owner
+            .post_plain("/api/session/second-factor", json!({"code": own}))
+            .await;
+        if status != StatusCode::OK {
+            breaks.push(format!(
+                "the admin's own app no longer signs them in ({status} {}): locked out of \
+                 their account by the thief",
+                code(&body)
+            ));
+        }
+    }
+    assert!(breaks.is_empty(), "{}", breaks.join("\n"));
+}
+
+/// BREAK: the same hole for a member without a factor. Step-up asks them for their password,
+/// but a stolen session cookie can enrol an authenticator app instead (no password asked), and
+/// the confirmation of that app counts as a fresh step-up: data export and erasure go ahead,
+/// and the member's password no longer lets them in (the second step wants the thief's app).
+async fn a_stolen_member_cookie_cannot_enrol_its_way_past_step_up(app: TestApp) {
+    let admin = app.admin().await;
+    let (m, _) = app.member(&admin, "victim_member").await;
+    let thief = m.strict();
+    app.clock.advance(chrono::Duration::minutes(11));
+    let (status, body) = thief.get("/api/me/export").await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "reauth_required"),
+        "{body}"
+    );
+    let mut breaks = Vec::new();
+    let (status, begun) = thief.post("/api/me/factors/totp", json!({})).await;
+    if status != StatusCode::FORBIDDEN || code(&begun) != "reauth_required" {
+        breaks.push(format!(
+            "POST /api/me/factors/totp without step-up (the password) answered {status}"
+        ));
+    }
+    if status == StatusCode::CREATED {
+        let secret = begun["secret"].as_str().unwrap().to_owned();
+        let (status, _) = thief
+            .post(
+                "/api/me/factors/totp/confirm",
+                json!({"code": code_at(&secret, now_at(&app.base))}),
+            )
+            .await;
+        if status == StatusCode::OK {
+            let (status, _) = thief.get("/api/me/export").await;
+            if status == StatusCode::OK {
+                breaks.push(
+                    "after enrolling its own app, the thief exported the member's data with no \
+                     password"
+                        .to_owned(),
+                );
+            }
+            let owner = app.client().strict();
+            if password_step(&owner, "victim_member", &password_of("victim_member")).await
+                == StatusCode::ACCEPTED
+            {
+                breaks.push(
+                    "the member's password now leads to a second step only the thief can pass"
+                        .to_owned(),
+                );
+            }
+        }
+    }
+    assert!(breaks.is_empty(), "{}", breaks.join("\n"));
+}
+
+/// Two pending sign-ins racing with the same TOTP code (a code seen over a shoulder, sent at
+/// the same moment as its owner's): exactly one gets in, the other is refused, neither is a
+/// 500. The same for one recovery code.
+async fn the_same_code_raced_on_two_sign_ins_lets_one_in(app: TestApp) {
+    let admin = app.admin().await;
+    let (m, _) = app.member(&admin, "racer_member").await;
+    let (_, recovery) = common::factors::enrol(&m).await;
+    let login = "racer_member";
+    let pw = password_of(login);
+    for round in 0..2 {
+        let a = app.client().strict();
+        let b = app.client().strict();
+        assert_eq!(password_step(&a, login, &pw).await, StatusCode::ACCEPTED);
+        assert_eq!(password_step(&b, login, &pw).await, StatusCode::ACCEPTED);
+        let body = if round == 0 {
+            json!({"code": common::factors::next_code(&app.base, login).unwrap()})
+        } else {
+            json!({"recovery_code": recovery[0]})
+        };
+        let (ra, rb) = tokio::join!(
+            a.post_plain("/api/session/second-factor", body.clone()),
+            b.post_plain("/api/session/second-factor", body.clone())
+        );
+        let statuses = [ra.0, rb.0];
+        let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        assert_eq!(
+            ok, 1,
+            "round {round} ({body}): {} {} / {} {}",
+            ra.0, ra.1, rb.0, rb.1
+        );
+        let loser = if ra.0 == StatusCode::OK { &rb } else { &ra };
+        assert_eq!(
+            (loser.0, code(&loser.1)),
+            (StatusCode::FORBIDDEN, "invalid_code"),
+            "round {round}: {}",
+            loser.1
+        );
+    }
+}
+
+/// Guessing codes at the step-up confirmation (a thief with a staff cookie and no factor) is
+/// rate limited like sign-in: a 429 comes long before a guess could plausibly land, and the
+/// right code is refused while limited.
+async fn guessing_at_step_up_is_rate_limited(app: TestApp) {
+    let admin = app.admin().await;
+    let thief = admin.strict();
+    let secret = common::factors::secret_of(&app.base, "first_admin").unwrap();
+    let now = now_at(&app.base);
+    let live: Vec<String> = [-30, 0, 30].iter().map(|d| code_at(&secret, now + d)).collect();
+    let wrong = (0..1_000_000)
+        .map(|n| format!("{n:06}"))
+        .find(|c| !live.contains(c))
+        .unwrap();
+    let mut limited_after = None;
+    for i in 0..40 {
+        let (status, body) = thief.post_plain("/api/me/confirm", json!({"code": wrong})).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            limited_after = Some(i);
+            break;
+        }
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::FORBIDDEN, "invalid_code"),
+            "guess {i}: {body}"
+        );
+    }
+    let n = limited_after.expect("40 wrong step-up codes in a row were never rate limited");
+    assert!(n <= 20, "limited only after {n} guesses");
+    let right = common::factors::next_code(&app.base, "first_admin").unwrap();
+    let (status, body) = thief.post_plain("/api/me/confirm", json!({"code": right})).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+}
+
+/// A replayed code at step-up: the code that finished sign-in cannot confirm the person again,
+/// and a code used to confirm cannot be used again, even in a later window.
+async fn a_code_is_spent_for_step_up_too(app: TestApp) {
+    let admin = app.admin().await;
+    let c = admin.strict();
+    let code_now = common::factors::next_code(&app.base, "first_admin").unwrap();
+    let (status, body) = c.post_plain("/api/me/confirm", json!({"code": code_now})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = c.post_plain("/api/me/confirm", json!({"code": code_now})).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "invalid_code"),
+        "the same code twice: {body}"
+    );
+    app.clock.advance(chrono::Duration::seconds(30));
+    let (status, body) = c.post_plain("/api/me/confirm", json!({"code": code_now})).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "invalid_code"),
+        "the same code in the next window: {body}"
+    );
+}
+
+on_both_backends!(
+    a_pending_sign_in_reaches_no_documented_operation,
+    a_stolen_staff_cookie_cannot_replace_the_factor_without_step_up,
+    a_stolen_member_cookie_cannot_enrol_its_way_past_step_up,
+    the_same_code_raced_on_two_sign_ins_lets_one_in,
+    guessing_at_step_up_is_rate_limited,
+    a_code_is_spent_for_step_up_too,
+);
