@@ -488,6 +488,93 @@ async fn staff_sessions_are_shorter_than_members_by_default(app: TestApp) {
     );
 }
 
+/// BREAK (a race, or a double click): two confirmations of the same new authenticator app
+/// sent at once. Both read the pending enrolment; the first confirms it (deleting the older
+/// app); the second's transaction then deletes every confirmed TOTP factor (the one just
+/// confirmed included) before finding nothing left to confirm. The member is left with no
+/// factor at all, and the password alone signs them in again.
+///
+/// Expected: whatever the interleaving, the member ends with exactly one factor.
+async fn a_double_submitted_enrolment_does_not_remove_every_factor(app: TestApp) {
+    let admin = app.admin().await;
+    let (m, _) = app.member(&admin, "double_clicker").await;
+    let m = m.strict();
+    let mut problems = Vec::new();
+    for round in 0..8 {
+        let (status, begun) = m.post_plain("/api/me/factors/totp", json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{begun}");
+        let secret = begun["secret"].as_str().unwrap().to_owned();
+        let body = json!({"code": code_at(&secret, now_at(&app.base))});
+        let (a, b) = tokio::join!(
+            m.post_plain("/api/me/factors/totp/confirm", body.clone()),
+            m.post_plain("/api/me/factors/totp/confirm", body.clone())
+        );
+        for (status, body) in [&a, &b] {
+            if status.is_server_error() {
+                problems.push(format!("round {round}: {status} {body}"));
+            }
+        }
+        let (_, factors) = m.get_plain("/api/me/factors").await;
+        let n = factors["factors"].as_array().map_or(0, Vec::len);
+        if n != 1 {
+            let anon = app.client().strict();
+            let signed =
+                password_step(&anon, "double_clicker", &password_of("double_clicker")).await;
+            problems.push(format!(
+                "round {round}: answers {} / {}; {n} factors left; the password alone now \
+                 answers {signed}",
+                a.0, b.0
+            ));
+            break;
+        }
+        app.clock.advance(chrono::Duration::seconds(90));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Session ids change at each step: the cookie seen during the password step (on a shared
+/// phone, or planted) is worth nothing once the second step is done, and the pending cookie
+/// cannot be finished twice.
+async fn each_sign_in_step_gets_a_fresh_session_id(app: TestApp) {
+    let _admin = app.admin().await;
+    let c = app.client().strict();
+    assert_eq!(
+        password_step(&c, "first_admin", "admin-password-1").await,
+        StatusCode::ACCEPTED
+    );
+    let pending = c.cookie().unwrap();
+    let code_now = common::factors::next_code(&app.base, "first_admin").unwrap();
+    let (status, body) = c
+        .post_plain("/api/session/second-factor", json!({"code": code_now}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let signed_in = c.cookie().unwrap();
+    assert_ne!(
+        pending, signed_in,
+        "the session id must change at the second step"
+    );
+    let http = reqwest::Client::new();
+    for (path, method) in [
+        ("/api/me", Method::GET),
+        ("/api/session/second-factor", Method::POST),
+    ] {
+        let mut rb = http
+            .request(method, format!("{}{path}", app.base))
+            .header("Origin", &app.base)
+            .header("Cookie", &pending);
+        if path.ends_with("second-factor") {
+            let next = common::factors::next_code(&app.base, "first_admin").unwrap();
+            rb = rb.json(&json!({"code": next}));
+        }
+        let (status, body) = Client::send(rb).await;
+        assert!(
+            status == StatusCode::UNAUTHORIZED
+                || (status == StatusCode::FORBIDDEN && code(&body) == "no_pending_sign_in"),
+            "the old pending cookie on {path}: {status} {body}"
+        );
+    }
+}
+
 on_both_backends!(
     a_pending_sign_in_reaches_no_documented_operation,
     a_stolen_staff_cookie_cannot_replace_the_factor_without_step_up,
@@ -499,4 +586,6 @@ on_both_backends!(
     a_stolen_admin_cookie_cannot_issue_reset_links_without_step_up,
     the_secret_and_recovery_codes_are_never_shown_again,
     staff_sessions_are_shorter_than_members_by_default,
+    a_double_submitted_enrolment_does_not_remove_every_factor,
+    each_sign_in_step_gets_a_fresh_session_id,
 );
