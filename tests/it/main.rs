@@ -21,6 +21,7 @@ mod crisis;
 mod data_inventory;
 mod data_rights;
 mod email_oracle;
+mod factors_attacks;
 mod faults;
 mod held_chat;
 mod leak_property;
