@@ -261,6 +261,9 @@ async fn a_moderator_suspends_active_members_only(app: TestApp) {
         "{body}"
     );
     app.clock.advance(Duration::hours(1));
+    // Past a staff session's 30 idle minutes: the staff sign in again.
+    admin.sign_in_again().await;
+    moderator.sign_in_again().await;
     assert_eq!(sign_in_outcome(&app, "member_max").await, "suspended");
     // An admin may change a running suspension.
     let (status, body) = suspend(&admin, &member_id, json!({"hours": 1, "reason": "Eased."})).await;
@@ -269,6 +272,9 @@ async fn a_moderator_suspends_active_members_only(app: TestApp) {
     // Once a suspension has ended the member is active again, to moderators as to everyone:
     // in what they and the admins are shown too, so that nobody is offered a reinstatement.
     app.clock.advance(Duration::hours(2));
+    // Past a staff session's 30 idle minutes: the staff sign in again.
+    admin.sign_in_again().await;
+    moderator.sign_in_again().await;
     assert_eq!(sign_in_outcome(&app, "member_max").await, "ok");
     let max = app.client();
     let me = max.sign_in("member_max", &password_of("member_max")).await;
@@ -377,6 +383,8 @@ async fn an_ended_suspension_counts_as_active_in_the_database_too(app: TestApp) 
     let (status, body) = suspend(&admin, &member_id, json!({"hours": 1, "reason": "x"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     app.clock.advance(Duration::minutes(61));
+    // Past a staff session's 30 idle minutes: the staff sign in again.
+    admin.sign_in_again().await;
     let member = app.client();
     member
         .sign_in("back_again_bea", &password_of("back_again_bea"))
@@ -434,6 +442,8 @@ async fn only_active_and_suspended_members_have_profiles(app: TestApp) {
     let (status, body) = suspend(&admin, &lapsed_id, json!({"hours": 1, "reason": "x"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     app.clock.advance(Duration::minutes(61));
+    // Past a staff session's 30 idle minutes: the staff sign in again.
+    admin.sign_in_again().await;
 
     let (status, unknown) = reader.get("/api/members/no_such_person").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{unknown}");
@@ -534,6 +544,9 @@ async fn the_moderators_audit_log_shows_staff_actions_not_members_private_ones(a
     let (status, body) = suspend(&moderator, &member_id, json!({"hours": 1, "reason": "x"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     app.clock.advance(Duration::minutes(61));
+    // Past a staff session's 30 idle minutes: the staff sign in again.
+    admin.sign_in_again().await;
+    moderator.sign_in_again().await;
     member
         .sign_in("private_pru", &password_of("private_pru"))
         .await;

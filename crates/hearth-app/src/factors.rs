@@ -240,7 +240,12 @@ impl App {
 
     /// Begins adding an authenticator app: a new secret, shown once. Confirm it with
     /// [`App::confirm_totp`]; until then it counts for nothing.
+    ///
+    /// Needs a recent confirmation (step-up): with the session alone (a stolen cookie) nobody
+    /// may put their own app in place of the member's, or give a member without one an app
+    /// that would then stand between them and their own password.
     pub async fn begin_totp(&self, who: &Identity) -> Result<TotpEnrolment> {
+        self.require_recent_confirmation(who)?;
         let mut bytes = [0u8; 20];
         rand::rng().fill_bytes(&mut bytes);
         let secret = match totp_rs::Secret::Raw(bytes.to_vec()).to_encoded() {
@@ -279,7 +284,10 @@ impl App {
 
     /// Finishes adding an authenticator app with a code from it; answers ten fresh recovery
     /// codes (shown once; any earlier ones stop working). Replaces an earlier app.
+    /// Needs a recent confirmation, as beginning does; confirming a new app is not itself a
+    /// confirmation of the person.
     pub async fn confirm_totp(&self, who: &Identity, code: &str) -> Result<Vec<String>> {
+        self.require_recent_confirmation(who)?;
         let Some(pending) = self.store.pending_factor(who.id, TOTP).await? else {
             return Err(AppError::Conflict {
                 code: "no_enrolment",

@@ -113,9 +113,11 @@ pub struct AppConfig {
     /// Days the access log (staff reads of restricted records) is kept.
     pub access_log_retention_days: i64,
     /// Minutes a moderator's, admin's or lead's session lasts unused, if shorter than
-    /// `session_idle_minutes` (`None`: the same as everyone's).
+    /// `session_idle_minutes` (`None`: the same as everyone's; 30 by default, since a staff
+    /// session left open on a shared device opens what is held).
     pub staff_session_idle_minutes: Option<i64>,
-    /// Hours a staff session lasts however active, if shorter than `session_max_hours`.
+    /// Hours a staff session lasts however active, if shorter than `session_max_hours` (12 by
+    /// default: an evening shift).
     pub staff_session_max_hours: Option<i64>,
 }
 
@@ -138,8 +140,8 @@ impl Default for AppConfig {
             session_idle_minutes: 120,
             staff_second_factor: factors::StaffSecondFactor::Required,
             access_log_retention_days: 365,
-            staff_session_idle_minutes: None,
-            staff_session_max_hours: None,
+            staff_session_idle_minutes: Some(30),
+            staff_session_max_hours: Some(12),
         }
     }
 }

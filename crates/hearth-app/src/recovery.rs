@@ -74,13 +74,15 @@ impl App {
     }
 
     /// An admin issues a one-time reset link for a member, to pass on by whatever safe route
-    /// they have (audited).
+    /// they have (audited). A recent confirmation is needed (step-up): a link sets a password,
+    /// and with a staff account not yet enrolled that is the whole account.
     pub async fn issue_reset_link(
         &self,
         who: &Identity,
         id: MemberId,
     ) -> Result<(String, DateTime<Utc>)> {
         who.require(Action::ManageMembers)?;
+        self.require_recent_confirmation(who)?;
         match self.store.member(id).await {
             Err(StoreError::NotFound) => return Err(AppError::NotFound("member")),
             other => other?,

@@ -73,10 +73,10 @@ pub struct Config {
     /// exports) is kept (`HEARTH_ACCESS_LOG_RETENTION_DAYS`).
     pub access_log_retention_days: i64,
     /// Minutes a staff session (moderator, admin, safeguarding lead) lasts unused, when shorter
-    /// than `session_idle_minutes` (`HEARTH_STAFF_SESSION_IDLE_MINUTES`; unset: the same).
+    /// than `session_idle_minutes` (`HEARTH_STAFF_SESSION_IDLE_MINUTES`; 30 by default).
     pub staff_session_idle_minutes: Option<i64>,
     /// Hours a staff session lasts however active, when shorter than `session_max_hours`
-    /// (`HEARTH_STAFF_SESSION_MAX_HOURS`; unset: the same).
+    /// (`HEARTH_STAFF_SESSION_MAX_HOURS`; 12 by default).
     pub staff_session_max_hours: Option<i64>,
     /// SMTP server for password-reset emails, e.g. `smtps://user:pass@mail.example.org` or
     /// `smtp://127.0.0.1:2525` (`HEARTH_SMTP_URL`). Unset: no email; admins issue reset links.

@@ -688,6 +688,18 @@ impl Client {
             .await
     }
 
+    /// Signs in again with the credentials it last signed in with: for a staff client after a
+    /// test moved the clock past a staff session's 30 idle minutes.
+    pub async fn sign_in_again(&self) {
+        let (login, password) = self
+            .creds
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("this client never signed in");
+        self.sign_in(&login, &password).await;
+    }
+
     /// Signs in and asserts it worked; with a second factor the harness enrolled, gives a
     /// code from it at the second step.
     pub async fn sign_in(&self, login: &str, password: &str) -> Value {

@@ -212,7 +212,8 @@ export interface paths {
     /**
      * Finishes adding an authenticator app.
      * @description With a code the app shows; answers ten recovery codes, shown this once. Replaces an earlier
-     * app, and counts as a fresh confirmation of the person for sensitive actions.
+     * app. As with beginning, a recent confirmation of the person comes first (else 403
+     * `reauth_required`).
      */
     post: operations["confirm_totp"];
   };
@@ -4271,7 +4272,8 @@ export interface operations {
   /**
    * Finishes adding an authenticator app.
    * @description With a code the app shows; answers ten recovery codes, shown this once. Replaces an earlier
-   * app, and counts as a fresh confirmation of the person for sensitive actions.
+   * app. As with beginning, a recent confirmation of the person comes first (else 403
+   * `reauth_required`).
    */
   confirm_totp: {
     requestBody: {

@@ -323,7 +323,8 @@ pub struct RecoveryCodesAnswer {
 /// Finishes adding an authenticator app.
 ///
 /// With a code the app shows; answers ten recovery codes, shown this once. Replaces an earlier
-/// app, and counts as a fresh confirmation of the person for sensitive actions.
+/// app. As with beginning, a recent confirmation of the person comes first (else 403
+/// `reauth_required`).
 #[utoipa::path(
     post,
     path = "/api/me/factors/totp/confirm",
@@ -337,7 +338,6 @@ pub struct RecoveryCodesAnswer {
 )]
 async fn confirm_totp(
     State(state): State<AppState>,
-    session: Session,
     Member(who): Member,
     ApiJson(body): ApiJson<ConfirmTotpBody>,
 ) -> Result<impl IntoResponse> {
@@ -345,10 +345,6 @@ async fn confirm_totp(
         return Err(AppError::invalid("code", "a code has six digits").into());
     }
     let codes = state.app.confirm_totp(&who, &body.code).await?;
-    session
-        .insert(SESSION_CONFIRMED_AT, state.app.now().timestamp())
-        .await
-        .map_err(session_error)?;
     Ok((
         [(axum::http::header::CACHE_CONTROL, "no-store")],
         Json(RecoveryCodesAnswer {

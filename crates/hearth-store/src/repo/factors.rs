@@ -116,14 +116,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let txn = self.begin_write().await?;
-        if let Some(kind) = replace_kind {
-            second_factor::Entity::delete_many()
-                .filter(second_factor::Column::MemberId.eq(member.0))
-                .filter(second_factor::Column::Kind.eq(kind))
-                .filter(second_factor::Column::ConfirmedAt.is_not_null())
-                .exec(&txn)
-                .await?;
-        }
+        // Confirm this enrolment first: only the request that actually confirms it may replace
+        // the member's earlier factor. (A second request racing with the same code finds
+        // nothing to confirm and must delete nothing: it once removed every factor.)
         let done = second_factor::Entity::update_many()
             .col_expr(second_factor::Column::ConfirmedAt, Expr::value(now))
             .col_expr(second_factor::Column::LastUsedAt, Expr::value(now))
@@ -133,8 +128,21 @@ impl Store {
             .filter(second_factor::Column::ConfirmedAt.is_null())
             .exec(&txn)
             .await?;
+        if done.rows_affected != 1 {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        if let Some(kind) = replace_kind {
+            second_factor::Entity::delete_many()
+                .filter(second_factor::Column::MemberId.eq(member.0))
+                .filter(second_factor::Column::Kind.eq(kind))
+                .filter(second_factor::Column::ConfirmedAt.is_not_null())
+                .filter(second_factor::Column::Id.ne(id))
+                .exec(&txn)
+                .await?;
+        }
         txn.commit().await?;
-        Ok(done.rows_affected == 1)
+        Ok(true)
     }
 
     /// The member's confirmed factors, oldest first.
