@@ -74,7 +74,9 @@ test('the first admin signs in and sets up an authenticator app before anything 
 
   // Signing in again asks for the second step; a code from the app finishes it.
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await page.goto('/sign-in');
+  // Signed out for sure before going on: a navigation while the sign-out is in flight would
+  // cancel it, and the still-signed-in page would leave the sign-in screen at once.
+  await page.getByText('You have signed out.').waitFor();
   await page.getByLabel('Handle or email address').fill('coordinator');
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
